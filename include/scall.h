@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scall.h - static calls for userspace C.
+ *
+ * A *key* is a global (or file-static) function pointer.  Calls through it are
+ * written as ordinary calls; with the scall toolchain (gcc -fplugin=scall, or
+ * clang with the scall pass, then scall-ld) each such call becomes a direct
+ * `call rel32` that scall_update() retargets in place while other threads run.
+ * Without the toolchain every macro here degrades to a plain indirect call
+ * through the key, with the same observable behaviour.
+ *
+ *   SCALL_DEFINE(compress, deflate_fast);      // key, initial target
+ *   n = scall(compress)(buf, len);             // call through the key
+ *   scall_update(compress, deflate_best);      // retarget every call site
+ *
+ * Requirements: C11 with GNU extensions (gcc or clang), x86-64 Linux for the
+ * patching runtime.  Link with -lscall (pkg-config scall).
+ *
+ * Async-signal-safety: calling through a key (scall, scall_cond, a plain call)
+ * and scall_query() are async-signal-safe at every moment, including while
+ * another thread, or the interrupted thread itself, is patching.  Everything
+ * else here (scall_update, scall_update_batch, scall_stats, scall_resync) takes
+ * the runtime's lock and is NOT async-signal-safe; from a signal handler that
+ * interrupted an update on the same thread it returns -EDEADLK instead of
+ * deadlocking.
+ */
+#ifndef SCALL_H
+#define SCALL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Declaring keys                                                          */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * SCALL_KEY - attribute that makes a function-pointer variable with static
+ * storage duration a key:
+ *
+ *   int (*compress)(const void *, size_t) SCALL_KEY = deflate_fast;
+ *
+ * Calls `compress(p, n)` and `(*compress)(p, n)` are then converted by the
+ * toolchain.  With the GCC plugin it is the plugin's attribute `scall_key`,
+ * which it checks (an error on anything but a function-pointer variable with
+ * static storage duration).  Under clang it is an annotation the pass reads;
+ * without either it expands to nothing.
+ */
+#if defined(__clang__)
+#define SCALL_KEY __attribute__((annotate("scall_key")))
+#elif defined(__has_attribute)
+#if __has_attribute(scall_key)
+#define SCALL_KEY __attribute__((scall_key))
+#define SCALL_HAVE_PLUGIN 1
+#endif
+#endif
+#ifndef SCALL_KEY
+#define SCALL_KEY
+#endif
+#ifndef SCALL_HAVE_PLUGIN
+#define SCALL_HAVE_PLUGIN 0
+#endif
+
+/* SCALL_DEFINE(name, func) - define key `name` of type typeof(&func),
+ * initialised to func. */
+#define SCALL_DEFINE(name, func) __typeof__(&(func)) name SCALL_KEY = (func)
+
+/* SCALL_DECLARE(name, func) - extern declaration of a key, for headers. */
+#define SCALL_DECLARE(name, func) extern __typeof__(&(func)) name SCALL_KEY
+
+/* SCALL_DEFINE_NULL(name, func) - key with the type of func, initially NULL.
+ * Call it with scall_cond() until it has a target. */
+#define SCALL_DEFINE_NULL(name, func) __typeof__(&(func)) name SCALL_KEY = 0
+
+/* SCALL_DEFINE_RET0(name, func) - key with the type of func whose initial
+ * target is scall_return0 (returns 0).  For keys returning an integer or a
+ * pointer. */
+#define SCALL_DEFINE_RET0(name, func)                                          \
+	__typeof__(&(func)) name SCALL_KEY = (__typeof__(&(func)))scall_return0
+
+/* ---------------------------------------------------------------------- */
+/* Calling                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * scall(name)(args...) - call the current target of key `name`.
+ * Without the toolchain this is the indirect call `name(args...)`.  Calling a
+ * key whose target is NULL faults exactly as an indirect call through NULL
+ * does, with or without the toolchain (see docs/format.md).
+ */
+#define scall(name) (name)
+
+/*
+ * scall_cond(name)(args...) - call the target, or do nothing when it is NULL.
+ * For keys returning void (the result, if any, is discarded).  The arguments
+ * are evaluated either way.
+ */
+#define scall_cond(name)                                                       \
+	(void)((__typeof__(name))__scall_cond_target((void *)(name)))
+
+/* scall_query(name) - the current target of the key (atomic load). */
+#define scall_query(name)                                                      \
+	((__typeof__(name))__scall_load_key((void *const *)(void *)&(name)))
+
+/* ---------------------------------------------------------------------- */
+/* Retargeting                                                             */
+/* ---------------------------------------------------------------------- */
+
+/* How scall_update()'s target was type-checked; passed to the runtime so
+ * that it can refuse what the compile-time check had to let through. */
+enum scall_target_check {
+	SCALL_TARGET_TYPED = 0, /* func has the key's type */
+	SCALL_TARGET_NULL = 1,  /* func is a void * (only NULL is accepted) */
+	SCALL_TARGET_RET0 = 2,  /* func has scall_return0's type (only
+				   scall_return0 itself is accepted) */
+	SCALL_TARGET_BAD = 3,   /* anything else: compile error */
+};
+
+/* One entry of a batch; build it with SCALL_UPDATE(name, func). */
+struct scall_update {
+	void *key;    /* address of the key variable */
+	void *target; /* new target */
+	int check;    /* enum scall_target_check */
+};
+
+/*
+ * scall_update(name, func) - make `func` the target of key `name` and
+ * retarget every call site of the key in every loaded module.
+ *
+ * func must have the key's type, or be NULL, or be scall_return0 (for keys
+ * returning an integer, a pointer or void).  Anything else is a compile-time
+ * error.  The key is stored first (release), so readers of the key and sites
+ * that cannot be patched see the new target at once; when the call returns,
+ * every thread's next call through any site reaches func.
+ *
+ * Returns 0, or a negative errno:
+ *   -EINVAL   a void * other than NULL, or a function of scall_return0's type
+ *             other than scall_return0, was passed for a key of another type;
+ *   -EDEADLK  called from a signal handler that interrupted an update on the
+ *             same thread (the key is left unchanged);
+ *   -ENOMEM   the runtime could not allocate what the update needs; the
+ *             key and every site are left unchanged.
+ * Sites whose bytes are not what the runtime expects are never written; they
+ * are counted in scall_stats() and the update still returns 0.
+ * Not async-signal-safe.
+ */
+#define scall_update(name, func)                                               \
+	__scall_update_key(__scall_key_ref((void *)&(name)), (void *)(func),   \
+			   __scall_check(name, func))
+
+/*
+ * SCALL_UPDATE(name, func) - a struct scall_update for scall_update_batch(),
+ * with the same compile-time type check as scall_update():
+ *
+ *   struct scall_update u[] = { SCALL_UPDATE(a, fa), SCALL_UPDATE(b, NULL) };
+ *   scall_update_batch(u, 2);
+ *
+ * (For an automatic array: the key's address goes through a function, which
+ * keeps the GCC plugin's address-of check exact.)
+ */
+#define SCALL_UPDATE(name, func)                                               \
+	((struct scall_update){ __scall_key_ref((void *)&(name)),              \
+				(void *)(func), __scall_check(name, func) })
+
+/*
+ * scall_update_batch(u, n) - apply n updates in one patch cycle: every site
+ * of every key is patched with one INT3 pass, one body pass and one final
+ * pass, so the cost in cross-core syncs is that of a single update (3).
+ * A key named twice takes the last entry's target.  Validates every entry
+ * before storing any key; returns 0 or a negative errno as scall_update()
+ * (-EINVAL for n > 0 with u == NULL or an entry with key == NULL).
+ * Not async-signal-safe.
+ */
+int scall_update_batch(const struct scall_update *u, size_t n);
+
+/*
+ * scall_resync() - re-read every key of every loaded module and bring its
+ * sites to the value found, in one batch.  Needed only when a key was
+ * written behind scall's back (through a pointer the toolchain could not
+ * see): until then sites may still reach the old target.  Returns 0 or a
+ * negative errno as scall_update_batch().  Not async-signal-safe.
+ */
+int scall_resync(void);
+
+/*
+ * scall_return0() - returns 0.  `scall_update(name, scall_return0)` makes
+ * every call site of the key a 5-byte `xorl %eax,%eax` (like the kernel's
+ * __static_call_return0).  Meaningful for keys returning an integer, a
+ * pointer or void; for a key returning a floating-point value or a struct
+ * the result is undefined, as with a cast function pointer.
+ */
+long scall_return0(void);
+
+/* ---------------------------------------------------------------------- */
+/* Observability                                                           */
+/* ---------------------------------------------------------------------- */
+
+struct scall_stats {
+	size_t modules;          /* modules registered with the runtime */
+	size_t sites;            /* site records registered (kinds 1-3) */
+	size_t sites_direct;     /* sites encoding their target in place
+				    (direct branch, NOP, RET, xor form) */
+	size_t sites_trampoline; /* sites resting on their trampoline */
+	size_t sites_refused;    /* sites whose bytes did not verify; never
+				    written */
+	size_t sites_unresolved; /* kind-4 records (Clang, no scall-ld) */
+	size_t trampolines;      /* trampoline records registered */
+	uint64_t updates;        /* scall_update / batch / resync calls */
+	uint64_t traps;          /* calls emulated by the SIGTRAP handler */
+	uint64_t syncs;          /* cross-core syncs issued */
+	const char *writer;      /* "proc-mem", "alias", "mprotect" or "none" */
+};
+
+/*
+ * scall_stats(out) - fill *out with a consistent snapshot.  Takes the
+ * runtime's lock: not async-signal-safe.  Returns 0, -EINVAL for a NULL out,
+ * or -EDEADLK as scall_update().
+ */
+int scall_stats(struct scall_stats *out);
+
+/* ---------------------------------------------------------------------- */
+/* Implementation details used by the macros above.  Not API.              */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * The toolchain accepts `&key` only as an argument (through casts) of a
+ * function whose name starts with "__scall_"; every macro that needs a
+ * key's address goes through one.
+ */
+static inline void *__scall_key_ref(void *key) { return key; }
+
+static inline void *__scall_load_key(void *const *key)
+{
+	return __atomic_load_n(key, __ATOMIC_ACQUIRE);
+}
+
+void __scall_nop(void);
+
+/* The converted form of scall_cond(); the toolchain recognises this call. */
+static inline void *__scall_cond_target(void *f)
+{
+	return f ? f : (void *)__scall_nop;
+}
+
+int __scall_update_key(void *key, void *target, int check);
+
+/*
+ * The compile-time type check: an integer constant 0..2 (enum
+ * scall_target_check), or a compile error.  Functions decay to pointers in
+ * the controlling expression of _Generic.
+ */
+#define __scall_check_kind(name, func)                                         \
+	_Generic((func), __typeof__(name): SCALL_TARGET_TYPED,                 \
+		 default: _Generic((func), void *: SCALL_TARGET_NULL,          \
+				   long (*)(void): SCALL_TARGET_RET0,          \
+				   default: SCALL_TARGET_BAD))
+#define __scall_check(name, func)                                              \
+	((int)sizeof(struct {                                                  \
+		_Static_assert(__scall_check_kind(name, func) !=               \
+				       SCALL_TARGET_BAD,                       \
+			       "scall: the target's type does not match key '" \
+			       #name "'");                                     \
+		char c;                                                        \
+	}) * 0 + __scall_check_kind(name, func))
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCALL_H */

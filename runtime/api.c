@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The public API: argument checks, the update lock, and the key stores.
+ * Everything that touches code is behind scall_patch_keys().
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static pthread_mutex_t update_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Set while this thread holds update_lock, so that a signal handler that
+ * interrupts it gets -EDEADLK instead of deadlocking on the mutex. */
+static _Thread_local volatile sig_atomic_t holding_lock;
+static uint64_t updates;
+
+long scall_return0(void) { return 0; }
+
+void __scall_nop(void) {}
+
+int scall_lock(void)
+{
+	if (holding_lock)
+		return -EDEADLK;
+	pthread_mutex_lock(&update_lock);
+	holding_lock = 1;
+	return 0;
+}
+
+void scall_unlock(void)
+{
+	holding_lock = 0;
+	pthread_mutex_unlock(&update_lock);
+}
+
+static int check_target(const struct scall_update *u)
+{
+	if (!u->key)
+		return -EINVAL;
+	switch (u->check) {
+	case SCALL_TARGET_TYPED:
+		return 0;
+	case SCALL_TARGET_NULL:
+		return u->target ? -EINVAL : 0;
+	case SCALL_TARGET_RET0:
+		return u->target == (void *)scall_return0 ? 0 : -EINVAL;
+	default:
+		return -EINVAL;
+	}
+}
+
+int scall_update_batch(const struct scall_update *u, size_t n)
+{
+	struct scall_req one, *req;
+	size_t i;
+	int err;
+
+	if (n == 0)
+		return 0;
+	if (!u)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		err = check_target(&u[i]);
+		if (err)
+			return err;
+	}
+	req = n == 1 ? &one : calloc(n, sizeof(*req));
+	if (!req)
+		return -ENOMEM;
+	err = scall_lock();
+	if (err) {
+		if (req != &one)
+			free(req);
+		return err;
+	}
+	/* Store every key before any code changes: a key always holds the
+	 * current target, and sites that cannot be patched read it. */
+	for (i = 0; i < n; i++) {
+		__atomic_store_n((void **)u[i].key, u[i].target,
+				 __ATOMIC_RELEASE);
+		req[i].key = u[i].key;
+		req[i].target = u[i].target;
+	}
+	updates++;
+	err = scall_patch_keys(req, n);
+	scall_unlock();
+	if (req != &one)
+		free(req);
+	return err;
+}
+
+int __scall_update_key(void *key, void *target, int check)
+{
+	struct scall_update u = { key, target, check };
+
+	return scall_update_batch(&u, 1);
+}
+
+int scall_stats(struct scall_stats *out)
+{
+	int err;
+
+	if (!out)
+		return -EINVAL;
+	err = scall_lock();
+	if (err)
+		return err;
+	*out = (struct scall_stats){ .updates = updates };
+	scall_patch_stats(out);
+	scall_unlock();
+	return 0;
+}
