@@ -80,7 +80,8 @@ extern "C" {
  * target is scall_return0 (returns 0).  For keys returning an integer or a
  * pointer. */
 #define SCALL_DEFINE_RET0(name, func)                                          \
-	__typeof__(&(func)) name SCALL_KEY = (__typeof__(&(func)))scall_return0
+	__typeof__(&(func)) name SCALL_KEY =                                   \
+		(__typeof__(&(func)))(void (*)(void))scall_return0
 
 /* ---------------------------------------------------------------------- */
 /* Calling                                                                 */
