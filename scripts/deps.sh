@@ -1,0 +1,28 @@
+#!/bin/sh
+# Install the Debian 12 packages scall needs to build and test.  Idempotent:
+# it installs only what is missing and says what; it needs root only then.
+set -eu
+pkgs="build-essential make pkg-config meson ninja-build python3
+gcc g++ gcc-12-plugin-dev
+libelf-dev libcapstone-dev elfutils binutils
+valgrind
+clang-14 llvm-14-dev libclang-14-dev lld-14 libclang-rt-14-dev"
+
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+if [ -z "$missing" ]; then
+	echo "deps: all $(echo $pkgs | wc -w) packages present"
+	exit 0
+fi
+echo "deps: installing:$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: must run as root to install them (apt-get); run: sudo $0" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing
