@@ -6,8 +6,11 @@
 set -eu
 build=$1 src=$2
 dest=$(mktemp -d)
-trap 'rm -rf "$dest"' EXIT
-meson install -C "$build" --destdir "$dest" --no-rebuild --quiet >/dev/null
+trap 'rm -rf "$dest" "$dest.log"' EXIT
+# Without --no-rebuild: `meson test` builds only what tests need, so let
+# install build the rest (this test runs alone: is_parallel false).
+meson install -C "$build" --destdir "$dest" --quiet >"$dest.log" 2>&1 ||
+	{ cat "$dest.log"; exit 1; }
 
 need() {
 	found=$(find "$dest" -path "*$1" | head -n 1)
