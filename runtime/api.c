@@ -15,9 +15,9 @@ static pthread_mutex_t update_lock = PTHREAD_MUTEX_INITIALIZER;
 static _Thread_local volatile sig_atomic_t holding_lock;
 static uint64_t updates;
 
-long scall_return0(void) { return 0; }
+SCALL_EXPORT long scall_return0(void) { return 0; }
 
-void __scall_nop(void) {}
+SCALL_EXPORT void __scall_nop(void) {}
 
 int scall_lock(void)
 {
@@ -32,6 +32,31 @@ void scall_unlock(void)
 {
 	holding_lock = 0;
 	pthread_mutex_unlock(&update_lock);
+}
+
+/* fork: no child may inherit a half-patched site, so fork waits for the
+ * update in progress.  A fork from a signal handler that interrupted an
+ * update on this thread cannot take the lock; the child then inherits the
+ * sites as they are (each still a valid state or an emulated INT3). */
+static _Thread_local int fork_took_lock;
+
+void scall_lock_atfork_prepare(void)
+{
+	fork_took_lock = scall_lock() == 0;
+}
+
+void scall_lock_atfork_parent(void)
+{
+	if (fork_took_lock)
+		scall_unlock();
+	fork_took_lock = 0;
+}
+
+void scall_lock_atfork_child(void)
+{
+	pthread_mutex_init(&update_lock, NULL);
+	holding_lock = 0;
+	fork_took_lock = 0;
 }
 
 static int check_target(const struct scall_update *u)
@@ -50,7 +75,7 @@ static int check_target(const struct scall_update *u)
 	}
 }
 
-int scall_update_batch(const struct scall_update *u, size_t n)
+SCALL_EXPORT int scall_update_batch(const struct scall_update *u, size_t n)
 {
 	struct scall_req one, *req;
 	size_t i;
@@ -90,14 +115,26 @@ int scall_update_batch(const struct scall_update *u, size_t n)
 	return err;
 }
 
-int __scall_update_key(void *key, void *target, int check)
+SCALL_EXPORT int scall_resync(void)
+{
+	int err = scall_lock();
+
+	if (err)
+		return err;
+	updates++;
+	err = scall_patch_keys(NULL, 0);
+	scall_unlock();
+	return err;
+}
+
+SCALL_EXPORT int __scall_update_key(void *key, void *target, int check)
 {
 	struct scall_update u = { key, target, check };
 
 	return scall_update_batch(&u, 1);
 }
 
-int scall_stats(struct scall_stats *out)
+SCALL_EXPORT int scall_stats(struct scall_stats *out)
 {
 	int err;
 

@@ -3,10 +3,16 @@
 #ifndef SCALL_RUNTIME_INTERNAL_H
 #define SCALL_RUNTIME_INTERNAL_H
 
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include "scall.h"
 #include "scall/format.h"
 
 #define SCALL_HIDDEN __attribute__((visibility("hidden")))
+#define SCALL_EXPORT __attribute__((visibility("default")))
 
 /* An update with its target resolved and checked; key never NULL. */
 struct scall_req {
@@ -17,6 +23,7 @@ struct scall_req {
 /*
  * Bring every site and trampoline of the keys in req[0..n) to the targets
  * already stored in the keys.  Called with the update lock held.
+ * req == NULL means every key of every module (scall_resync).
  * Returns 0 or a negative errno; on error every site is still correct.
  */
 SCALL_HIDDEN int scall_patch_keys(const struct scall_req *req, size_t n);
@@ -28,5 +35,101 @@ SCALL_HIDDEN void scall_patch_stats(struct scall_stats *out);
  * holds it (a signal handler interrupted an update on the same thread). */
 SCALL_HIDDEN int scall_lock(void);
 SCALL_HIDDEN void scall_unlock(void);
+/* fork support (api.c): prepare takes the lock, parent releases it, child
+ * reinitialises it. */
+SCALL_HIDDEN void scall_lock_atfork_prepare(void);
+SCALL_HIDDEN void scall_lock_atfork_parent(void);
+SCALL_HIDDEN void scall_lock_atfork_child(void);
+
+/* ------------------------------------------------------------------ */
+/* Patchable items: sites (kinds 1-3) and trampolines.                */
+/* ------------------------------------------------------------------ */
+
+#define ITEM_TRAMP 8 /* kind of a trampoline item (sites use 1..3) */
+#define ITEM_MAXLEN 6
+
+struct rt_module;
+
+struct rt_item {
+	uintptr_t addr;  /* first byte of the patch window */
+	uintptr_t tramp; /* the trampoline (for a trampoline: addr) */
+	void **key;
+	struct rt_module *mod;
+	uint8_t kind;    /* SCALL_KIND_CALL/JMP/JCC or ITEM_TRAMP */
+	uint8_t len;     /* window length: 5 or 6 */
+	uint8_t cc;      /* Jcc condition code (low nibble) */
+	uint8_t cond;    /* trampoline has SCALL_TRAMP_COND */
+	volatile uint8_t refused; /* bytes did not verify: never written */
+	uint8_t changing;         /* scratch: in the current patch cycle */
+	uint8_t orig[ITEM_MAXLEN]; /* compiler form */
+	uint8_t cur[ITEM_MAXLEN];  /* the form the runtime expects there now */
+	uint8_t want[ITEM_MAXLEN]; /* scratch: desired form */
+};
+
+struct rt_module {
+	struct scall_module *hdr;
+	char *name; /* file of the module, for messages */
+	uintptr_t base; /* its load address */
+	struct rt_item *items;
+	size_t nitems, nsites, ntramps, nunresolved;
+	struct rt_module *next;
+};
+
+/* The handler's lookup table: immutable once published. */
+struct rt_entry {
+	uintptr_t addr;
+	struct rt_item *it;
+};
+struct rt_table {
+	size_t n;
+	struct rt_entry e[];
+};
+
+/* What an instruction in a patch window does (docs/format.md states). */
+enum insn_op {
+	OP_CALL,     /* call target */
+	OP_JMP,      /* jmp target */
+	OP_JCC,      /* jcc target */
+	OP_NOP,      /* 5-byte nop */
+	OP_XOR,      /* xorl %eax,%eax (scall_return0) */
+	OP_RET,      /* ret (c3 + bytes unchanged) */
+	OP_INDIRECT, /* trampoline indirect state: jmp *key */
+};
+struct insn {
+	enum insn_op op;
+	uintptr_t target;
+};
+
+/* The ONE function computing the desired state of an item for the key
+ * value f: used by the patcher and by the SIGTRAP handler. */
+SCALL_HIDDEN struct insn scall_desired(const struct rt_item *it, void *f);
+
+/* trap.c */
+SCALL_HIDDEN extern struct rt_table *_Atomic scall_table;
+SCALL_HIDDEN extern _Atomic unsigned long scall_in_flight;
+SCALL_HIDDEN extern _Atomic uint64_t scall_traps;
+SCALL_HIDDEN void scall_trap_install(void);   /* (re)install if not ours */
+SCALL_HIDDEN bool scall_trap_blocked(void);   /* SIGTRAP blocked here */
+
+/* writer.c */
+enum writer_kind { WRITER_NONE, WRITER_PROCMEM, WRITER_MPROTECT };
+struct wr {
+	uintptr_t addr;
+	const uint8_t *bytes;
+	uint8_t len;
+};
+SCALL_HIDDEN extern enum writer_kind scall_writer;
+SCALL_HIDDEN extern int scall_coalesce;
+SCALL_HIDDEN extern uint64_t scall_syncs, scall_pwrites;
+SCALL_HIDDEN void scall_writer_init(void);
+SCALL_HIDDEN void scall_writer_atfork_child(void);
+SCALL_HIDDEN const char *scall_writer_name(void);
+/* Write w[0..n) (sorted by address); barriers[0..nb) (sorted) are
+ * addresses of refused windows a coalesced write must not cover. */
+SCALL_HIDDEN int scall_write(const struct wr *w, size_t n,
+			     const uintptr_t *barriers, size_t nb);
+SCALL_HIDDEN void scall_sync(void);
+
+SCALL_HIDDEN extern int scall_debug;
 
 #endif

@@ -1,0 +1,687 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Registration of modules, the handler's table, the desired states and the
+ * patch cycle (docs/protocol.md).
+ */
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "internal.h"
+
+int scall_debug;
+static int initialised;
+static struct rt_module *modules;
+static size_t nmodules;
+
+/* Test hook: called after each sync of a patch cycle with the step (1-3). */
+SCALL_EXPORT void (*volatile __scall_test_hook)(int step);
+
+/* ------------------------------------------------------------------ */
+/* Init, fork                                                          */
+/* ------------------------------------------------------------------ */
+
+static void atfork_prepare(void) { scall_lock_atfork_prepare(); }
+static void atfork_parent(void) { scall_lock_atfork_parent(); }
+static void atfork_child(void)
+{
+	/* Single-threaded now: no handler can be in flight. */
+	__atomic_store_n(&scall_in_flight, 0, __ATOMIC_SEQ_CST);
+	if (initialised)
+		scall_writer_atfork_child();
+	scall_lock_atfork_child();
+}
+
+/* Lock held (or in the constructor, before any thread exists). */
+static void init_locked(void)
+{
+	const char *d = getenv("SCALL_DEBUG");
+
+	if (initialised)
+		return;
+	initialised = 1;
+	scall_debug = d && *d && strcmp(d, "0");
+	scall_writer_init();
+	scall_trap_install();
+	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
+	if (scall_debug)
+		fprintf(stderr, "scall: writer %s\n", scall_writer_name());
+}
+
+/* Runs before the executable's constructors when libscall is a shared
+ * library it depends on, i.e. before the program creates threads:
+ * registering for membarrier SYNC_CORE is cheap then. */
+__attribute__((constructor)) static void scall_ctor(void)
+{
+	if (scall_lock() == 0) {
+		init_locked();
+		scall_unlock();
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Desired states                                                      */
+/* ------------------------------------------------------------------ */
+
+static bool in_range(uintptr_t from_next, uintptr_t to)
+{
+	int64_t d = (int64_t)(to - from_next);
+
+	return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+struct insn scall_desired(const struct rt_item *it, void *fv)
+{
+	uintptr_t f = (uintptr_t)fv, next = it->addr + it->len;
+	bool ret0 = fv == (void *)scall_return0;
+
+	switch (it->kind) {
+	case ITEM_TRAMP:
+		if (!f)
+			return (struct insn){ it->cond ? OP_RET : OP_INDIRECT, 0 };
+		if (in_range(it->addr + 5, f))
+			return (struct insn){ OP_JMP, f };
+		return (struct insn){ OP_INDIRECT, f };
+	case SCALL_KIND_CALL:
+		if (!f)
+			return it->cond ? (struct insn){ OP_NOP, 0 }
+					: (struct insn){ OP_CALL, it->tramp };
+		if (ret0)
+			return (struct insn){ OP_XOR, 0 };
+		return (struct insn){ OP_CALL,
+				      in_range(next, f) ? f : it->tramp };
+	case SCALL_KIND_JMP:
+		if (!f)
+			return it->cond ? (struct insn){ OP_RET, 0 }
+					: (struct insn){ OP_JMP, it->tramp };
+		return (struct insn){ OP_JMP, in_range(next, f) ? f : it->tramp };
+	default: /* JCC: a NULL target goes to the trampoline, which returns */
+		if (!f)
+			return (struct insn){ OP_JCC, it->tramp };
+		return (struct insn){ OP_JCC, in_range(next, f) ? f : it->tramp };
+	}
+}
+
+static void put_rel(uint8_t *p, uintptr_t next, uintptr_t to)
+{
+	int32_t r = (int32_t)(int64_t)(to - next);
+
+	memcpy(p, &r, 4);
+}
+
+/* Bytes of insn `in` in the window of it; bytes not defined by the state
+ * are taken from it->cur. */
+static void encode(const struct rt_item *it, struct insn in, uint8_t *out)
+{
+	static const uint8_t nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
+	static const uint8_t xor5[5] = { 0x2e, 0x2e, 0x2e, 0x31, 0xc0 };
+
+	memcpy(out, it->cur, it->len);
+	switch (in.op) {
+	case OP_CALL:
+		out[0] = 0xe8;
+		put_rel(out + 1, it->addr + 5, in.target);
+		break;
+	case OP_JMP:
+		out[0] = 0xe9;
+		put_rel(out + 1, it->addr + 5, in.target);
+		break;
+	case OP_JCC:
+		out[0] = 0x0f;
+		out[1] = 0x80 | it->cc;
+		put_rel(out + 2, it->addr + 6, in.target);
+		break;
+	case OP_NOP:
+		memcpy(out, nop5, 5);
+		break;
+	case OP_XOR:
+		memcpy(out, xor5, 5);
+		break;
+	case OP_RET:
+		out[0] = 0xc3;
+		break;
+	case OP_INDIRECT:
+		memcpy(out, it->orig, it->len);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Registration                                                        */
+/* ------------------------------------------------------------------ */
+
+static void report_refused(const struct rt_item *it, const char *why)
+{
+	uint8_t b[ITEM_MAXLEN];
+
+	memcpy(b, (const void *)it->addr, it->len);
+	fprintf(stderr,
+		"scall: refusing %s at %p (%s+0x%lx): %s; bytes %02x %02x %02x "
+		"%02x %02x%s\n",
+		it->kind == ITEM_TRAMP ? "trampoline" : "site",
+		(void *)it->addr, it->mod && it->mod->name ? it->mod->name : "?",
+		(unsigned long)(it->addr - (it->mod ? it->mod->base : 0)),
+		why, b[0], b[1], b[2], b[3], b[4], it->len > 5 ? " .." : "");
+}
+
+static int cmp_item(const void *a, const void *b)
+{
+	const struct rt_item *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	const struct rt_entry *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+static int cmp_itemp(const void *a, const void *b)
+{
+	return cmp_item(*(struct rt_item *const *)a, *(struct rt_item *const *)b);
+}
+
+static struct rt_item *find_tramp(struct rt_item *t, size_t n, uintptr_t a)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+
+		if (t[m].addr < a)
+			lo = m + 1;
+		else if (t[m].addr > a)
+			hi = m;
+		else
+			return &t[m];
+	}
+	return NULL;
+}
+
+/* Retired allocations, freed when no handler is in flight. */
+struct retired {
+	struct retired *next;
+	void *p[3];
+};
+static struct retired *retire_list;
+
+static void free_retired(struct retired *r)
+{
+	while (r) {
+		struct retired *n = r->next;
+
+		free(r->p[0]);
+		free(r->p[1]);
+		free(r->p[2]);
+		free(r);
+		r = n;
+	}
+}
+
+static void reap(void)
+{
+	if (retire_list &&
+	    __atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST) == 0) {
+		free_retired(retire_list);
+		retire_list = NULL;
+	}
+}
+
+/* Free p0..p2 once no handler can still see them (p0 may be the old
+ * table).  Called after the new table is published. */
+static void retire(void *p0, void *p1, void *p2)
+{
+	struct retired *r;
+
+	if (__atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST) == 0) {
+		free(p0);
+		free(p1);
+		free(p2);
+		reap();
+		return;
+	}
+	r = malloc(sizeof(*r));
+	if (!r)
+		return; /* leak rather than free under a handler */
+	*r = (struct retired){ retire_list, { p0, p1, p2 } };
+	retire_list = r;
+}
+
+/* Rebuild and publish the table from the module list; lock held. */
+static int rebuild_table(void *free1, void *free2)
+{
+	size_t n = 0, k = 0;
+	struct rt_table *t, *old;
+	struct rt_module *m;
+
+	for (m = modules; m; m = m->next)
+		n += m->nitems;
+	t = malloc(sizeof(*t) + n * sizeof(t->e[0]));
+	if (!t)
+		return -ENOMEM;
+	for (m = modules; m; m = m->next)
+		for (size_t i = 0; i < m->nitems; i++)
+			t->e[k++] = (struct rt_entry){ m->items[i].addr,
+						       &m->items[i] };
+	t->n = k;
+	qsort(t->e, k, sizeof(t->e[0]), cmp_entry);
+	old = __atomic_exchange_n(&scall_table, t, __ATOMIC_SEQ_CST);
+	retire(old, free1, free2);
+	return 0;
+}
+
+static int patch_items(const struct scall_req *req, size_t n,
+		       struct rt_module *only);
+
+static int bad_header(const struct scall_module *h)
+{
+	return h->magic != SCALL_MODULE_MAGIC ||
+	       h->version != SCALL_FORMAT_VERSION ||
+	       (h->flags & ~SCALL_MODULE_FLAGS_MASK) ||
+	       h->sites_stop < h->sites_start ||
+	       h->tramps_stop < h->tramps_start ||
+	       (h->sites_stop - h->sites_start) % sizeof(struct scall_site) ||
+	       (h->tramps_stop - h->tramps_start) % sizeof(struct scall_tramp);
+}
+
+static struct rt_module *build_module(struct scall_module *h)
+{
+	const struct scall_site *s = (void *)(uintptr_t)h->sites_start;
+	const struct scall_tramp *tr = (void *)(uintptr_t)h->tramps_start;
+	size_t ns = h->sites_start ? (h->sites_stop - h->sites_start) /
+					     sizeof(*s)
+				   : 0;
+	size_t nt = h->tramps_start ? (h->tramps_stop - h->tramps_start) /
+					      sizeof(*tr)
+				    : 0;
+	struct rt_module *m = calloc(1, sizeof(*m));
+	struct rt_item *it, *tramps, *sites;
+	Dl_info info;
+	size_t i, k;
+
+	if (!m)
+		return NULL;
+	m->hdr = h;
+	/* Inside the loader lock already (constructor): dladdr is fine. */
+	if (dladdr(h, &info) && info.dli_fname) {
+		m->name = strdup(info.dli_fname);
+		m->base = (uintptr_t)info.dli_fbase;
+	}
+	m->items = it = calloc(nt + ns + 1, sizeof(*it));
+	if (!it) {
+		free(m->name);
+		free(m);
+		return NULL;
+	}
+	/* Trampolines first (sorted), then sites. */
+	tramps = it;
+	for (i = k = 0; i < nt; i++) {
+		struct rt_item *t = &tramps[k];
+		const uint8_t *p;
+
+		if (tr[i].flags & ~SCALL_TRAMP_FLAGS_MASK)
+			continue;
+		t->addr = (uintptr_t)&tr[i].tramp + (intptr_t)tr[i].tramp;
+		t->tramp = t->addr;
+		t->key = (void **)(uintptr_t)tr[i].key;
+		t->kind = ITEM_TRAMP;
+		t->len = SCALL_TRAMP_WINDOW;
+		t->cond = !!(tr[i].flags & SCALL_TRAMP_COND);
+		t->mod = m;
+		p = (const uint8_t *)t->addr;
+		memcpy(t->orig, p, t->len);
+		memcpy(t->cur, p, t->len);
+		if (p[0] != SCALL_TRAMP_OP0 || p[2] != SCALL_TRAMP_OP2 ||
+		    (p[1] != SCALL_TRAMP_OP1_MOV && p[1] != SCALL_TRAMP_OP1_LEA)) {
+			t->refused = 1;
+			report_refused(t, "not an indirect trampoline");
+		}
+		k++;
+	}
+	qsort(tramps, k, sizeof(*tramps), cmp_item);
+	/* Drop duplicate trampoline records (keep the first). */
+	for (i = 1; i < k; i++)
+		if (tramps[i].addr == tramps[i - 1].addr)
+			tramps[i].refused = 1;
+	m->ntramps = k;
+	sites = tramps + k;
+	for (i = k = 0; i < ns; i++) {
+		struct rt_item *x = &sites[k], *t;
+		unsigned kind = s[i].info & SCALL_SITE_KIND_MASK;
+		const uint8_t *p;
+
+		if (kind == SCALL_KIND_UNRESOLVED)
+			m->nunresolved++;
+		if (kind < SCALL_KIND_CALL || kind > SCALL_KIND_JCC ||
+		    (s[i].info & SCALL_SITE_FLAGS_MASK))
+			continue;
+		x->addr = (uintptr_t)&s[i].site + (intptr_t)s[i].site;
+		x->tramp = (uintptr_t)&s[i].tramp + (intptr_t)s[i].tramp;
+		x->kind = (uint8_t)kind;
+		x->len = kind == SCALL_KIND_JCC ? SCALL_JCC_LEN : SCALL_CALL_LEN;
+		x->mod = m;
+		p = (const uint8_t *)x->addr;
+		t = find_tramp(tramps, m->ntramps, x->tramp);
+		if (!t) {
+			/* No trampoline record: we cannot know the key. */
+			x->refused = 1;
+			x->key = NULL;
+			k++;
+			continue;
+		}
+		x->key = t->key;
+		x->cond = t->cond;
+		x->cc = kind == SCALL_KIND_JCC ? (p[1] & 0x0f) : 0;
+		memcpy(x->cur, p, x->len); /* for encode() below */
+		encode(x, (struct insn){ kind == SCALL_KIND_CALL ? OP_CALL
+					 : kind == SCALL_KIND_JMP ? OP_JMP
+								   : OP_JCC,
+					 x->tramp },
+		       x->orig);
+		memcpy(x->cur, x->orig, x->len);
+		if (memcmp(p, x->orig, x->len)) {
+			x->refused = 1;
+			report_refused(x, "not the compiler's form");
+		}
+		k++;
+	}
+	m->nsites = k;
+	if ((h->flags & (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED)) !=
+	    (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED))
+		qsort(sites, k, sizeof(*sites), cmp_item);
+	m->nitems = m->ntramps + m->nsites;
+	/* Reject overlapping windows (sites and trampolines together). */
+	{
+		struct rt_item **v = malloc((m->nitems + 1) * sizeof(*v));
+
+		if (v) {
+			for (i = 0; i < m->nitems; i++)
+				v[i] = &it[i];
+			qsort(v, m->nitems, sizeof(*v), cmp_itemp);
+			for (i = 1; i < m->nitems; i++)
+				if (v[i]->addr < v[i - 1]->addr + v[i - 1]->len &&
+				    !v[i]->refused) {
+					v[i]->refused = 1;
+					report_refused(v[i], "overlaps another record");
+				}
+			free(v);
+		}
+	}
+	return m;
+}
+
+SCALL_EXPORT void __scall_register_module(struct scall_module *h)
+{
+	struct rt_module *m;
+	int err;
+
+	if (!h)
+		return;
+	if (scall_lock())
+		return; /* from a signal handler mid-update: stay on trampolines */
+	init_locked();
+	for (m = modules; m; m = m->next)
+		if (m->hdr == h)
+			goto out; /* registered twice */
+	if (bad_header(h)) {
+		Dl_info info;
+
+		fprintf(stderr,
+			"scall: module %s: bad header (magic %#x version %u "
+			"flags %#x): left on its trampolines\n",
+			dladdr(h, &info) && info.dli_fname ? info.dli_fname : "?",
+			h->magic, h->version, h->flags);
+		goto out;
+	}
+	m = build_module(h);
+	if (!m) {
+		fprintf(stderr, "scall: out of memory: module left on its "
+				"trampolines\n");
+		goto out;
+	}
+	m->next = modules;
+	modules = m;
+	nmodules++;
+	err = rebuild_table(NULL, NULL);
+	if (err) {
+		modules = m->next;
+		nmodules--;
+		free(m->items);
+		free(m->name);
+		free(m);
+		goto out;
+	}
+	/* Start with the current target of every key. */
+	patch_items(NULL, 0, m);
+out:
+	scall_unlock();
+}
+
+SCALL_EXPORT void __scall_unregister_module(struct scall_module *h)
+{
+	struct rt_module **pp, *m;
+	bool locked = scall_lock() == 0;
+
+	for (pp = &modules; (m = *pp); pp = &m->next)
+		if (m->hdr == h)
+			break;
+	if (m) {
+		*pp = m->next;
+		nmodules--;
+		if (rebuild_table(m->items, m->name) == 0)
+			free(m);
+		else
+			/* keep it listed: the handler may still need it */
+			*pp = m, nmodules++;
+		/* m itself is not used by the handler (items hold a pointer
+		 * to it only for messages). */
+	}
+	if (locked)
+		scall_unlock();
+}
+
+/* ------------------------------------------------------------------ */
+/* The patch cycle                                                     */
+/* ------------------------------------------------------------------ */
+
+static int cmp_ptr(const void *a, const void *b)
+{
+	const struct scall_req *x = a, *y = b;
+
+	return (uintptr_t)x->key < (uintptr_t)y->key ? -1
+						     : (uintptr_t)x->key >
+						       (uintptr_t)y->key;
+}
+
+static bool wanted(const struct scall_req *req, size_t n, void **key)
+{
+	size_t lo = 0, hi = n;
+
+	if (!req)
+		return true;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+
+		if ((uintptr_t)req[m].key < (uintptr_t)key)
+			lo = m + 1;
+		else if ((uintptr_t)req[m].key > (uintptr_t)key)
+			hi = m;
+		else
+			return true;
+	}
+	return false;
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* Bring the items of keys req[0..n) (all keys if req is NULL), or of module
+ * `only` (all keys), to their desired states.  Lock held. */
+static int patch_items(const struct scall_req *req, size_t n,
+		       struct rt_module *only)
+{
+	struct rt_table *t = __atomic_load_n(&scall_table, __ATOMIC_RELAXED);
+	struct scall_req *sorted = NULL;
+	struct rt_item **chg = NULL;
+	struct wr *w = NULL;
+	uintptr_t *bar = NULL;
+	size_t nchg = 0, nbar = 0, nw, i;
+	double t0 = scall_debug ? now_us() : 0;
+	uint64_t s0 = scall_syncs;
+	int err = 0;
+
+	if (scall_writer == WRITER_NONE || !t || !t->n)
+		return 0;
+	if (req && n > 1) {
+		sorted = malloc(n * sizeof(*sorted));
+		if (!sorted)
+			return -ENOMEM;
+		memcpy(sorted, req, n * sizeof(*sorted));
+		qsort(sorted, n, sizeof(*sorted), cmp_ptr);
+		req = sorted;
+	}
+	chg = malloc(t->n * sizeof(*chg));
+	bar = malloc(t->n * sizeof(*bar));
+	if (!chg || !bar) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* Desired states, in address order (the table is sorted). */
+	for (i = 0; i < t->n; i++) {
+		struct rt_item *it = t->e[i].it;
+
+		if (it->refused) {
+			bar[nbar++] = it->addr;
+			continue;
+		}
+		if (only ? it->mod != only : !wanted(req, n, it->key))
+			continue;
+		encode(it, scall_desired(it, __atomic_load_n(it->key,
+							     __ATOMIC_ACQUIRE)),
+		       it->want);
+		if (!memcmp(it->want, it->cur, it->len))
+			continue;
+		/* Verify: never write a byte we did not expect. */
+		if (memcmp((const void *)it->addr, it->cur, it->len)) {
+			it->refused = 1;
+			bar[nbar++] = it->addr;
+			report_refused(it, "bytes changed behind scall's back");
+			continue;
+		}
+		chg[nchg++] = it;
+	}
+	if (!nchg)
+		goto out;
+	/* bar[] was filled in table order: sorted, as scall_write needs. */
+	w = malloc(nchg * sizeof(*w));
+	if (!w) {
+		err = -ENOMEM;
+		goto out;
+	}
+	scall_trap_install();
+	if (scall_trap_blocked() && !getenv("SCALL_QUIET"))
+		fprintf(stderr, "scall: warning: SIGTRAP is blocked in the "
+				"updating thread; a signal handler calling a "
+				"site now would kill the process\n");
+	/* Step 1: INT3 on byte 0. */
+	static const uint8_t int3 = 0xcc;
+	for (i = 0; i < nchg; i++)
+		w[i] = (struct wr){ chg[i]->addr, &int3, 1 };
+	err = scall_write(w, nchg, bar, nbar);
+	if (err)
+		goto fail;
+	scall_sync();
+	if (__scall_test_hook)
+		__scall_test_hook(1);
+	/* Step 2: bytes 1..n-1 that change. */
+	for (i = nw = 0; i < nchg; i++) {
+		struct rt_item *it = chg[i];
+		if (memcmp(it->want + 1, it->cur + 1, it->len - 1u))
+			w[nw++] = (struct wr){ it->addr + 1, it->want + 1,
+					       (uint8_t)(it->len - 1) };
+	}
+	err = scall_write(w, nw, bar, nbar);
+	if (err)
+		goto fail;
+	scall_sync();
+	if (__scall_test_hook)
+		__scall_test_hook(2);
+	/* Step 3: the new byte 0. */
+	for (i = 0; i < nchg; i++)
+		w[i] = (struct wr){ chg[i]->addr, chg[i]->want, 1 };
+	err = scall_write(w, nchg, bar, nbar);
+	if (err)
+		goto fail;
+	for (i = 0; i < nchg; i++)
+		memcpy(chg[i]->cur, chg[i]->want, chg[i]->len);
+	scall_sync();
+	if (__scall_test_hook)
+		__scall_test_hook(3);
+	goto out;
+fail:
+	/* A write failed mid-cycle (should not happen once probed).  The
+	 * items may hold INT3, which the handler emulates correctly; keep
+	 * it that way rather than guess: stop writing for good. */
+	fprintf(stderr, "scall: write failed (%s): writer disabled\n",
+		strerror(-err));
+	for (i = 0; i < nchg; i++)
+		memcpy(chg[i]->cur, (const void *)chg[i]->addr, chg[i]->len);
+	scall_writer = WRITER_NONE;
+	err = 0;
+out:
+	if (scall_debug)
+		fprintf(stderr,
+			"scall: %s: %zu key(s), %zu window(s) changed, %llu "
+			"sync(s), %.1f us\n",
+			only ? "register" : req ? "update" : "resync",
+			only ? (size_t)0 : n, nchg,
+			(unsigned long long)(scall_syncs - s0), now_us() - t0);
+	reap();
+	free(sorted);
+	free(chg);
+	free(bar);
+	free(w);
+	return err;
+}
+
+int scall_patch_keys(const struct scall_req *req, size_t n)
+{
+	return patch_items(req, n, NULL);
+}
+
+void scall_patch_stats(struct scall_stats *out)
+{
+	struct rt_module *m;
+
+	out->modules = nmodules;
+	for (m = modules; m; m = m->next) {
+		out->trampolines += m->ntramps;
+		out->sites_unresolved += m->nunresolved;
+		for (size_t i = m->ntramps; i < m->nitems; i++) {
+			struct rt_item *it = &m->items[i];
+
+			out->sites++;
+			if (it->refused)
+				out->sites_refused++;
+			else if (!memcmp(it->cur, it->orig, it->len))
+				out->sites_trampoline++;
+			else
+				out->sites_direct++;
+		}
+	}
+	out->traps = __atomic_load_n(&scall_traps, __ATOMIC_RELAXED);
+	out->syncs = scall_syncs;
+	out->writer = scall_writer_name();
+}

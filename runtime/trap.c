@@ -1,0 +1,196 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The SIGTRAP handler: emulates the desired instruction of a site (or a
+ * trampoline window) that a thread hit while byte 0 was INT3.
+ *
+ * It never waits and takes no lock.  It finds the item by binary search in
+ * an immutable table published through an atomic pointer; a counter of
+ * handlers in flight (incremented before the pointer is loaded) tells the
+ * publisher when an old table may be freed (patch.c).  It emulates the state
+ * computed from the key's current value with scall_desired(), the same
+ * function the patcher uses, never a record of the patch in flight: delivery
+ * may be late, and the key is always stored before any byte is written.
+ */
+
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+struct rt_table *_Atomic scall_table;
+_Atomic unsigned long scall_in_flight;
+_Atomic uint64_t scall_traps;
+
+/* The handler we replaced, double-buffered: the updater writes the slot
+ * not in use, then flips prev_idx. */
+static struct sigaction prev_sa[2];
+static _Atomic int prev_idx;
+
+#define NO_ASAN __attribute__((no_sanitize("address", "undefined")))
+
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	const struct sigaction *p = &prev_sa[__atomic_load_n(&prev_idx,
+							     __ATOMIC_ACQUIRE)];
+
+	if (p->sa_flags & SA_SIGINFO) {
+		if (p->sa_sigaction)
+			p->sa_sigaction(sig, si, uc);
+		return;
+	}
+	if (p->sa_handler == SIG_IGN)
+		return;
+	if (p->sa_handler == SIG_DFL) {
+		/* Die as the process would have without us. */
+		struct sigaction dfl;
+		sigset_t set;
+
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		sigaction(sig, &dfl, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, sig);
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		syscall(SYS_tgkill, getpid(), gettid(), sig);
+		return;
+	}
+	p->sa_handler(sig);
+}
+
+/* Evaluate condition code cc (0..15) on RFLAGS. */
+static int cond_true(unsigned cc, unsigned long fl)
+{
+	int cf = !!(fl & 0x1), pf = !!(fl & 0x4), zf = !!(fl & 0x40),
+	    sf = !!(fl & 0x80), of = !!(fl & 0x800), r;
+
+	switch (cc >> 1) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return (cc & 1) ? !r : r;
+}
+
+static const struct rt_item *lookup(const struct rt_table *t, uintptr_t a)
+{
+	size_t lo = 0, hi = t ? t->n : 0;
+
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+
+		if (t->e[m].addr < a)
+			lo = m + 1;
+		else if (t->e[m].addr > a)
+			hi = m;
+		else
+			return t->e[m].it;
+	}
+	return NULL;
+}
+
+NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)
+{
+	ucontext_t *uc = ucv;
+	greg_t *g = uc->uc_mcontext.gregs;
+	uintptr_t ip = (uintptr_t)g[REG_RIP] - 1;
+	const struct rt_item *it = NULL;
+	int saved_errno = errno;
+
+	__atomic_fetch_add(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
+	if (si->si_code == SI_KERNEL)
+		it = lookup(__atomic_load_n(&scall_table, __ATOMIC_SEQ_CST),
+			    ip);
+	if (!it || it->refused) {
+		__atomic_fetch_sub(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
+		errno = saved_errno;
+		chain(sig, si, ucv);
+		return;
+	}
+	if (*(volatile uint8_t *)ip != 0xcc) {
+		/* Late delivery: the patch finished; re-execute the site. */
+		g[REG_RIP] = (greg_t)ip;
+	} else {
+		void *f = __atomic_load_n(it->key, __ATOMIC_ACQUIRE);
+		struct insn in = scall_desired(it, f);
+		uintptr_t next = ip + it->len;
+		uint64_t *sp;
+
+		switch (in.op) {
+		case OP_CALL:
+			sp = (uint64_t *)g[REG_RSP] - 1;
+			*sp = next;
+			g[REG_RSP] = (greg_t)sp;
+			g[REG_RIP] = (greg_t)in.target;
+			break;
+		case OP_JMP:
+			g[REG_RIP] = (greg_t)in.target;
+			break;
+		case OP_JCC:
+			g[REG_RIP] = (greg_t)(cond_true(it->cc, g[REG_EFL])
+						      ? in.target
+						      : next);
+			break;
+		case OP_NOP:
+			g[REG_RIP] = (greg_t)next;
+			break;
+		case OP_XOR:
+			g[REG_RAX] = 0;
+			/* xor: CF=OF=SF=0, ZF=PF=1 */
+			g[REG_EFL] = (g[REG_EFL] & ~0x8d5L) | 0x44;
+			g[REG_RIP] = (greg_t)next;
+			break;
+		case OP_RET:
+			sp = (uint64_t *)g[REG_RSP];
+			g[REG_RIP] = (greg_t)*sp;
+			g[REG_RSP] = (greg_t)(sp + 1);
+			break;
+		case OP_INDIRECT:
+			/* movq key, %r11; movq (%r11), %r11; jmpq *%r11.  For
+			 * the cond flavour a NULL key is OP_RET above; for the
+			 * plain one this jumps to 0 like the fallback. */
+			g[REG_R11] = (greg_t)f;
+			g[REG_RIP] = (greg_t)f;
+			break;
+		}
+		__atomic_fetch_add(&scall_traps, 1, __ATOMIC_RELAXED);
+	}
+	__atomic_fetch_sub(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
+	errno = saved_errno;
+}
+
+void scall_trap_install(void)
+{
+	struct sigaction cur, sa;
+	int idx;
+
+	if (sigaction(SIGTRAP, NULL, &cur))
+		return;
+	if ((cur.sa_flags & SA_SIGINFO) && cur.sa_sigaction == handler)
+		return;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = handler;
+	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	idx = !__atomic_load_n(&prev_idx, __ATOMIC_RELAXED);
+	prev_sa[idx] = cur;
+	__atomic_store_n(&prev_idx, idx, __ATOMIC_RELEASE);
+	sigaction(SIGTRAP, &sa, NULL);
+}
+
+bool scall_trap_blocked(void)
+{
+	sigset_t set;
+
+	return pthread_sigmask(SIG_BLOCK, NULL, &set) == 0 &&
+	       sigismember(&set, SIGTRAP) == 1;
+}

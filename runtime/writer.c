@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The code writer and the cross-core sync.
+ *
+ * proc-mem  pwrite() to /proc/self/mem: the kernel writes through its own
+ *           mapping (FOLL_FORCE), the code pages stay r-x.  All writes of one
+ *           protocol step that fall in one page are coalesced into a single
+ *           pwrite of a buffer made of the current bytes plus the changes.
+ * mprotect  only with SCALL_WRITER=mprotect: the page is made RWX for the
+ *           copy (violates W^X briefly).
+ * none      nothing is ever written; sites stay on their trampolines, which
+ *           read the key (always correct).  Chosen at init when neither
+ *           works, or when membarrier SYNC_CORE is unavailable.
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#ifdef SCALL_HAVE_VALGRIND_H
+#include <valgrind/valgrind.h>
+#else
+#define VALGRIND_DISCARD_TRANSLATIONS(a, l) ((void)(a), (void)(l))
+#endif
+
+enum writer_kind scall_writer = WRITER_NONE;
+int scall_coalesce = 1;
+uint64_t scall_syncs, scall_pwrites;
+static int mem_fd = -1;
+static int have_sync_core;
+
+#define PAGE 4096ul
+
+static int membarrier(int cmd)
+{
+	return (int)syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+static int open_mem(void)
+{
+	return open("/proc/self/mem", O_RDWR | O_CLOEXEC);
+}
+
+static int register_sync_core(void)
+{
+	int cmds = membarrier(MEMBARRIER_CMD_QUERY);
+
+	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE))
+		return 0;
+	return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE) == 0;
+}
+
+/* Probe: rewrite one byte of our own code with its own value. */
+static int probe_procmem(void)
+{
+	uint8_t b = *(volatile uint8_t *)(uintptr_t)scall_return0;
+
+	if (mem_fd < 0)
+		return 0;
+	return pwrite(mem_fd, &b, 1, (off_t)(uintptr_t)scall_return0) == 1;
+}
+
+void scall_writer_init(void)
+{
+	const char *env = getenv("SCALL_WRITER");
+	const char *co = getenv("SCALL_COALESCE");
+
+	if (co && !strcmp(co, "0"))
+		scall_coalesce = 0;
+	have_sync_core = register_sync_core();
+	mem_fd = open_mem();
+	if (!have_sync_core) {
+		scall_writer = WRITER_NONE;
+		if (env && strcmp(env, "none"))
+			fprintf(stderr, "scall: no membarrier SYNC_CORE: "
+					"sites stay on their trampolines\n");
+	} else if (env && !strcmp(env, "none")) {
+		scall_writer = WRITER_NONE;
+	} else if (env && !strcmp(env, "mprotect")) {
+		scall_writer = WRITER_MPROTECT;
+	} else if (probe_procmem()) {
+		scall_writer = WRITER_PROCMEM;
+	} else {
+		scall_writer = WRITER_NONE;
+	}
+	if (scall_writer != WRITER_PROCMEM && mem_fd >= 0) {
+		close(mem_fd);
+		mem_fd = -1;
+	}
+}
+
+/* The child of fork: our fd names the parent's address space. */
+void scall_writer_atfork_child(void)
+{
+	if (scall_writer == WRITER_PROCMEM) {
+		int fd = open_mem();
+
+		if (fd < 0) {
+			scall_writer = WRITER_NONE; /* sites stay correct */
+			close(mem_fd);
+			mem_fd = -1;
+			return;
+		}
+		dup2(fd, mem_fd);
+		close(fd);
+	}
+	if (have_sync_core)
+		register_sync_core();
+}
+
+const char *scall_writer_name(void)
+{
+	switch (scall_writer) {
+	case WRITER_PROCMEM:
+		return "proc-mem";
+	case WRITER_MPROTECT:
+		return "mprotect";
+	default:
+		return "none";
+	}
+}
+
+void scall_sync(void)
+{
+	scall_syncs++;
+	membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE);
+}
+
+static int pwrite_all(const void *buf, size_t len, uintptr_t addr)
+{
+	scall_pwrites++;
+	if (pwrite(mem_fd, buf, len, (off_t)addr) != (ssize_t)len)
+		return -errno ? -errno : -EIO;
+	VALGRIND_DISCARD_TRANSLATIONS(addr, len);
+	return 0;
+}
+
+static int write_mprotect(uintptr_t addr, const uint8_t *b, size_t len)
+{
+	uintptr_t p = addr & ~(PAGE - 1);
+	size_t span = ((addr + len + PAGE - 1) & ~(PAGE - 1)) - p;
+
+	if (mprotect((void *)p, span, PROT_READ | PROT_WRITE | PROT_EXEC))
+		return -errno;
+	memcpy((void *)addr, b, len);
+	mprotect((void *)p, span, PROT_READ | PROT_EXEC);
+	VALGRIND_DISCARD_TRANSLATIONS(addr, len);
+	return 0;
+}
+
+/* Is there a barrier in [lo, hi)? */
+static bool barrier_in(const uintptr_t *b, size_t nb, uintptr_t lo,
+		       uintptr_t hi)
+{
+	size_t l = 0, h = nb;
+
+	while (l < h) {
+		size_t m = (l + h) / 2;
+
+		if (b[m] < lo)
+			l = m + 1;
+		else
+			h = m;
+	}
+	return l < nb && b[l] < hi;
+}
+
+int scall_write(const struct wr *w, size_t n, const uintptr_t *barriers,
+		size_t nb)
+{
+	uint8_t buf[PAGE + 16];
+	size_t i = 0;
+	int err;
+
+	if (scall_writer == WRITER_MPROTECT) {
+		for (i = 0; i < n; i++)
+			if ((err = write_mprotect(w[i].addr, w[i].bytes,
+						  w[i].len)))
+				return err;
+		return 0;
+	}
+	if (scall_writer != WRITER_PROCMEM)
+		return -ENOSYS;
+	while (i < n) {
+		uintptr_t start = w[i].addr, end = start + w[i].len;
+		uintptr_t page = start & ~(PAGE - 1);
+		size_t j = i + 1;
+
+		/* Extend the group while the next write stays in the page
+		 * and no refused window lies between. */
+		while (scall_coalesce && j < n &&
+		       (w[j].addr & ~(PAGE - 1)) == page &&
+		       w[j].addr + w[j].len <= page + PAGE &&
+		       !barrier_in(barriers, nb, end, w[j].addr)) {
+			if (w[j].addr + w[j].len > end)
+				end = w[j].addr + w[j].len;
+			j++;
+		}
+		if (j == i + 1) {
+			err = pwrite_all(w[i].bytes, w[i].len, w[i].addr);
+		} else {
+			/* Current bytes, then our changes on top. */
+			memcpy(buf, (const void *)start, end - start);
+			for (size_t k = i; k < j; k++)
+				memcpy(buf + (w[k].addr - start), w[k].bytes,
+				       w[k].len);
+			err = pwrite_all(buf, end - start, start);
+		}
+		if (err)
+			return err;
+		i = j;
+	}
+	return 0;
+}
