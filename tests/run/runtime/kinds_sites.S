@@ -1,0 +1,64 @@
+/* Sites of every kind for kinds.c.  Keys are defined in C. */
+#include "scall_asm.h"
+	SCALL_MODULE
+	SCALL_TRAMP key_a
+	SCALL_CTRAMP key_v
+	SCALL_TRAMP key_r
+
+/* int call_a(int x): return key_a(x) through a CALL site */
+	SCALL_FUNC call_a
+	subq $8, %rsp
+	SCALL_CALL site_call_a, __scall_tramp_key_a
+	addq $8, %rsp
+	ret
+	SCALL_ENDF call_a
+
+/* int jmp_a(int x): tail call */
+	SCALL_FUNC jmp_a
+	SCALL_JMP site_jmp_a, __scall_tramp_key_a
+	SCALL_ENDF jmp_a
+
+/* int jcc_a(int x): x >= 100 ? key_a(x) : -1 (jge = cc 13) */
+	SCALL_FUNC jcc_a
+	cmpl $100, %edi
+	SCALL_JCC site_jcc_a, 13, __scall_tramp_key_a
+	movl $-1, %eax
+	ret
+	SCALL_ENDF jcc_a
+
+/* void ccall_v(void): scall_cond call */
+	SCALL_FUNC ccall_v
+	subq $8, %rsp
+	SCALL_CALL site_ccall_v, __scall_ctramp_key_v
+	addq $8, %rsp
+	ret
+	SCALL_ENDF ccall_v
+
+/* void cjmp_v(void): cond tail call */
+	SCALL_FUNC cjmp_v
+	SCALL_JMP site_cjmp_v, __scall_ctramp_key_v
+	SCALL_ENDF cjmp_v
+
+/* void cjcc_v(int x): if (x == 0) key_v() (je = cc 4) */
+	SCALL_FUNC cjcc_v
+	testl %edi, %edi
+	SCALL_JCC site_cjcc_v, 4, __scall_ctramp_key_v
+	ret
+	SCALL_ENDF cjcc_v
+
+/* long call_r(void): RET0 key; returns rax after the site */
+	SCALL_FUNC call_r
+	subq $8, %rsp
+	movq $77, %rax
+	SCALL_CALL site_call_r, __scall_tramp_key_r
+	addq $8, %rsp
+	ret
+	SCALL_ENDF call_r
+
+/* int far_fn(int x): x + 4242; position-independent, copied far away */
+	SCALL_FUNC far_fn
+	leal 4242(%rdi), %eax
+	ret
+	SCALL_ENDF far_fn
+	.globl far_fn_end
+far_fn_end:

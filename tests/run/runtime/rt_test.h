@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/* Helpers for the runtime tests. */
+#ifndef RT_TEST_H
+#define RT_TEST_H
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "scall.h"
+
+#define CHECK(c)                                                               \
+	do {                                                                   \
+		if (!(c)) {                                                    \
+			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
+				__LINE__, #c);                                 \
+			abort();                                               \
+		}                                                              \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                         \
+	do {                                                                   \
+		long long _a = (long long)(a), _b = (long long)(b);            \
+		if (_a != _b) {                                                \
+			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", \
+				__FILE__, __LINE__, #a, _a, #b, _b);           \
+			abort();                                               \
+		}                                                              \
+	} while (0)
+
+extern void (*volatile __scall_test_hook)(int step);
+
+static inline int rt_in_range(const void *site, int len, const void *to)
+{
+	int64_t d = (int64_t)((uintptr_t)to - ((uintptr_t)site + len));
+	return d >= INT32_MIN && d <= INT32_MAX;
+}
+
+/* Expected bytes of a branch at `site` (opcode op, or 0x0f 0x8x for Jcc). */
+static inline void rt_branch(uint8_t *b, const void *site, int op, int cc,
+			     const void *to)
+{
+	int n = op == 0x0f ? 2 : 1;
+	int32_t r = (int32_t)((uintptr_t)to - ((uintptr_t)site + n + 4));
+	b[0] = (uint8_t)op;
+	if (n == 2)
+		b[1] = (uint8_t)(0x80 | cc);
+	memcpy(b + n, &r, 4);
+}
+
+static inline void rt_expect(const char *what, const void *site,
+			     const uint8_t *want, int len, int line)
+{
+	if (memcmp(site, want, len)) {
+		const uint8_t *p = site;
+		fprintf(stderr, "line %d: %s at %p:", line, what, site);
+		for (int i = 0; i < len; i++)
+			fprintf(stderr, " %02x", p[i]);
+		fprintf(stderr, ", expected");
+		for (int i = 0; i < len; i++)
+			fprintf(stderr, " %02x", want[i]);
+		fprintf(stderr, "\n");
+		abort();
+	}
+}
+#define EXPECT_BYTES(site, want, len) rt_expect(#site, site, want, len, __LINE__)
+
+static inline struct scall_stats rt_stats(void)
+{
+	struct scall_stats s;
+	CHECK(scall_stats(&s) == 0);
+	return s;
+}
+#endif

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Hand-written scall sites in exactly the format of docs/format.md, so that
+ * the runtime is tested without the compiler plugin.  Include from a .S file.
+ *
+ *   SCALL_MODULE                      module header + ctor/dtor (once per .S)
+ *   SCALL_TRAMP key                   plain trampoline + record
+ *   SCALL_CTRAMP key                  cond trampoline + record
+ *   SCALL_CALL label, tramp           labelled `call tramp` + site record
+ *   SCALL_JMP label, tramp            labelled `jmp tramp` (tail call)
+ *   SCALL_JCC label, cc, tramp        labelled `j<cc> tramp` (cc = 0..15)
+ *   SCALL_FUNC name / SCALL_ENDF name global function bracket
+ * A label `-` means "no global label".
+ */
+	.macro SCALL_MODULE magic=0x4c414353, version=1, flags=0
+	.section scall_module,"awG",@progbits,__scall_module,comdat
+	.balign 8
+	.globl __scall_module
+	.hidden __scall_module
+	.type __scall_module,@object
+__scall_module:
+	.long \magic
+	.short \version
+	.short \flags
+	.long 0
+	.long 0
+	.quad __start_scall_sites
+	.quad __stop_scall_sites
+	.quad __start_scall_tramps
+	.quad __stop_scall_tramps
+	.size __scall_module, 48
+	.weak __start_scall_sites
+	.hidden __start_scall_sites
+	.weak __stop_scall_sites
+	.hidden __stop_scall_sites
+	.weak __start_scall_tramps
+	.hidden __start_scall_tramps
+	.weak __stop_scall_tramps
+	.hidden __stop_scall_tramps
+	.section .text.__scall_module_ctor,"axG",@progbits,__scall_module,comdat
+	.globl __scall_module_ctor
+	.hidden __scall_module_ctor
+	.type __scall_module_ctor,@function
+__scall_module_ctor:
+	leaq __scall_module(%rip), %rdi
+	jmp __scall_register_module@PLT
+	.globl __scall_module_dtor
+	.hidden __scall_module_dtor
+	.type __scall_module_dtor,@function
+__scall_module_dtor:
+	leaq __scall_module(%rip), %rdi
+	jmp __scall_unregister_module@PLT
+	.section .init_array,"awG",@init_array,__scall_module,comdat
+	.balign 8
+	.quad __scall_module_ctor
+	.section .fini_array,"awG",@fini_array,__scall_module,comdat
+	.balign 8
+	.quad __scall_module_dtor
+	.text
+	.endm
+
+	.macro SCALL_TRAMP_ sym, key, flags
+	.section .text.\sym,"axG",@progbits,\sym,comdat
+	.globl \sym
+	.hidden \sym
+	.type \sym,@function
+	.balign 16
+\sym:
+	movq \key@GOTPCREL(%rip), %r11
+	movq (%r11), %r11
+	.if \flags & 1
+	testq %r11, %r11
+	.byte 0x74, 0x03	/* je to the retq */
+	jmpq *%r11
+	retq
+	.else
+	jmpq *%r11
+	.endif
+	.size \sym, . - \sym
+	.section scall_tramps,"awG",@progbits,\sym,comdat
+	.balign 8
+	.quad \key
+	.long \sym - .
+	.long \flags
+	.text
+	.endm
+
+	.macro SCALL_TRAMP key
+	SCALL_TRAMP_ __scall_tramp_\key, \key, 0
+	.endm
+	.macro SCALL_CTRAMP key
+	SCALL_TRAMP_ __scall_ctramp_\key, \key, 1
+	.endm
+
+	.macro SCALL_LABEL label
+	.ifnc \label,-
+	.globl \label
+\label:
+	.endif
+	.endm
+
+	.macro SCALL_REC kind, tramp
+	.pushsection scall_sites,"a",@progbits
+	.balign 4
+	.long 9990b - .
+	.long \tramp - .
+	.long \kind
+	.popsection
+	.endm
+
+	.macro SCALL_CALL label, tramp
+	SCALL_LABEL \label
+9990:	.byte 0xe8
+	.long \tramp - . - 4
+	SCALL_REC 1, \tramp
+	.endm
+
+	.macro SCALL_JMP label, tramp
+	SCALL_LABEL \label
+9990:	.byte 0xe9
+	.long \tramp - . - 4
+	SCALL_REC 2, \tramp
+	.endm
+
+	.macro SCALL_JCC label, cc, tramp
+	SCALL_LABEL \label
+9990:	.byte 0x0f, 0x80 + \cc
+	.long \tramp - . - 4
+	SCALL_REC 3, \tramp
+	.endm
+
+	.macro SCALL_FUNC name
+	.text
+	.globl \name
+	.type \name,@function
+	.balign 16
+\name:
+	.endm
+	.macro SCALL_ENDF name
+	.size \name, . - \name
+	.endm
+
+	.section .note.GNU-stack,"",@progbits
+	.text
