@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * elfimg.h - the "decode" half of scall-ld: read an ELF64 x86-64 file that
+ * is held in memory, check every offset and size against the buffer, and
+ * answer address questions (which section, which function, which bytes).
+ * Nothing here knows about scall records; check.c does.
+ */
+#ifndef SCALL_LD_ELFIMG_H
+#define SCALL_LD_ELFIMG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct img_sec {
+	const char *name;
+	uint64_t addr, off, size, flags;
+	uint32_t type;
+	unsigned idx;
+};
+
+struct img_sym {
+	uint64_t addr, size;
+	const char *name;
+	unsigned char type, bind;
+};
+
+enum img_symsrc { IMG_SYMS_NONE, IMG_SYMS_DYNSYM, IMG_SYMS_SYMTAB };
+
+struct img {
+	const char *path;   /* for messages */
+	const uint8_t *buf; /* whole file, never written */
+	size_t len;
+	void *elf;          /* Elf * (libelf), kept opaque here */
+	unsigned etype;     /* ET_EXEC or ET_DYN */
+	struct img_sec *secs;
+	size_t nsecs;
+	struct img_sym *syms; /* defined FUNC symbols, sorted by address */
+	size_t nsyms;
+	enum img_symsrc symsrc;
+};
+
+/* Parse buf[0..len).  Returns 0, or 3 after printing one line
+ * "PATH: what is wrong" on err.  buf must stay alive while img is used. */
+int img_open(struct img *img, const uint8_t *buf, size_t len,
+	     const char *path, FILE *err);
+void img_close(struct img *img);
+
+const struct img_sec *img_section(const struct img *img, const char *name);
+/* The allocated section that holds [addr, addr + len), or NULL. */
+const struct img_sec *img_section_at(const struct img *img, uint64_t addr,
+				     uint64_t len);
+/* Bytes of [addr, addr + len) when they are in the file, else NULL. */
+const uint8_t *img_bytes(const struct img *img, uint64_t addr, uint64_t len);
+/* The function symbol whose [addr, addr + size) holds addr, or NULL. */
+const struct img_sym *img_func_at(const struct img *img, uint64_t addr);
+/* The function symbol that starts exactly at addr, or NULL. */
+const struct img_sym *img_func_start(const struct img *img, uint64_t addr);
+/* "func+0xoff", "section+0xoff" or "0xaddr", into buf. */
+const char *img_where(const struct img *img, uint64_t addr, char *buf,
+		      size_t size);
+
+#endif

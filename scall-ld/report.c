@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: MIT */
+/* report.c - --report (a table for people) and --json. */
+#include "check.h"
+
+#include <string.h>
+
+#include "scall/format.h"
+
+static const char *kind_name(uint32_t info)
+{
+	static const char *const n[] = { "none", "call", "jmp", "jcc", "unresolved" };
+	unsigned k = info & SCALL_SITE_KIND_MASK;
+
+	return k < 5 ? n[k] : "invalid";
+}
+
+static const char *enc_name(int enc)
+{
+	return enc == 1 ? "call" : enc == 2 ? "jmp" : enc == 3 ? "jcc" : "short";
+}
+
+static const char *flavour(uint32_t f)
+{
+	return f & SCALL_TRAMP_COND ? (f & SCALL_TRAMP_RETPOLINE ? "cond,retpoline" : "cond")
+				    : (f & SCALL_TRAMP_RETPOLINE ? "plain,retpoline" : "plain");
+}
+
+void ld_report(const struct img *img, const struct ld_result *r, FILE *out)
+{
+	char w[256];
+	size_t i, j;
+
+	if (!r->have_scall) {
+		fprintf(out, "%s: no scall sections\n", img->path);
+		return;
+	}
+	fprintf(out, "%s: %zu site records, %zu trampolines, %zu unrecorded "
+		     "sites, header flags 0x%x -> 0x%x, %s\n",
+		img->path, r->nsites, r->ntr, r->nun, r->old_flags,
+		r->status ? r->old_flags : r->new_flags,
+		r->status ? "INVALID" : "valid");
+	for (j = 0; j < r->ntr; j++) {
+		const struct ld_tramp *t = &r->tr[j];
+
+		fprintf(out, "key %s: trampoline %s at 0x%llx (%s)%s\n",
+			t->key_name, t->name, (unsigned long long)t->addr,
+			flavour(t->flags), t->bad ? " BAD" : "");
+		for (i = 0; i < r->nsites; i++)
+			if (r->sites[i].tr == (long)j)
+				fprintf(out, "  %-40s %-10s %s\n",
+					img_where(img, r->sites[i].site, w, sizeof(w)),
+					kind_name(r->sites[i].info), r->sites[i].state);
+		for (i = 0; i < r->nun; i++)
+			if (r->un[i].tr == (long)j)
+				fprintf(out, "  %-40s %-10s unrecorded\n",
+					img_where(img, r->un[i].src, w, sizeof(w)),
+					enc_name(r->un[i].enc));
+	}
+	for (i = 0; i < r->nsites; i++)
+		if (r->sites[i].tr < 0)
+			fprintf(out, "no trampoline: %-30s %-10s %s\n",
+				img_where(img, r->sites[i].site, w, sizeof(w)),
+				kind_name(r->sites[i].info), r->sites[i].state);
+}
+
+static void jstr(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(out, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			fprintf(out, "\\u%04x", ch);
+		else
+			fputc(ch, out);
+	}
+	fputc('"', out);
+}
+
+static void jsite(FILE *out, const struct img *img, uint64_t addr,
+		  const char *kind, const char *state)
+{
+	char w[256];
+
+	fprintf(out, "{\"addr\":%llu,\"where\":", (unsigned long long)addr);
+	jstr(out, img_where(img, addr, w, sizeof(w)));
+	fprintf(out, ",\"kind\":\"%s\",\"state\":", kind);
+	jstr(out, state);
+	fputc('}', out);
+}
+
+void ld_json(const struct img *img, const struct ld_result *r, FILE *out)
+{
+	size_t i, j;
+	int first;
+
+	fputs("{\"file\":", out);
+	jstr(out, img->path);
+	fprintf(out, ",\"scall\":%s,\"valid\":%s,\"header_flags\":%u,"
+		     "\"records\":%zu,\"errors\":%zu,\"warnings\":%zu,\"keys\":[",
+		r->have_scall ? "true" : "false", r->status ? "false" : "true",
+		r->status ? r->old_flags : r->new_flags, r->nsites, r->nerr,
+		r->nwarn);
+	for (j = 0; j < r->ntr; j++) {
+		const struct ld_tramp *t = &r->tr[j];
+
+		fputs(j ? ",{\"key\":" : "{\"key\":", out);
+		jstr(out, t->key_name);
+		fputs(",\"trampoline\":", out);
+		jstr(out, t->name);
+		fprintf(out, ",\"tramp_addr\":%llu,\"flavour\":\"%s\",\"ok\":%s,"
+			     "\"sites\":[", (unsigned long long)t->addr,
+			flavour(t->flags), t->bad ? "false" : "true");
+		first = 1;
+		for (i = 0; i < r->nsites; i++)
+			if (r->sites[i].tr == (long)j) {
+				if (!first)
+					fputc(',', out);
+				first = 0;
+				jsite(out, img, r->sites[i].site,
+				      kind_name(r->sites[i].info), r->sites[i].state);
+			}
+		for (i = 0; i < r->nun; i++)
+			if (r->un[i].tr == (long)j) {
+				if (!first)
+					fputc(',', out);
+				first = 0;
+				jsite(out, img, r->un[i].src, enc_name(r->un[i].enc),
+				      "unrecorded");
+			}
+		fputs("]}", out);
+	}
+	fputs("],\"diagnostics\":[", out);
+	for (i = 0; i < r->ndiags; i++) {
+		if (i)
+			fputc(',', out);
+		jstr(out, r->diags[i].text);
+	}
+	fputs("]}\n", out);
+}

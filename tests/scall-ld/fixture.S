@@ -1,0 +1,245 @@
+/* scall-ld test fixture: hand-written scall output in the format of
+ * docs/format.md.  -DCASE_<name> adds one defect (or feature); -DMAIN adds
+ * main() so that the result runs.  Link with dummy_runtime.c. */
+#include "scall_asm.h"
+
+	.data
+	.globl	key_a, key_b, key_c
+	.balign 8
+key_a:	.quad	target_a
+key_b:	.quad	target_b
+key_c:	.quad	0
+
+	.text
+	.globl	target_a, target_b
+	.type	target_a,@function
+target_a:
+	xorl	%eax, %eax
+	ret
+	.size	target_a, .-target_a
+	.type	target_b,@function
+target_b:
+	xorl	%eax, %eax
+	ret
+	.size	target_b, .-target_b
+
+	scall_tramp __scall_tramp_key_a, key_a
+	scall_tramp __scall_tramp_key_b, key_b
+	scall_tramp __scall_ctramp_key_c, key_c, 1
+
+	.text
+	.globl	f_calls
+	.type	f_calls,@function
+f_calls:
+	pushq	%rbx
+	scall_call __scall_tramp_key_a
+	scall_call __scall_tramp_key_b
+	scall_call __scall_ctramp_key_c
+	popq	%rbx
+	ret
+	.size	f_calls, .-f_calls
+
+	.globl	f_tail
+	.type	f_tail,@function
+f_tail:
+	testl	%edi, %edi
+	scall_jne __scall_tramp_key_a
+	scall_jmp __scall_tramp_key_b
+	.size	f_tail, .-f_tail
+
+#ifdef CASE_UNSORTED
+	/* records emitted in the order 3, 1, 2 */
+	.type	f_unsorted,@function
+f_unsorted:
+	pushq	%rbx
+61:	call	__scall_tramp_key_a
+62:	call	__scall_tramp_key_b
+63:	call	__scall_tramp_key_a
+	popq	%rbx
+	ret
+	.size	f_unsorted, .-f_unsorted
+	scall_rec 63b, __scall_tramp_key_a
+	scall_rec 61b, __scall_tramp_key_a
+	scall_rec 62b, __scall_tramp_key_b
+#endif
+
+#ifdef CASE_BRANCH_INTO
+	.type	f_into,@function
+f_into:
+	testl	%edi, %edi
+	jne	71f + 2
+71:	call	__scall_tramp_key_a
+	scall_rec 71b, __scall_tramp_key_a
+	ret
+	.size	f_into, .-f_into
+#endif
+
+#ifdef CASE_NOT_CALL
+	.type	f_notcall,@function
+f_notcall:
+72:	movl	$5, %eax
+	scall_rec 72b, __scall_tramp_key_a
+	ret
+	.size	f_notcall, .-f_notcall
+#endif
+
+#ifdef CASE_WRONG_TRAMP
+	.type	f_wrongtramp,@function
+f_wrongtramp:
+73:	call	__scall_tramp_key_a
+	scall_rec 73b, __scall_tramp_key_b
+	ret
+	.size	f_wrongtramp, .-f_wrongtramp
+#endif
+
+#ifdef CASE_WRONG_KIND
+	.type	f_wrongkind,@function
+f_wrongkind:
+74:	jmp	__scall_tramp_key_a
+	scall_rec 74b, __scall_tramp_key_a, 1
+	.size	f_wrongkind, .-f_wrongkind
+#endif
+
+#ifdef CASE_DUP
+	.type	f_dup,@function
+f_dup:
+75:	call	__scall_tramp_key_a
+	scall_rec 75b, __scall_tramp_key_a
+	scall_rec 75b, __scall_tramp_key_a
+	ret
+	.size	f_dup, .-f_dup
+#endif
+
+#ifdef CASE_OVERLAP
+	.type	f_overlap,@function
+f_overlap:
+76:	.byte	0x0f, 0x85
+	.long	__scall_tramp_key_a - . - 4
+	scall_rec 76b, __scall_tramp_key_a, 3
+	scall_rec 76b + 1, __scall_tramp_key_a, 2
+	ret
+	.size	f_overlap, .-f_overlap
+#endif
+
+#ifdef CASE_UNRECORDED
+	.type	f_unrec,@function
+f_unrec:
+	call	__scall_tramp_key_a
+	ret
+	.size	f_unrec, .-f_unrec
+#endif
+
+#ifdef CASE_NOT_IN_FUNC
+	.section .text.nofunc,"ax",@progbits
+nofunc:
+77:	call	__scall_tramp_key_a
+	scall_rec 77b, __scall_tramp_key_a
+	ret
+	.text
+#endif
+
+#ifdef CASE_MID_INSN
+	/* the E8 is the third byte of a movabs: not an instruction start */
+	.type	f_mid,@function
+f_mid:
+	.byte	0x48, 0xb8
+78:	call	__scall_tramp_key_a
+	.byte	0, 0, 0
+	scall_rec 78b, __scall_tramp_key_a
+	ret
+	.size	f_mid, .-f_mid
+#endif
+
+#ifdef CASE_NO_TRAMP_REC
+	.type	f_notramp,@function
+f_notramp:
+79:	call	target_a
+	scall_rec 79b, target_a
+	ret
+	.size	f_notramp, .-f_notramp
+#endif
+
+#ifdef CASE_BAD_KIND
+	.type	f_badkind,@function
+f_badkind:
+80:	call	__scall_tramp_key_a
+	scall_rec 80b, __scall_tramp_key_a, 7
+	ret
+	.size	f_badkind, .-f_badkind
+#endif
+
+#ifdef CASE_BAD_TRAMP
+	/* a trampoline whose body is not the documented one */
+	.section .text.__scall_tramp_key_d,"axG",@progbits,__scall_tramp_key_d,comdat
+	.globl	__scall_tramp_key_d
+	.hidden	__scall_tramp_key_d
+	.type	__scall_tramp_key_d,@function
+	.balign 16
+__scall_tramp_key_d:
+	nop
+	jmp	target_a
+	.size	__scall_tramp_key_d, .-__scall_tramp_key_d
+	.section scall_tramps,"awG",@progbits,__scall_tramp_key_d,comdat
+	.balign 8
+	.quad	key_a
+	.long	__scall_tramp_key_d - .
+	.long	0
+	.text
+	.type	f_badtramp,@function
+f_badtramp:
+	scall_jmp __scall_tramp_key_d
+	.size	f_badtramp, .-f_badtramp
+#endif
+
+#if defined(CASE_KIND4) || defined(CASE_KIND4_EXTRA)
+	/* Clang-pass style: kind 4, site = the function's entry */
+	.globl	f_k4
+	.type	f_k4,@function
+f_k4:
+	pushq	%rbx
+	call	__scall_tramp_key_a
+	call	__scall_tramp_key_b
+	testl	%eax, %eax
+	.byte	0x0f, 0x84
+	.long	__scall_tramp_key_a - . - 4
+	call	__scall_tramp_key_a
+	popq	%rbx
+	jmp	__scall_tramp_key_a
+	.size	f_k4, .-f_k4
+	/* (f_k4, a): 4 records, 4 sites; (f_k4, b): 2 records, 1 site */
+	scall_rec f_k4, __scall_tramp_key_a, 4
+	scall_rec f_k4, __scall_tramp_key_b, 4
+	scall_rec f_k4, __scall_tramp_key_a, 4
+	scall_rec f_k4, __scall_tramp_key_a, 4
+	scall_rec f_k4, __scall_tramp_key_b, 4
+	scall_rec f_k4, __scall_tramp_key_a, 4
+#endif
+#ifdef CASE_KIND4_EXTRA
+	/* 2 sites, 1 record: the second stays unrecorded */
+	.type	f_k4x,@function
+f_k4x:
+	pushq	%rbx
+	call	__scall_tramp_key_b
+	call	__scall_tramp_key_b
+	popq	%rbx
+	ret
+	.size	f_k4x, .-f_k4x
+	scall_rec f_k4x, __scall_tramp_key_b, 4
+#endif
+
+#ifdef MAIN
+	.globl	main
+	.type	main,@function
+main:
+	pushq	%rbx
+	call	f_calls
+	movl	$1, %edi
+	call	f_tail
+	xorl	%eax, %eax
+	popq	%rbx
+	ret
+	.size	main, .-main
+#endif
+
+	scall_module
+	.section .note.GNU-stack,"",@progbits
