@@ -23,15 +23,20 @@ int scall_lock(void)
 {
 	if (holding_lock)
 		return -EDEADLK;
-	pthread_mutex_lock(&update_lock);
+	/* Set before taking the mutex and cleared after releasing it, so that
+	 * a signal handler running anywhere in between (even while this
+	 * thread waits for the mutex) is refused rather than deadlocked. */
 	holding_lock = 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&update_lock);
 	return 0;
 }
 
 void scall_unlock(void)
 {
-	holding_lock = 0;
 	pthread_mutex_unlock(&update_lock);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	holding_lock = 0;
 }
 
 /* fork: no child may inherit a half-patched site, so fork waits for the

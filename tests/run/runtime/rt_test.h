@@ -15,6 +15,7 @@
 		if (!(c)) {                                                    \
 			fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, \
 				__LINE__, #c);                                 \
+			fflush(stdout);                                        \
 			abort();                                               \
 		}                                                              \
 	} while (0)
@@ -25,6 +26,7 @@
 		if (_a != _b) {                                                \
 			fprintf(stderr, "%s:%d: %s == %lld, expected %s == %lld\n", \
 				__FILE__, __LINE__, #a, _a, #b, _b);           \
+			fflush(stdout);                                        \
 			abort();                                               \
 		}                                                              \
 	} while (0)
