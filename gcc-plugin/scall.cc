@@ -225,12 +225,30 @@ static void check_stmt(gimple *stmt)
 	}
 }
 
+static std::string unit_suffix();
+
 // Static initializers: `void *p = &key;` at file scope.
 static void finish_decl(void *gcc_data, void *)
 {
 	tree decl = (tree)gcc_data;
 	if (!decl || TREE_CODE(decl) != VAR_DECL)
 		return;
+	if (is_key(decl) && !TREE_PUBLIC(decl) && flag_generate_lto) {
+		// With -flto the trampoline may land in another partition
+		// than a file-static key, and only symtab references make the
+		// partitioner promote a local: promote it here, as a hidden
+		// global with a name unique to this unit.
+		char uid[32];
+		snprintf(uid, sizeof uid, ".%u.", DECL_UID(decl));
+		std::string n = IDENTIFIER_POINTER(DECL_NAME(decl));
+		n += ".scall";
+		n += uid;
+		n += unit_suffix();
+		TREE_PUBLIC(decl) = 1;
+		DECL_VISIBILITY(decl) = VISIBILITY_HIDDEN;
+		DECL_VISIBILITY_SPECIFIED(decl) = 1;
+		SET_DECL_ASSEMBLER_NAME(decl, get_identifier(n.c_str()));
+	}
 	if (!opt_allow_address && DECL_INITIAL(decl) &&
 	    DECL_INITIAL(decl) != error_mark_node &&
 	    (TREE_STATIC(decl) || DECL_EXTERNAL(decl))) {
@@ -674,7 +692,13 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 			   "\t.globl %s\n\t.hidden %s\n", s, s, s, s);
 	}
 	fprintf(f, "\t.type %s, @function\n\t.p2align 4\n%s:\n", s, s);
-	fprintf(f, "\tmovq %s@GOTPCREL(%%rip), %%r11\n\tmovq (%%r11), %%r11\n",
+	// movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL: the
+	// linker must not turn it into `movq $K, %r11` (REX_GOTPCRELX
+	// relaxation under -no-pie), which is no state of docs/format.md.
+	fprintf(f, "\t.byte 0x4c, 0x8b, 0x1d\n"
+		   "\t.reloc ., R_X86_64_GOTPCREL, %s-4\n"
+		   "\t.long 0\n"
+		   "\tmovq (%%r11), %%r11\n",
 		u.key.c_str());
 	if (cond) {
 		fputs("\ttestq %r11, %r11\n", f);

@@ -1,0 +1,416 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Compile-time checks of a scall compiler pass (GCC plugin or Clang pass).
+
+  check.py --cc gcc --pass-flags=-fplugin=/path/scall.so --include DIR \
+           --srcdir DIR --workdir DIR --flags='-O2 -fPIC -pie' [--post-link CMD]
+  check.py ... --fail          compile-fail fixtures (fail/*.c)
+  check.py ... --lto-missing   -flto without the pass on the link line must fail
+
+Fixtures (fixtures/NAME.c or fixtures/NAME/*.c) are plain C programs.  Each is
+compiled with the option set, linked with stub.c, and the linked file is
+checked:
+  1. no indirect call or jump remains in the fixture's own functions
+     (unless the fixture says `scall-allow-indirect`);
+  2. every site record decodes, at its exact address, to E8/E9/0F 8x with the
+     record's kind, and its rel32 targets the record's trampoline;
+  3. the set of recorded sites equals the set of direct branches to
+     trampolines in the file (no site missing, none recorded twice);
+  4. every trampoline has the byte-exact body of docs/format.md and its
+     record names a key variable; the module header is well formed;
+  5. at least `expect-min-sites: N` sites, trampolines for `expect-keys:`;
+  6. the program runs and prints `expect-output:` (the stub runtime never
+     patches, so this is the unpatched behaviour).
+Fail fixtures mark each expected error with `expect-error: REGEX` on the line
+that must carry it; `fail-flags: ...` adds flags; `only: gcc` restricts.
+Uses only objdump and the ELF file itself (no Capstone needed).
+"""
+import argparse
+import glob
+import os
+import re
+import shlex
+import struct
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+errors = []
+
+
+def err(msg):
+    errors.append(msg)
+    print("FAIL: " + msg)
+
+
+# --------------------------------------------------------------------------
+# Minimal ELF64 reader
+# --------------------------------------------------------------------------
+class Elf:
+    def __init__(self, path):
+        self.data = open(path, "rb").read()
+        d = self.data
+        assert d[:4] == b"\x7fELF" and d[4] == 2, path
+        (self.type,) = struct.unpack_from("<H", d, 16)
+        shoff, = struct.unpack_from("<Q", d, 0x28)
+        shentsize, shnum, shstrndx = struct.unpack_from("<HHH", d, 0x3A)
+        secs = []
+        for i in range(shnum):
+            f = struct.unpack_from("<IIQQQQIIQQ", d, shoff + i * shentsize)
+            secs.append(dict(name_off=f[0], type=f[1], flags=f[2], addr=f[3],
+                             offset=f[4], size=f[5], link=f[6], entsize=f[9]))
+        strtab = secs[shstrndx]
+        for s in secs:
+            s["name"] = self._str(strtab["offset"] + s["name_off"])
+        self.secs = secs
+        self.syms = {}
+        for s in secs:
+            if s["type"] != 2:  # SHT_SYMTAB
+                continue
+            st = secs[s["link"]]
+            for o in range(s["offset"], s["offset"] + s["size"], 24):
+                name, info, other, shndx, value, size = struct.unpack_from("<IBBHQQ", d, o)
+                n = self._str(st["offset"] + name)
+                if n and shndx != 0:
+                    self.syms.setdefault(n, (value, size, info & 0xF, shndx))
+
+    def _str(self, off):
+        end = self.data.index(b"\0", off)
+        return self.data[off:end].decode()
+
+    def sec(self, name):
+        for s in self.secs:
+            if s["name"] == name:
+                return s
+        return None
+
+    def read(self, addr, n):
+        for s in self.secs:
+            if s["addr"] and s["type"] != 8 and s["addr"] <= addr and addr + n <= s["addr"] + s["size"]:
+                o = s["offset"] + addr - s["addr"]
+                return self.data[o:o + n]
+        return None
+
+
+def s32(b):
+    return struct.unpack("<i", b)[0]
+
+
+# --------------------------------------------------------------------------
+def run(cmd, **kw):
+    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          universal_newlines=True, timeout=120, **kw)
+
+
+def directives(paths, key):
+    out = []
+    for p in paths:
+        for line in open(p):
+            m = re.search(re.escape(key) + r":\s*(.*?)\s*(\*/)?$", line)
+            if m:
+                out.append(m.group(1))
+    return out
+
+
+def objdump_lines(path):
+    r = run(["objdump", "-d", "--no-show-raw-insn", "-w", path])
+    func = None
+    for line in r.stdout.splitlines():
+        m = re.match(r"^([0-9a-f]+) <([^>]+)>:$", line)
+        if m:
+            func = m.group(2)
+            continue
+        m = re.match(r"^\s+([0-9a-f]+):\s+(.*)$", line)
+        if m and func:
+            yield func, int(m.group(1), 16), m.group(2).strip()
+
+
+def check_tramp(elf, name, addr, flags, key_addr):
+    b = elf.read(addr, 32)
+    if b is None:
+        err(f"{name}: trampoline bytes not found")
+        return
+    if not (b[0] == 0x4C and b[1] in (0x8B, 0x8D) and b[2] == 0x1D):
+        err(f"{name}: first insn {b[:3].hex()} is not movq/leaq key(%rip),%r11")
+        return
+    tgt = addr + 7 + s32(b[3:7])
+    if b[1] == 0x8D:
+        if key_addr is not None and tgt != key_addr:
+            err(f"{name}: leaq targets {tgt:#x}, key is at {key_addr:#x}")
+    else:
+        slot = elf.read(tgt, 8)
+        # In a PIE the slot holds a RELATIVE relocation (value 0 or addend).
+        if slot is not None and elf.type == 2 and struct.unpack("<Q", slot)[0] != key_addr:
+            err(f"{name}: GOT slot does not hold the key")
+    if b[7:10] != bytes.fromhex("4d8b1b"):
+        err(f"{name}: second insn {b[7:10].hex()} is not movq (%r11),%r11")
+    p = 10
+    retp = flags & 2
+    jlen = 5 if retp else 3
+    if flags & 1:
+        if b[p:p + 3] != bytes.fromhex("4d85db") or b[p + 3] != 0x74 or b[p + 4] != jlen:
+            err(f"{name}: cond body {b[p:p+5].hex()} is not testq/je")
+        p += 5
+    if retp:
+        if b[p] != 0xE9:
+            err(f"{name}: retpoline trampoline has no jmp rel32 to a thunk")
+    elif b[p:p + 3] != bytes.fromhex("41ffe3"):
+        err(f"{name}: indirect jump {b[p:p+3].hex()} is not jmpq *%r11")
+    p += jlen
+    if flags & 1 and b[p] not in (0xC3, 0xE9):
+        err(f"{name}: cond trampoline does not end with ret or a return thunk")
+
+
+def check_binary(exe, fixture_funcs, allow_indirect, min_sites, keys):
+    elf = Elf(exe)
+    # trampolines
+    tramps = {}
+    tsec = elf.sec("scall_tramps")
+    if tsec:
+        for o in range(0, tsec["size"], 16):
+            a = tsec["addr"] + o
+            raw = elf.data[tsec["offset"] + o: tsec["offset"] + o + 16]
+            key, rel, flags = struct.unpack("<QiI", raw)
+            t = a + 8 + rel
+            names = [n for n, v in elf.syms.items() if v[0] == t and n.startswith("__scall_")]
+            name = names[0] if names else hex(t)
+            if elf.type == 2:  # ET_EXEC: the absolute key is in the file
+                kn = [n for n, v in elf.syms.items() if v[0] == key and v[2] == 1]
+                if not kn:
+                    err(f"{name}: record key {key:#x} is not a variable")
+                    key = None
+            else:
+                key = None
+            if flags & ~3:
+                err(f"{name}: unknown flags {flags:#x}")
+            tramps[t] = (name, flags)
+            check_tramp(elf, name, t, flags, key)
+    # site records
+    recorded = {}
+    ssec = elf.sec("scall_sites")
+    if ssec:
+        for o in range(0, ssec["size"], 12):
+            a = ssec["addr"] + o
+            raw = elf.data[ssec["offset"] + o: ssec["offset"] + o + 12]
+            rs, rt, info = struct.unpack("<iiI", raw)
+            site, tramp, kind = a + rs, a + 4 + rt, info & 0xFF
+            if info >> 8:
+                err(f"site {site:#x}: flags {info >> 8:#x} must be 0")
+            if kind == 4:
+                continue  # unresolved (Clang without scall-ld): not decodable
+            if tramp not in tramps:
+                err(f"site {site:#x}: record names {tramp:#x}, which is no trampoline")
+            b = elf.read(site, 6)
+            if kind == 1 and b[0] == 0xE8 or kind == 2 and b[0] == 0xE9:
+                tgt = site + 5 + s32(b[1:5])
+            elif kind == 3 and b[0] == 0x0F and b[1] & 0xF0 == 0x80:
+                tgt = site + 6 + s32(b[2:6])
+            else:
+                err(f"site {site:#x}: kind {kind} but bytes {b.hex()}")
+                continue
+            if tgt != tramp:
+                err(f"site {site:#x}: branches to {tgt:#x}, record says {tramp:#x}")
+            if site in recorded:
+                err(f"site {site:#x} recorded twice")
+            recorded[site] = kind
+    # every direct branch to a trampoline, and indirect branches
+    branches = {}
+    for func, addr, ins in objdump_lines(exe):
+        m = re.match(r"(call|jmp|j[a-z]+)\s+([0-9a-f]+) <", ins)
+        if m and int(m.group(2), 16) in tramps and not func.startswith("__scall_"):
+            kind = 1 if m.group(1) == "call" else 2 if m.group(1) == "jmp" else 3
+            branches[addr] = kind
+        if func in fixture_funcs and not allow_indirect and not func.startswith("__scall_"):
+            if re.match(r"(call|jmp)\s*\*", ins) or re.search(r"(call|jmp)\s+\S+ <__x86_indirect_thunk", ins) \
+               or re.match(r"notrack\s+(call|jmp)", ins):
+                err(f"{func}+{addr:#x}: indirect branch remains: {ins}")
+    for a, k in branches.items():
+        if a not in recorded:
+            err(f"branch to a trampoline at {a:#x} has no site record")
+        elif recorded[a] != k:
+            err(f"site {a:#x}: recorded kind {recorded[a]}, instruction kind {k}")
+    for a in recorded:
+        if a not in branches:
+            err(f"record at {a:#x} is not a branch objdump sees")
+    if len(recorded) < min_sites:
+        err(f"{len(recorded)} sites, expected at least {min_sites}")
+    tnames = [v[0] for v in tramps.values()]
+    for k in keys:
+        if not any(re.match(r"__scall_c?tramp_" + re.escape(k) + r"(\.|$)", n) for n in tnames):
+            err(f"no trampoline for key {k} (have {tnames})")
+    # module header
+    if tramps or recorded:
+        if "__scall_module" not in elf.syms:
+            err("no __scall_module")
+        else:
+            v = elf.syms["__scall_module"]
+            h = elf.read(v[0], 48)
+            magic, ver, flags, nsites = struct.unpack_from("<IHHI", h)
+            if (magic, ver) != (0x4C414353, 1):
+                err(f"module header magic/version {magic:#x}/{ver}")
+            if elf.type == 2:
+                q = struct.unpack_from("<QQQQ", h, 16)
+                want = (ssec["addr"], ssec["addr"] + ssec["size"], tsec["addr"], tsec["addr"] + tsec["size"])
+                if q != want:
+                    err(f"module bounds {q} != sections {want}")
+    return len(recorded), len(tramps)
+
+
+def fixture_sets(srcdir):
+    out = []
+    for p in sorted(glob.glob(os.path.join(srcdir, "fixtures", "*"))):
+        if p.endswith(".c"):
+            out.append((os.path.basename(p)[:-2], [p]))
+        elif os.path.isdir(p):
+            out.append((os.path.basename(p), sorted(glob.glob(os.path.join(p, "*.c")))))
+    return out
+
+
+def compiler_kind(cc):
+    return "clang" if "clang" in os.path.basename(cc) else "gcc"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--cc", required=True)
+    ap.add_argument("--pass-flags", default="")
+    ap.add_argument("--link-pass-flags", default=None,
+                    help="pass flags on the link line (default: same as --pass-flags)")
+    ap.add_argument("--include", required=True)
+    ap.add_argument("--srcdir", default=HERE)
+    ap.add_argument("--workdir", required=True)
+    ap.add_argument("--flags", default="-O2")
+    ap.add_argument("--post-link", default="")
+    ap.add_argument("--fail", action="store_true")
+    ap.add_argument("--lto-missing", action="store_true")
+    ap.add_argument("--only", default="")
+    a = ap.parse_args()
+    os.makedirs(a.workdir, exist_ok=True)
+    cc = shlex.split(a.cc)
+    pf = shlex.split(a.pass_flags)
+    lpf = pf if a.link_pass_flags is None else shlex.split(a.link_pass_flags)
+    flags = shlex.split(a.flags)
+    kind = compiler_kind(a.cc)
+    base = cc + ["-I" + a.include, "-std=gnu11", "-Wall", "-Werror", "-Wno-unused-function"]
+
+    if a.fail:
+        return check_fail(a, base, pf, flags, kind)
+
+    stub_o = os.path.join(a.workdir, "stub.o")
+    r = run(base + flags + ["-c", os.path.join(a.srcdir, "stub.c"), "-o", stub_o])
+    if r.returncode:
+        err("stub: " + r.stderr)
+        return 1
+
+    if a.lto_missing:
+        src = os.path.join(a.srcdir, "fixtures", "basic.c")
+        o = os.path.join(a.workdir, "lto.o")
+        r = run(base + pf + flags + ["-flto", "-c", src, "-o", o])
+        if r.returncode:
+            err("compile: " + r.stderr)
+        else:
+            r = run(base + flags + ["-flto", o, stub_o, "-o", os.path.join(a.workdir, "lto")])
+            if r.returncode == 0:
+                err("-flto link without the pass succeeded")
+            elif "__scall_lto_link_requires_fplugin_scall" not in r.stderr:
+                err("link failed without naming the marker: " + r.stderr[-500:])
+        return 1 if errors else 0
+
+    total = 0
+    for name, srcs in fixture_sets(a.srcdir):
+        if a.only and name != a.only:
+            continue
+        only = directives(srcs, "only")
+        if only and kind not in only[0].split():
+            continue
+        extra = sum((shlex.split(x) for x in directives(srcs, "extra-flags-" + kind)), [])
+        objs = []
+        funcs = set()
+        before = len(errors)
+        for s in srcs:
+            o = os.path.join(a.workdir, name + "-" + os.path.basename(s)[:-2] + ".o")
+            r = run(base + pf + flags + extra + ["-c", s, "-o", o])
+            if r.returncode:
+                err(f"{name}: compile {os.path.basename(s)} failed:\n{r.stderr}")
+                break
+            objs.append(o)
+            if "-flto" not in flags:
+                for ln in run(["nm", "--defined-only", o]).stdout.splitlines():
+                    p = ln.split()
+                    if len(p) == 3 and p[1] in "tT":
+                        funcs.add(p[2])
+        if len(objs) != len(srcs):
+            continue
+        exe = os.path.join(a.workdir, name)
+        r = run(base + lpf + flags + extra + objs + [stub_o, "-o", exe])
+        if r.returncode:
+            err(f"{name}: link failed:\n{r.stderr}")
+            continue
+        if a.post_link:
+            r = run(shlex.split(a.post_link) + [exe])
+            if r.returncode:
+                err(f"{name}: post-link failed:\n{r.stdout}{r.stderr}")
+                continue
+        if "-flto" in flags:  # function names change; check the fixture's own
+            for func, _, _ in objdump_lines(exe):
+                if not func.startswith(("_", "frame_dummy", "register_tm", "deregister_tm")) and "@plt" not in func:
+                    funcs.add(func)
+        allow = bool(directives(srcs, "scall-allow-indirect"))
+        mins = directives(srcs, "expect-min-sites")
+        keys = sum((x.split() for x in directives(srcs, "expect-keys")), [])
+        n, t = check_binary(exe, funcs, allow, int(mins[0]) if mins else 1, keys)
+        out = directives(srcs, "expect-output")
+        r = run([exe])
+        got = r.stdout.strip()
+        if r.returncode:
+            err(f"{name}: exit {r.returncode}: {r.stderr}")
+        elif out and got != "\n".join(out).replace("\\n", "\n"):
+            err(f"{name}: output {got!r}, expected {out!r}")
+        status = "ok" if len(errors) == before else "FAILED"
+        print(f"{name}: {n} sites, {t} trampolines: {status}")
+        total += 1
+    if total == 0:
+        err("no fixture checked")
+    return 1 if errors else 0
+
+
+def check_fail(a, base, pf, flags, kind):
+    n = 0
+    for src in sorted(glob.glob(os.path.join(a.srcdir, "fail", "*.c"))):
+        name = os.path.basename(src)
+        if a.only and name[:-2] != a.only:
+            continue
+        only = directives([src], "only")
+        if only and kind not in only[0].split():
+            continue
+        extra = sum((shlex.split(x) for x in directives([src], "fail-flags")), [])
+        expect = []
+        for i, line in enumerate(open(src), 1):
+            m = re.search(r"expect-error:\s*(.*?)\s*(\*/)?$", line)
+            if m:
+                expect.append((i, m.group(1)))
+            m = re.search(r"expect-error-noline:\s*(.*?)\s*(\*/)?$", line)
+            if m:
+                expect.append((0, m.group(1)))
+        r = run(base + pf + flags + extra + ["-c", src, "-o", os.devnull])
+        before = len(errors)
+        if r.returncode == 0:
+            err(f"{name}: compiled, expected errors")
+        for line, rx in expect:
+            where = re.escape(name) + (":%d:" % line if line else "")
+            pat = re.compile(r"(%s.*|^)error: .*%s" % (where if line else "", rx), re.M)
+            if line and not re.search(r"%s(\d+:)? error: .*%s" % (where, rx), r.stderr):
+                err(f"{name}:{line}: no error matching /{rx}/ in:\n{r.stderr}")
+            elif not line and not pat.search(r.stderr):
+                err(f"{name}: no error matching /{rx}/ in:\n{r.stderr}")
+        if not expect:
+            err(f"{name}: fixture has no expect-error")
+        print(f"{name}: {'ok' if len(errors) == before else 'FAILED'}")
+        n += 1
+    if n == 0:
+        err("no fail fixture checked")
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
