@@ -200,6 +200,17 @@ static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 		uint64_t dst;
 
 		dis_one(c->img, t->addr, &enc, &dst, text, sizeof(text));
+		if (p && p[0] == 0x49 && p[1] == 0xc7 && p[2] == 0xc3) {
+			diag(c, SEV_ERR, t->addr,
+			     "trampoline %s starts with '%s': the linker relaxed "
+			     "movq key@GOTPCREL(%%rip) (R_X86_64_REX_GOTPCRELX, "
+			     "-no-pie), which the runtime cannot patch; emit a "
+			     "plain R_X86_64_GOTPCREL as the scall plugin does, or "
+			     "assemble with -Wa,-mrelax-relocations=no", t->name,
+			     text);
+			t->bad = 1;
+			return;
+		}
 		diag(c, SEV_ERR, t->addr,
 		     "trampoline %s does not have the indirect-state body of a %s "
 		     "trampoline (starts with '%s'); it was not emitted by the "

@@ -196,6 +196,7 @@ f_badtramp:
 	.globl	f_k4
 	.type	f_k4,@function
 f_k4:
+.Lf_k4:	/* a local label: PC32 to a preemptible symbol does not link -shared */
 	pushq	%rbx
 	call	__scall_tramp_key_a
 	call	__scall_tramp_key_b
@@ -207,24 +208,25 @@ f_k4:
 	jmp	__scall_tramp_key_a
 	.size	f_k4, .-f_k4
 	/* (f_k4, a): 4 records, 4 sites; (f_k4, b): 2 records, 1 site */
-	scall_rec f_k4, __scall_tramp_key_a, 4
-	scall_rec f_k4, __scall_tramp_key_b, 4
-	scall_rec f_k4, __scall_tramp_key_a, 4
-	scall_rec f_k4, __scall_tramp_key_a, 4
-	scall_rec f_k4, __scall_tramp_key_b, 4
-	scall_rec f_k4, __scall_tramp_key_a, 4
+	scall_rec .Lf_k4, __scall_tramp_key_a, 4
+	scall_rec .Lf_k4, __scall_tramp_key_b, 4
+	scall_rec .Lf_k4, __scall_tramp_key_a, 4
+	scall_rec .Lf_k4, __scall_tramp_key_a, 4
+	scall_rec .Lf_k4, __scall_tramp_key_b, 4
+	scall_rec .Lf_k4, __scall_tramp_key_a, 4
 #endif
 #ifdef CASE_KIND4_EXTRA
 	/* 2 sites, 1 record: the second stays unrecorded */
 	.type	f_k4x,@function
 f_k4x:
+.Lf_k4x:
 	pushq	%rbx
 	call	__scall_tramp_key_b
 	call	__scall_tramp_key_b
 	popq	%rbx
 	ret
 	.size	f_k4x, .-f_k4x
-	scall_rec f_k4x, __scall_tramp_key_b, 4
+	scall_rec .Lf_k4x, __scall_tramp_key_b, 4
 #endif
 
 #ifdef MAIN

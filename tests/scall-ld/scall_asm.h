@@ -9,7 +9,16 @@
 	.type \sym,@function
 	.balign 16
 \sym:
-	movq	\key@GOTPCREL(%rip), %r11
+#ifdef CASE_RELAXED
+	movq	\key@GOTPCREL(%rip), %r11	/* REX_GOTPCRELX: ld may relax */
+#else
+	/* movq key@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL, as
+	 * the GCC plugin emits it, so that ld never relaxes it to
+	 * movq $key, %r11 (no state of docs/format.md) */
+	.byte	0x4c, 0x8b, 0x1d
+	.reloc	., R_X86_64_GOTPCREL, \key - 4
+	.long	0
+#endif
 	movq	(%r11), %r11
 	.if \flags & 1
 	testq	%r11, %r11
