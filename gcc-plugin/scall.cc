@@ -399,6 +399,34 @@ static void remove_dead_chain(tree t, bool *purge)
 	}
 }
 
+
+static void add_ref_var(const char *target, const char *refname, bool fn)
+{
+	tree t;
+	if (fn) {
+		tree type = build_function_type_list(void_type_node, NULL_TREE);
+		t = build_decl(UNKNOWN_LOCATION, FUNCTION_DECL, get_identifier(target), type);
+	} else {
+		t = build_decl(UNKNOWN_LOCATION, VAR_DECL, get_identifier(target),
+			       char_type_node);
+		DECL_VISIBILITY(t) = VISIBILITY_HIDDEN;
+		DECL_VISIBILITY_SPECIFIED(t) = 1;
+	}
+	DECL_EXTERNAL(t) = 1;
+	TREE_PUBLIC(t) = 1;
+	DECL_ARTIFICIAL(t) = 1;
+	tree ref = build_decl(UNKNOWN_LOCATION, VAR_DECL, get_identifier(refname),
+			      ptr_type_node);
+	TREE_STATIC(ref) = 1;
+	TREE_PUBLIC(ref) = 0;
+	DECL_ARTIFICIAL(ref) = 1;
+	DECL_PRESERVE_P(ref) = 1;
+	TREE_USED(ref) = 1;
+	TREE_READONLY(ref) = 1;
+	DECL_INITIAL(ref) = fold_convert(ptr_type_node, build_fold_addr_expr(t));
+	varpool_node::add(ref);
+}
+
 static bool lto_ref_done;
 
 static void add_lto_marker_ref()
@@ -406,25 +434,14 @@ static void add_lto_marker_ref()
 	// Compile half of -flto: make the IR reference a symbol that only the
 	// plugin's link-time half defines, so that linking without
 	// -fplugin=scall fails with this name instead of losing every site.
+	// Also reference the runtime's entry points, which only the link-time
+	// half's assembly calls, so that LTO symbol resolution keeps them.
 	if (lto_ref_done || !flag_generate_lto || in_lto_p)
 		return;
 	lto_ref_done = true;
-	tree marker = build_decl(UNKNOWN_LOCATION, VAR_DECL,
-				 get_identifier(lto_marker), char_type_node);
-	DECL_EXTERNAL(marker) = 1;
-	TREE_PUBLIC(marker) = 1;
-	DECL_VISIBILITY(marker) = VISIBILITY_HIDDEN;
-	DECL_VISIBILITY_SPECIFIED(marker) = 1;
-	tree ptype = build_pointer_type(char_type_node);
-	tree ref = build_decl(UNKNOWN_LOCATION, VAR_DECL,
-			      get_identifier("__scall_lto_ref"), ptype);
-	TREE_STATIC(ref) = 1;
-	TREE_PUBLIC(ref) = 0;
-	DECL_ARTIFICIAL(ref) = 1;
-	DECL_PRESERVE_P(ref) = 1;
-	TREE_USED(ref) = 1;
-	DECL_INITIAL(ref) = build_fold_addr_expr(marker);
-	varpool_node::add(ref);
+	add_ref_var(lto_marker, "__scall_lto_ref", false);
+	add_ref_var(SCALL_SYM_REGISTER, "__scall_lto_ref_reg", true);
+	add_ref_var(SCALL_SYM_UNREGISTER, "__scall_lto_ref_unreg", true);
 }
 
 namespace {
@@ -712,7 +729,7 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 		fputs(ijmp, f);
 	if (cond) {
 		if (ret_thunk)
-			fprintf(f, "\tjmp %s",
+			fprintf(f, "\tjmp %s\n",
 				ix86_function_return == indirect_branch_thunk_extern
 					? "__x86_return_thunk" : "__scall_return_thunk");
 		else

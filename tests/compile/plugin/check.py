@@ -221,7 +221,7 @@ def check_binary(exe, fixture_funcs, allow_indirect, min_sites, keys):
             kind = 1 if m.group(1) == "call" else 2 if m.group(1) == "jmp" else 3
             branches[addr] = kind
         if func in fixture_funcs and not allow_indirect and not func.startswith("__scall_"):
-            if re.match(r"(call|jmp)\s*\*", ins) or re.search(r"(call|jmp)\s+\S+ <__x86_indirect_thunk", ins) \
+            if re.match(r"(call|jmp)\s*\*", ins) and not re.search(r"# [0-9a-f]+ <[^>]*@", ins) or re.search(r"(call|jmp)\s+\S+ <__x86_indirect_thunk", ins) \
                or re.match(r"notrack\s+(call|jmp)", ins):
                 err(f"{func}+{addr:#x}: indirect branch remains: {ins}")
     for a, k in branches.items():
