@@ -334,11 +334,18 @@ static size_t br_lower(const struct branch *br, size_t n, uint64_t addr)
 	return lo;
 }
 
-static int cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+static const struct ld_site *sort_base;
 
-	return x < y ? -1 : x > y;
+static int cmp_k4(const void *a, const void *b)
+{
+	const struct ld_site *x = &sort_base[*(const uint32_t *)a];
+	const struct ld_site *y = &sort_base[*(const uint32_t *)b];
+
+	if (x->site != y->site)
+		return x->site < y->site ? -1 : 1;
+	if (x->tramp != y->tramp)
+		return x->tramp < y->tramp ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
 }
 
 /* Kind 4: (function, trampoline) groups get the function's branches to the
@@ -347,30 +354,32 @@ static void resolve_unresolved(struct ctx *c)
 {
 	struct ld_result *r = c->res;
 	struct ld_site *s = r->sites;
-	size_t i, j, k, n = r->nsites;
+	size_t i, k, g, ng, n4 = 0, n = r->nsites;
 	uint32_t *grp;
 
-	grp = malloc((n ? n : 1) * sizeof(*grp));
+	for (i = 0; i < n; i++)
+		n4 += kind_of(s[i].info) == SCALL_KIND_UNRESOLVED;
+	if (!n4)
+		return;
+	grp = malloc(n4 * sizeof(*grp));
 	if (!grp) {
 		c->oom = 1;
 		return;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = k = 0; i < n; i++)
+		if (kind_of(s[i].info) == SCALL_KIND_UNRESOLVED)
+			grp[k++] = (uint32_t)i;
+	sort_base = s;
+	qsort(grp, n4, sizeof(*grp), cmp_k4);
+	for (g = 0; g < n4; g += ng) {
+		uint64_t fn = s[grp[g]].site, tramp = s[grp[g]].tramp;
+		long tr = s[grp[g]].tr;
 		const struct img_sym *f;
-		size_t ng = 0, b;
-		uint64_t fn, tramp;
-		long tr;
+		size_t b;
 
-		if (kind_of(s[i].info) != SCALL_KIND_UNRESOLVED)
-			continue;
-		fn = s[i].site;
-		tramp = s[i].tramp;
-		tr = s[i].tr;
-		for (j = i; j < n; j++)
-			if (kind_of(s[j].info) == SCALL_KIND_UNRESOLVED &&
-			    s[j].site == fn && s[j].tramp == tramp)
-				grp[ng++] = (uint32_t)j;
-		qsort(grp, ng, sizeof(*grp), cmp_u32);
+		for (ng = 1; g + ng < n4 && s[grp[g + ng]].site == fn &&
+			     s[grp[g + ng]].tramp == tramp; ng++)
+			;
 		f = img_func_start(c->img, fn);
 		if (!f || !f->size) {
 			diag(c, SEV_ERR, fn,
@@ -378,7 +387,7 @@ static void resolve_unresolved(struct ctx *c)
 			     "of a function symbol; run scall-ld before strip, "
 			     "or keep .symtab", (unsigned long long)fn);
 			for (k = 0; k < ng; k++)
-				s[grp[k]].info = SCALL_KIND_NONE | 0x80000000u;
+				s[grp[g + k]].state = "error";
 			continue;
 		}
 		b = br_lower(c->dis.br, c->dis.nbr, f->addr);
@@ -389,9 +398,9 @@ static void resolve_unresolved(struct ctx *c)
 			if (br->dst != tramp || br->enc == BR_OTHER)
 				continue;
 			if (k < ng) {
-				s[grp[k]].site = br->src;
-				s[grp[k]].info = (uint32_t)br->enc;
-				s[grp[k]].state = "resolved";
+				s[grp[g + k]].site = br->src;
+				s[grp[g + k]].info = (uint32_t)br->enc;
+				s[grp[g + k]].state = "resolved";
 				k++;
 			}
 			/* extra sites stay unrecorded and are reported so */
@@ -402,17 +411,11 @@ static void resolve_unresolved(struct ctx *c)
 			     "they become dead records", ng - k, ng,
 			     tr >= 0 ? r->tr[tr].name : "?");
 		for (; k < ng; k++) {
-			s[grp[k]].info = SCALL_KIND_NONE;
-			s[grp[k]].state = "dead";
+			s[grp[g + k]].info = SCALL_KIND_NONE;
+			s[grp[g + k]].state = "dead";
 		}
 	}
 	free(grp);
-	/* the marker bit flagged records already reported */
-	for (i = 0; i < n; i++)
-		if (s[i].info & 0x80000000u) {
-			s[i].info = SCALL_KIND_UNRESOLVED;
-			s[i].state = "error";
-		}
 }
 
 static void check_site(struct ctx *c, struct ld_site *s)
@@ -765,11 +768,11 @@ int ld_check(const struct img *img, const struct ld_opts *o,
 	res->have_scall = 1;
 	res->sites_sec = ss;
 	res->module_sec = ms;
-	if (ms && read_module(&c, ms, ss))
-		return res->status;
 	if (ts && read_tramps(&c, ts))
 		return res->status;
 	if (ss && read_sites(&c, ss))
+		return res->status;
+	if (ms && read_module(&c, ms, ss))
 		return res->status;
 	if (!ms && res->nsites)
 		diag(&c, SEV_ERR, UINT64_MAX,
