@@ -284,6 +284,8 @@ def main():
     ap.add_argument("--fail", action="store_true")
     ap.add_argument("--lto-missing", action="store_true")
     ap.add_argument("--only", default="")
+    ap.add_argument("--via-i", action="store_true",
+                    help="compile each fixture with -E, then compile the .i")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     cc = shlex.split(a.cc)
@@ -329,7 +331,14 @@ def main():
         before = len(errors)
         for s in srcs:
             o = os.path.join(a.workdir, name + "-" + os.path.basename(s)[:-2] + ".o")
-            r = run(base + pf + flags + extra + ["-c", s, "-o", o])
+            src = s
+            if a.via_i:  # preprocess first, as ccache and -save-temps do
+                src = os.path.join(a.workdir, name + "-" + os.path.basename(s)[:-2] + ".i")
+                r = run(base + pf + flags + extra + ["-E", s, "-o", src])
+                if r.returncode:
+                    err(f"{name}: -E failed:\n{r.stderr}")
+                    break
+            r = run(base + pf + flags + extra + ["-c", src, "-o", o])
             if r.returncode:
                 err(f"{name}: compile {os.path.basename(s)} failed:\n{r.stderr}")
                 break

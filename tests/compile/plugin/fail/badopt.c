@@ -1,0 +1,5 @@
+/* only: gcc
+ * fail-flags: -fplugin-arg-scall-frobnicate
+ * expect-error-noline: unknown option .*frobnicate
+ */
+int x;
