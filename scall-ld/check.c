@@ -774,6 +774,13 @@ int ld_check(const struct img *img, const struct ld_opts *o,
 		return res->status;
 	if (ms && read_module(&c, ms, ss))
 		return res->status;
+	/* never NULL, so that qsort/bsearch get valid pointers */
+	if (!res->sites)
+		res->sites = calloc(1, sizeof(*res->sites));
+	if (!res->tr)
+		res->tr = calloc(1, sizeof(*res->tr));
+	if (!res->sites || !res->tr)
+		return corrupt(&c, "out of memory");
 	if (!ms && res->nsites)
 		diag(&c, SEV_ERR, UINT64_MAX,
 		     "%zu site records but no %s header; the runtime would never "
@@ -788,7 +795,8 @@ int ld_check(const struct img *img, const struct ld_opts *o,
 			     "no symbols at all");
 	if (dis_sweep(&c.dis, img, err))
 		return res->status = 3;
-	qsort(c.dis.br, c.dis.nbr, sizeof(*c.dis.br), cmp_br_src);
+	if (c.dis.nbr)
+		qsort(c.dis.br, c.dis.nbr, sizeof(*c.dis.br), cmp_br_src);
 
 	for (i = 0; i < res->nsites; i++) {
 		struct ld_site *s = &res->sites[i];
@@ -827,8 +835,10 @@ int ld_check(const struct img *img, const struct ld_opts *o,
 	if (!bydst) {
 		c.oom = 1;
 	} else {
-		memcpy(bydst, c.dis.br, c.dis.nbr * sizeof(*bydst));
-		qsort(bydst, c.dis.nbr, sizeof(*bydst), cmp_br_dst);
+		if (c.dis.nbr) {
+			memcpy(bydst, c.dis.br, c.dis.nbr * sizeof(*bydst));
+			qsort(bydst, c.dis.nbr, sizeof(*bydst), cmp_br_dst);
+		}
 		branches_into_sites(&c, bydst, c.dis.nbr);
 		free(bydst);
 	}

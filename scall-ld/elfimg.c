@@ -234,7 +234,7 @@ int img_open(struct img *img, const uint8_t *buf, size_t len,
 		s->size = sh.sh_size;
 		s->flags = sh.sh_flags;
 		s->type = sh.sh_type;
-		if (i && sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
+		if (i && sh.sh_type != SHT_NOBITS &&
 		    !in_file(sh.sh_offset, sh.sh_size, len))
 			return fail(img, err, "truncated or corrupt: section [%zu] "
 					      "[0x%llx, +0x%llx) lies outside "
@@ -295,7 +295,7 @@ const struct img_sec *img_section_at(const struct img *img, uint64_t addr,
 	for (i = 1; i < img->nsecs; i++) {
 		const struct img_sec *s = &img->secs[i];
 
-		if (!(s->flags & SHF_ALLOC) || addr < s->addr ||
+		if (!(s->flags & SHF_ALLOC) || s->type == SHT_NULL || addr < s->addr ||
 		    addr - s->addr > s->size || len > s->size - (addr - s->addr))
 			continue;
 		if (s->size == 0)
