@@ -107,7 +107,8 @@ NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)
 	int saved_errno = errno;
 
 	__atomic_fetch_add(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
-	if (si->si_code == SI_KERNEL)
+	/* INT3 reports SI_KERNEL; valgrind reports TRAP_BRKPT. */
+	if (si->si_code == SI_KERNEL || si->si_code == TRAP_BRKPT)
 		it = lookup(__atomic_load_n(&scall_table, __ATOMIC_SEQ_CST),
 			    ip);
 	if (!it || it->refused) {
