@@ -628,17 +628,17 @@ unsigned int scall_records_pass::execute(function *fun)
 		char lab[64];
 		targetm.asm_out.generate_internal_label(lab, "L", s.label);
 		const char *l = lab[0] == '*' ? lab + 1 : lab;
+		// SHF_LINK_ORDER to the section holding the site: the record
+		// is dropped with its code by --gc-sections (also under
+		// -z start-stop-gc) and kept whenever the code is kept.
 		if (group)
 			fprintf(asm_out_file,
-				"\t.pushsection %s,\"aG\",@progbits,%s,comdat\n",
-				SCALL_SECTION_SITES, group);
-		else if (flag_function_sections)
+				"\t.pushsection %s,\"aoG\",@progbits,%s,%s,comdat\n",
+				SCALL_SECTION_SITES, l, group);
+		else
 			fprintf(asm_out_file,
 				"\t.pushsection %s,\"ao\",@progbits,%s\n",
 				SCALL_SECTION_SITES, l);
-		else
-			fprintf(asm_out_file, "\t.pushsection %s,\"a\",@progbits\n",
-				SCALL_SECTION_SITES);
 		fprintf(asm_out_file,
 			"\t.balign 4\n"
 			"\t.long\t%s - .\n"
@@ -736,11 +736,14 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 			fputs("\tret\n", f);
 	}
 	fprintf(f, "\t.size %s, .-%s\n", s, s);
+	// Linked (SHF_LINK_ORDER) to the trampoline, so that the record lives
+	// exactly as long as the trampoline even under -z start-stop-gc.
 	if (u.local)
-		fprintf(f, "\t.section %s,\"aw\",@progbits\n", SCALL_SECTION_TRAMPS);
-	else
-		fprintf(f, "\t.section %s,\"awG\",@progbits,%s,comdat\n",
+		fprintf(f, "\t.section %s,\"awo\",@progbits,%s\n",
 			SCALL_SECTION_TRAMPS, s);
+	else
+		fprintf(f, "\t.section %s,\"awoG\",@progbits,%s,%s,comdat\n",
+			SCALL_SECTION_TRAMPS, s, s);
 	fprintf(f, "\t.balign 8\n\t.quad %s\n\t.long %s - .\n\t.long %u\n",
 		u.key.c_str(), s, u.flags);
 }
