@@ -1,0 +1,618 @@
+// SPDX-License-Identifier: MIT
+//
+// pass.cpp - the LLVM half of scall-clang.so (clang -fpass-plugin=).
+//
+// 1. Keys: variables annotated "scall_key" (SCALL_KEY under clang), plus the
+//    names the AST half recorded (extern declarations lose the annotation),
+//    plus those listed in !scall.keys by an earlier run.
+// 2. Conversion (every run): a call whose callee is a load of a key becomes a
+//    direct call to the hidden trampoline declaration __scall_tramp_K; a call
+//    whose callee is __scall_cond_target(key) (scall_cond at -O0) or its
+//    inlined form (select key == null ? __scall_nop : key) becomes a call to
+//    the cond trampoline __scall_ctramp_K.  !scall.tramps maps each
+//    trampoline declaration to its key and flags.
+// 3. Emission (last run of a non-LTO compile, or at the LTO link): one
+//    kind-4 (SCALL_KIND_UNRESOLVED) site record per call of a trampoline,
+//    the trampolines, their records and the module header, as module-level
+//    assembly between "# scall-begin" and "# scall-end" (regenerated on every
+//    run, so running twice changes nothing).
+// 4. LTO pre-link (the module carries the "ThinLTO" flag clang adds for
+//    -flto): conversion only, plus a reference to a hidden undefined symbol
+//    whose name tells the user to load the pass at the link; the link-time
+//    run removes it.
+// See docs/format.md for every byte emitted here.
+
+#include "shared.h"
+#include "scall/format.h"
+
+#include "llvm/ADT/MapVector.h"
+#include "llvm/ADT/SmallPtrSet.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/Instructions.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Mangler.h"
+#include "llvm/IR/Metadata.h"
+#include "llvm/IR/Module.h"
+#include "llvm/IR/PassManager.h"
+#include "llvm/Pass.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/PassPlugin.h"
+#include "llvm/Support/MD5.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Transforms/IPO/PassManagerBuilder.h"
+#include "llvm/Transforms/Utils/Local.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace llvm;
+
+namespace scall_clang {
+std::set<std::string> &astKeyNames()
+{
+	static std::set<std::string> names;
+	return names;
+}
+bool &astPluginActive()
+{
+	static bool active;
+	return active;
+}
+} // namespace scall_clang
+
+namespace {
+
+const char *const MarkerName =
+	"__scall_lto_link_needs_the_scall_pass:_link_with_"
+	"-Wl,--lto-legacy-pass-manager,-mllvm,-load=scall-clang.so";
+const char *const MarkerRef = "__scall_lto_marker_ref";
+const char *const BlockBegin = "# scall-begin\n";
+const char *const BlockEnd = "# scall-end\n";
+
+enum class Mode {
+	Convert, // convert calls only
+	PreLink, // convert + LTO marker
+	Emit,    // convert + records, trampolines, module header
+	Auto,    // PreLink for an -flto compile, else Emit
+};
+
+struct Tramp {
+	GlobalVariable *Key;
+	unsigned Flags;
+};
+
+class Scall {
+	Module &M;
+	SmallPtrSet<GlobalVariable *, 8> Keys;
+	MapVector<Function *, Tramp> Tramps;
+	std::map<std::pair<GlobalVariable *, unsigned>, Function *> TrampOf;
+	bool Retpoline = false;
+
+public:
+	explicit Scall(Module &M) : M(M) {}
+	bool run(Mode mode);
+
+private:
+	void collectKeys();
+	void collectTramps();
+	bool convert();
+	bool convertCall(CallBase *CB);
+	GlobalVariable *keyOfLoad(Value *V);
+	bool matchCond(Value *V, GlobalVariable *&Key);
+	Function *getTramp(GlobalVariable *Key, unsigned Flags, FunctionType *FTy);
+	void keepAlive(GlobalValue *GV);
+	void addMarker();
+	bool removeMarker();
+	bool emit();
+	std::string sym(const GlobalValue *GV);
+};
+
+bool isNop(Value *V)
+{
+	auto *F = dyn_cast<Function>(V->stripPointerCasts());
+	return F && F->getName() == "__scall_nop";
+}
+
+bool isCondTargetFn(const Function *F)
+{
+	if (!F)
+		return false;
+	StringRef N = F->getName();
+	return N == "__scall_cond_target" || N.startswith("__scall_cond_target.");
+}
+
+std::string hashSuffix(const Module &M, StringRef KeyName)
+{
+	MD5 H;
+	H.update(M.getSourceFileName());
+	H.update(StringRef("\0", 1));
+	H.update(M.getModuleIdentifier());
+	H.update(StringRef("\0", 1));
+	H.update(KeyName);
+	MD5::MD5Result R;
+	H.final(R);
+	return utohexstr(R.low(), /*LowerCase=*/true);
+}
+
+void Scall::collectKeys()
+{
+	auto add = [&](Value *V) {
+		auto *GV = dyn_cast_or_null<GlobalVariable>(V ? V->stripPointerCasts() : nullptr);
+		if (!GV || GV->isThreadLocal() || !GV->getValueType()->isPointerTy())
+			return;
+		Keys.insert(GV);
+	};
+	if (GlobalVariable *A = M.getGlobalVariable("llvm.global.annotations")) {
+		if (auto *CA = dyn_cast_or_null<ConstantArray>(A->hasInitializer() ? A->getInitializer() : nullptr)) {
+			for (Value *Op : CA->operands()) {
+				auto *CS = dyn_cast<ConstantStruct>(Op);
+				if (!CS || CS->getNumOperands() < 2)
+					continue;
+				auto *Str = dyn_cast<GlobalVariable>(CS->getOperand(1)->stripPointerCasts());
+				if (!Str || !Str->hasInitializer())
+					continue;
+				auto *CD = dyn_cast<ConstantDataSequential>(Str->getInitializer());
+				if (CD && CD->isCString() && CD->getAsCString() == "scall_key")
+					add(CS->getOperand(0));
+			}
+		}
+	}
+	for (const std::string &N : scall_clang::astKeyNames())
+		add(M.getNamedGlobal(N));
+	if (NamedMDNode *NMD = M.getNamedMetadata("scall.keys"))
+		for (MDNode *N : NMD->operands())
+			if (N->getNumOperands() >= 1)
+				if (auto *VM = dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get()))
+					add(VM->getValue());
+	// Record them for later runs (LTO link, opt on the output) and keep
+	// them: after conversion nothing in the IR may read a key any more.
+	SmallPtrSet<GlobalVariable *, 8> Listed;
+	NamedMDNode *NMD = M.getOrInsertNamedMetadata("scall.keys");
+	for (MDNode *N : NMD->operands())
+		if (N->getNumOperands() >= 1)
+			if (auto *VM = dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get()))
+				if (auto *GV = dyn_cast<GlobalVariable>(VM->getValue()))
+					Listed.insert(GV);
+	for (GlobalVariable *K : Keys) {
+		if (!Listed.count(K))
+			NMD->addOperand(MDNode::get(M.getContext(), {ValueAsMetadata::get(K)}));
+		keepAlive(K);
+	}
+}
+
+void Scall::keepAlive(GlobalValue *GV)
+{
+	SmallVector<GlobalValue *, 16> Used;
+	collectUsedGlobalVariables(M, Used, /*CompilerUsed=*/true);
+	for (GlobalValue *U : Used)
+		if (U == GV)
+			return;
+	appendToCompilerUsed(M, {GV});
+}
+
+void Scall::collectTramps()
+{
+	NamedMDNode *NMD = M.getNamedMetadata("scall.tramps");
+	if (!NMD)
+		return;
+	for (MDNode *N : NMD->operands()) {
+		if (N->getNumOperands() < 3)
+			continue;
+		auto *FM = dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get());
+		auto *KM = dyn_cast_or_null<ValueAsMetadata>(N->getOperand(1).get());
+		auto *CM = dyn_cast_or_null<ConstantAsMetadata>(N->getOperand(2).get());
+		if (!FM || !KM || !CM)
+			continue;
+		auto *F = dyn_cast<Function>(FM->getValue()->stripPointerCasts());
+		auto *K = dyn_cast<GlobalVariable>(KM->getValue()->stripPointerCasts());
+		auto *C = dyn_cast<ConstantInt>(CM->getValue());
+		if (!F || !K || !C || Tramps.count(F))
+			continue;
+		unsigned Fl = (unsigned)C->getZExtValue();
+		Tramps.insert({F, {K, Fl}});
+		TrampOf.insert({{K, Fl & SCALL_TRAMP_COND}, F});
+		Keys.insert(K);
+	}
+}
+
+Function *Scall::getTramp(GlobalVariable *Key, unsigned Flags, FunctionType *FTy)
+{
+	auto It = TrampOf.find({Key, Flags});
+	if (It != TrampOf.end())
+		return It->second;
+	StringRef KN = Key->getName();
+	if (KN.startswith("\1"))
+		KN = KN.drop_front();
+	std::string Name = (Flags & SCALL_TRAMP_COND) ? SCALL_SYM_CTRAMP_PREFIX : SCALL_SYM_TRAMP_PREFIX;
+	Name += KN.str();
+	if (Key->hasLocalLinkage())
+		Name += "." + hashSuffix(M, KN);
+	Function *F = M.getFunction(Name);
+	if (!F) {
+		F = Function::Create(FTy, GlobalValue::ExternalLinkage, Name, M);
+		F->setVisibility(GlobalValue::HiddenVisibility);
+		F->setDSOLocal(true);
+	}
+	LLVMContext &C = M.getContext();
+	M.getOrInsertNamedMetadata("scall.tramps")->addOperand(MDNode::get(C, {
+		ValueAsMetadata::get(F), ValueAsMetadata::get(Key),
+		ConstantAsMetadata::get(ConstantInt::get(Type::getInt32Ty(C), Flags))}));
+	Tramps.insert({F, {Key, Flags}});
+	TrampOf.insert({{Key, Flags}, F});
+	return F;
+}
+
+GlobalVariable *Scall::keyOfLoad(Value *V)
+{
+	auto *LI = dyn_cast<LoadInst>(V->stripPointerCasts());
+	if (!LI || LI->isVolatile())
+		return nullptr;
+	auto *GV = dyn_cast<GlobalVariable>(LI->getPointerOperand()->stripPointerCasts());
+	return GV && Keys.count(GV) ? GV : nullptr;
+}
+
+// scall_cond after inlining: key == null ? __scall_nop : key (or its
+// mirror image), as a select or a two-way phi.
+bool Scall::matchCond(Value *V, GlobalVariable *&Key)
+{
+	if (auto *CI = dyn_cast<CallInst>(V)) {
+		if (!isCondTargetFn(CI->getCalledFunction()) || CI->arg_size() != 1)
+			return false;
+		Key = keyOfLoad(CI->getArgOperand(0));
+		return Key != nullptr;
+	}
+	if (auto *S = dyn_cast<SelectInst>(V)) {
+		auto *Cmp = dyn_cast<ICmpInst>(S->getCondition());
+		if (!Cmp || !Cmp->isEquality())
+			return false;
+		Value *A = Cmp->getOperand(0)->stripPointerCasts();
+		Value *B = Cmp->getOperand(1)->stripPointerCasts();
+		if (isa<ConstantPointerNull>(A))
+			std::swap(A, B);
+		if (!isa<ConstantPointerNull>(B))
+			return false;
+		GlobalVariable *KC = keyOfLoad(A);
+		Value *OnNull = Cmp->getPredicate() == ICmpInst::ICMP_EQ ? S->getTrueValue() : S->getFalseValue();
+		Value *OnKey = Cmp->getPredicate() == ICmpInst::ICMP_EQ ? S->getFalseValue() : S->getTrueValue();
+		if (!KC || !isNop(OnNull) || keyOfLoad(OnKey) != KC)
+			return false;
+		Key = KC;
+		return true;
+	}
+	if (auto *P = dyn_cast<PHINode>(V)) {
+		if (P->getNumIncomingValues() != 2)
+			return false;
+		for (unsigned i = 0; i < 2; i++)
+			if (isNop(P->getIncomingValue(i)))
+				if (GlobalVariable *K = keyOfLoad(P->getIncomingValue(1 - i))) {
+					Key = K;
+					return true;
+				}
+	}
+	return false;
+}
+
+bool Scall::convertCall(CallBase *CB)
+{
+	if (CB->isInlineAsm() || CB->getCalledFunction())
+		return false;
+	Value *Callee = CB->getCalledOperand();
+	Value *V = Callee->stripPointerCasts();
+	if (isa<Function>(V))
+		return false; // a cast direct call (already converted)
+	GlobalVariable *Key = keyOfLoad(V);
+	unsigned Flags = 0;
+	if (!Key) {
+		if (!matchCond(V, Key))
+			return false;
+		Flags = SCALL_TRAMP_COND;
+	}
+	if (Retpoline)
+		Flags |= SCALL_TRAMP_RETPOLINE;
+	FunctionType *FTy = CB->getFunctionType();
+	Function *T = getTramp(Key, Flags, FTy);
+	Constant *NewCallee = T;
+	if (T->getType() != Callee->getType())
+		NewCallee = ConstantExpr::getBitCast(T, Callee->getType());
+	CB->setCalledFunction(FTy, NewCallee);
+	// Drop what fed the old callee once it is dead.
+	if (auto *I = dyn_cast<Instruction>(Callee)) {
+		SmallVector<Instruction *, 4> Work{I};
+		while (!Work.empty()) {
+			Instruction *J = Work.pop_back_val();
+			if (!J->use_empty() || !J->getParent())
+				continue;
+			auto *CI = dyn_cast<CallInst>(J);
+			if (!(CI && isCondTargetFn(CI->getCalledFunction())) &&
+			    !isInstructionTriviallyDead(J))
+				continue;
+			for (Value *Op : J->operands())
+				if (auto *OI = dyn_cast<Instruction>(Op))
+					Work.push_back(OI);
+			J->eraseFromParent();
+		}
+	}
+	return true;
+}
+
+bool Scall::convert()
+{
+	bool Changed = false;
+	for (Function &F : M) {
+		if (F.isDeclaration() || F.hasFnAttribute(Attribute::Naked))
+			continue;
+		std::vector<CallBase *> Calls;
+		for (BasicBlock &BB : F)
+			for (Instruction &I : BB)
+				if (auto *CB = dyn_cast<CallBase>(&I))
+					Calls.push_back(CB);
+		for (CallBase *CB : Calls)
+			Changed |= convertCall(CB);
+	}
+	// The -O0 body of the header's static inline __scall_cond_target is
+	// dead once its calls are converted.
+	for (Function &F : make_early_inc_range(M))
+		if (isCondTargetFn(&F) && F.hasLocalLinkage() && F.use_empty()) {
+			F.eraseFromParent();
+			Changed = true;
+		}
+	return Changed;
+}
+
+void Scall::addMarker()
+{
+	if (M.getNamedGlobal(MarkerRef))
+		return;
+	LLVMContext &C = M.getContext();
+	auto *Marker = cast<GlobalVariable>(M.getOrInsertGlobal(MarkerName, Type::getInt8Ty(C)));
+	Marker->setVisibility(GlobalValue::HiddenVisibility);
+	Marker->setDSOLocal(true);
+	auto *Ref = new GlobalVariable(M, Marker->getType(), true, GlobalValue::PrivateLinkage,
+				       Marker, MarkerRef);
+	appendToCompilerUsed(M, {Ref});
+}
+
+bool Scall::removeMarker()
+{
+	GlobalVariable *Ref = M.getNamedGlobal(MarkerRef);
+	if (!Ref || !Ref->hasInitializer() || Ref->getInitializer()->isNullValue())
+		return false;
+	Constant *Old = Ref->getInitializer();
+	Ref->setInitializer(Constant::getNullValue(Ref->getValueType()));
+	if (auto *Marker = dyn_cast<GlobalVariable>(Old->stripPointerCasts())) {
+		Marker->removeDeadConstantUsers();
+		if (Marker->use_empty())
+			Marker->eraseFromParent();
+	}
+	return true;
+}
+
+std::string Scall::sym(const GlobalValue *GV)
+{
+	SmallString<64> S;
+	Mangler().getNameWithPrefix(S, GV, false);
+	bool Plain = !S.empty() && !isDigit(S[0]);
+	for (char c : S)
+		if (!isAlnum(c) && c != '_' && c != '.' && c != '$')
+			Plain = false;
+	if (Plain)
+		return std::string(S.str());
+	std::string Q = "\"";
+	for (char c : S) {
+		if (c == '"' || c == '\\')
+			Q += '\\';
+		Q += c;
+	}
+	return Q + "\"";
+}
+
+bool Scall::emit()
+{
+	std::string Out;
+	raw_string_ostream OS(Out);
+	bool NoPlt = false;
+	if (auto *MD = mdconst::extract_or_null<ConstantInt>(M.getModuleFlag("RtLibUseGOT")))
+		NoPlt = MD->getZExtValue() != 0;
+
+	// Site records: one kind-4 record per call of a trampoline, in the
+	// order of the IR.  scall-ld matches them to the instructions.
+	unsigned NSites = 0;
+	SmallPtrSet<Function *, 8> Used;
+	for (Function &F : M) {
+		if (F.isDeclaration() || F.hasAvailableExternallyLinkage() ||
+		    F.hasFnAttribute(Attribute::Naked))
+			continue;
+		std::vector<Function *> Called;
+		for (BasicBlock &BB : F)
+			for (Instruction &I : BB)
+				if (auto *CB = dyn_cast<CallBase>(&I)) {
+					auto *T = dyn_cast<Function>(CB->getCalledOperand()->stripPointerCasts());
+					if (T && Tramps.count(T))
+						Called.push_back(T);
+				}
+		if (Called.empty())
+			continue;
+		if (const Comdat *CD = F.getComdat())
+			OS << "\t.pushsection " SCALL_SECTION_SITES ",\"aG\",@progbits," << CD->getName() << ",comdat\n";
+		else
+			OS << "\t.pushsection " SCALL_SECTION_SITES ",\"a\",@progbits\n";
+		OS << "\t.balign 4\n";
+		std::string FS = sym(&F);
+		for (Function *T : Called) {
+			OS << "\t.long " << FS << " - .\n\t.long " << sym(T) << " - .\n\t.long "
+			   << (unsigned)SCALL_KIND_UNRESOLVED << "\n";
+			Used.insert(T);
+			NSites++;
+		}
+		OS << "\t.popsection\n";
+	}
+
+	// Trampolines and their records.
+	bool NeedThunk = false;
+	for (auto &E : Tramps) {
+		Function *T = E.first;
+		if (!Used.count(T))
+			continue;
+		std::string TS = sym(T), KS = sym(E.second.Key);
+		unsigned Fl = E.second.Flags;
+		std::string Jmp = (Fl & SCALL_TRAMP_RETPOLINE) ? "jmp __x86_indirect_thunk_r11" : "jmpq *%r11";
+		NeedThunk |= (Fl & SCALL_TRAMP_RETPOLINE) != 0;
+		OS << "\t.pushsection .text." << T->getName() << ",\"axG\",@progbits," << TS << ",comdat\n"
+		   << "\t.globl " << TS << "\n\t.hidden " << TS << "\n\t.type " << TS << ",@function\n"
+		   << "\t.balign 16\n" << TS << ":\n"
+		   << "\tmovq " << KS << "@GOTPCREL(%rip), %r11\n"
+		   << "\tmovq (%r11), %r11\n";
+		if (Fl & SCALL_TRAMP_COND)
+			// je over the jump, as bytes: -O0 assembles with -mrelax-all
+			OS << "\ttestq %r11, %r11\n\t.byte 0x74, "
+			   << ((Fl & SCALL_TRAMP_RETPOLINE) ? "0x05" : "0x03") << "\n\t" << Jmp << "\n\tretq\n";
+		else
+			OS << "\t" << Jmp << "\n";
+		OS << "\t.size " << TS << ", .-" << TS << "\n"
+		   << "\t.section " SCALL_SECTION_TRAMPS ",\"awG\",@progbits," << TS << ",comdat\n"
+		   << "\t.balign 8\n\t.quad " << KS << "\n\t.long " << TS << " - .\n\t.long " << Fl << "\n"
+		   << "\t.popsection\n";
+	}
+	if (NeedThunk)
+		OS << "\t.pushsection .text.__x86_indirect_thunk_r11,\"axG\",@progbits,__x86_indirect_thunk_r11,comdat\n"
+		      "\t.globl __x86_indirect_thunk_r11\n\t.hidden __x86_indirect_thunk_r11\n"
+		      "\t.type __x86_indirect_thunk_r11,@function\n"
+		      "__x86_indirect_thunk_r11:\n\tcall 1f\n2:\tpause\n\tlfence\n\tjmp 2b\n"
+		      "1:\tmovq %r11, (%rsp)\n\tretq\n"
+		      "\t.size __x86_indirect_thunk_r11, .-__x86_indirect_thunk_r11\n\t.popsection\n";
+
+	// Module header, constructor and destructor.
+	if (!Used.empty()) {
+		auto branch = [&](const char *Fn) {
+			return NoPlt ? std::string("jmp *") + Fn + "@GOTPCREL(%rip)"
+				     : std::string("jmp ") + Fn + "@PLT";
+		};
+		char Hdr[160];
+		snprintf(Hdr, sizeof Hdr, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long 0\n",
+			 SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION);
+		OS << "\t.pushsection " SCALL_SECTION_MODULE ",\"awG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
+		   << "\t.globl " SCALL_SYM_MODULE "\n\t.hidden " SCALL_SYM_MODULE "\n"
+		   << "\t.type " SCALL_SYM_MODULE ",@object\n\t.balign 8\n" SCALL_SYM_MODULE ":\n" << Hdr;
+		for (const char *B : {"__start_" SCALL_SECTION_SITES, "__stop_" SCALL_SECTION_SITES,
+				      "__start_" SCALL_SECTION_TRAMPS, "__stop_" SCALL_SECTION_TRAMPS})
+			OS << "\t.weak " << B << "\n\t.hidden " << B << "\n\t.quad " << B << "\n";
+		OS << "\t.size " SCALL_SYM_MODULE ", " << SCALL_MODULE_SIZE << "\n"
+		   << "\t.section .text." SCALL_SYM_MODULE_CTOR ",\"axG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
+		   << "\t.globl " SCALL_SYM_MODULE_CTOR "\n\t.hidden " SCALL_SYM_MODULE_CTOR "\n"
+		   << "\t.type " SCALL_SYM_MODULE_CTOR ",@function\n" SCALL_SYM_MODULE_CTOR ":\n"
+		   << "\tleaq " SCALL_SYM_MODULE "(%rip), %rdi\n\t" << branch(SCALL_SYM_REGISTER) << "\n"
+		   << "\t.size " SCALL_SYM_MODULE_CTOR ", .-" SCALL_SYM_MODULE_CTOR "\n"
+		   << "\t.globl " SCALL_SYM_MODULE_DTOR "\n\t.hidden " SCALL_SYM_MODULE_DTOR "\n"
+		   << "\t.type " SCALL_SYM_MODULE_DTOR ",@function\n" SCALL_SYM_MODULE_DTOR ":\n"
+		   << "\tleaq " SCALL_SYM_MODULE "(%rip), %rdi\n\t" << branch(SCALL_SYM_UNREGISTER) << "\n"
+		   << "\t.size " SCALL_SYM_MODULE_DTOR ", .-" SCALL_SYM_MODULE_DTOR "\n"
+		   << "\t.section .init_array,\"awG\",@init_array," SCALL_SYM_MODULE ",comdat\n"
+		   << "\t.balign 8\n\t.quad " SCALL_SYM_MODULE_CTOR "\n"
+		   << "\t.section .fini_array,\"awG\",@fini_array," SCALL_SYM_MODULE ",comdat\n"
+		   << "\t.balign 8\n\t.quad " SCALL_SYM_MODULE_DTOR "\n"
+		   << "\t.popsection\n";
+	}
+	OS.flush();
+	(void)NSites;
+
+	// Replace the previous block, if any.
+	std::string Asm = M.getModuleInlineAsm();
+	size_t B = Asm.find(BlockBegin);
+	if (B != std::string::npos) {
+		size_t E = Asm.find(BlockEnd, B);
+		Asm.erase(B, E == std::string::npos ? std::string::npos : E + strlen(BlockEnd) - B);
+	}
+	if (!Out.empty()) {
+		if (!Asm.empty() && Asm.back() != '\n')
+			Asm += '\n';
+		Asm += BlockBegin + Out + BlockEnd;
+	}
+	bool Changed = Asm != M.getModuleInlineAsm();
+	M.setModuleInlineAsm(Asm);
+	return Changed;
+}
+
+bool Scall::run(Mode mode)
+{
+	if (mode == Mode::Auto)
+		mode = M.getModuleFlag("ThinLTO") ? Mode::PreLink : Mode::Emit;
+	if (M.getCodeModel() && *M.getCodeModel() == CodeModel::Large) {
+		M.getContext().emitError("scall: -mcmodel=large is not supported: a call site "
+					 "cannot reach its trampoline with a rel32");
+		return false;
+	}
+	for (Function &F : M)
+		if (!F.isDeclaration() &&
+		    F.getFnAttribute("target-features").getValueAsString().contains("+retpoline-indirect-branches"))
+			Retpoline = true;
+	collectTramps();
+	collectKeys();
+	bool Changed = convert();
+	if (mode == Mode::PreLink && !Tramps.empty())
+		addMarker();
+	if (mode == Mode::Emit) {
+		Changed |= removeMarker();
+		Changed |= emit();
+	}
+	return Changed;
+}
+
+struct ScallPass : PassInfoMixin<ScallPass> {
+	Mode mode;
+	explicit ScallPass(Mode m) : mode(m) {}
+	PreservedAnalyses run(Module &M, ModuleAnalysisManager &)
+	{
+		return Scall(M).run(mode) ? PreservedAnalyses::none() : PreservedAnalyses::all();
+	}
+	static bool isRequired() { return true; }
+};
+
+// The LTO link: lld 14 cannot load a new-PM plugin, but -mllvm -load=
+// loads this object, and the legacy LTO pipeline runs the extensions
+// registered here.
+struct ScallLegacyLTO : ModulePass {
+	static char ID;
+	ScallLegacyLTO() : ModulePass(ID) {}
+	bool runOnModule(Module &M) override { return Scall(M).run(Mode::Emit); }
+	StringRef getPassName() const override { return "scall (LTO link)"; }
+};
+char ScallLegacyLTO::ID = 0;
+
+RegisterStandardPasses RegisterLTO(PassManagerBuilder::EP_FullLinkTimeOptimizationLast,
+				   [](const PassManagerBuilder &, legacy::PassManagerBase &PM) {
+					   PM.add(new ScallLegacyLTO());
+				   });
+
+} // namespace
+
+extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo()
+{
+	return {LLVM_PLUGIN_API_VERSION, "scall", "0.1.0", [](PassBuilder &PB) {
+			PB.registerPipelineStartEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
+				MPM.addPass(ScallPass(Mode::Convert));
+			});
+			PB.registerOptimizerLastEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
+				MPM.addPass(ScallPass(Mode::Auto));
+			});
+			PB.registerPipelineParsingCallback(
+				[](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {
+					Mode m;
+					if (Name == "scall")
+						m = Mode::Emit;
+					else if (Name == "scall-convert")
+						m = Mode::Convert;
+					else if (Name == "scall-prelink")
+						m = Mode::PreLink;
+					else if (Name == "scall-auto")
+						m = Mode::Auto;
+					else
+						return false;
+					MPM.addPass(ScallPass(m));
+					return true;
+				});
+		}};
+}
