@@ -136,9 +136,26 @@ void scall_sync(void)
 
 static int pwrite_all(const void *buf, size_t len, uintptr_t addr)
 {
+	const uint8_t *p = buf;
+	size_t done = 0;
+
 	scall_pwrites++;
-	if (pwrite(mem_fd, buf, len, (off_t)addr) != (ssize_t)len)
-		return -errno ? -errno : -EIO;
+	/* A signal may interrupt the write (EINTR, or a short count). */
+	while (done < len) {
+		ssize_t r = pwrite(mem_fd, p + done, len - done,
+				   (off_t)(addr + done));
+
+		if (r > 0)
+			done += (size_t)r;
+		else if (r < 0 && errno == EINTR)
+			continue;
+		else {
+			int err = r < 0 ? -errno : -EIO;
+
+			VALGRIND_DISCARD_TRANSLATIONS(addr, len);
+			return err;
+		}
+	}
 	VALGRIND_DISCARD_TRANSLATIONS(addr, len);
 	return 0;
 }
