@@ -4,7 +4,9 @@
  * patch cycle (docs/protocol.md).
  */
 
+#include <dirent.h>
 #include <dlfcn.h>
+#include <signal.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -519,6 +521,49 @@ static bool wanted(const struct scall_req *req, size_t n, void **key)
 	return false;
 }
 
+/* A thread that blocks SIGTRAP and hits an INT3 is killed by the kernel.
+ * Warn once for the updating thread; with SCALL_DEBUG, name every thread
+ * of the process that blocks it. */
+static void check_blocked(void)
+{
+	static int warned;
+	char path[64], line[256];
+	struct dirent *d;
+	DIR *dir;
+
+	if (!warned && scall_trap_blocked()) {
+		warned = 1;
+		fprintf(stderr, "scall: warning: SIGTRAP is blocked in the "
+				"updating thread; if it runs a site mid-patch "
+				"(signal handler) the process is killed\n");
+	}
+	if (!scall_debug || !(dir = opendir("/proc/self/task")))
+		return;
+	while ((d = readdir(dir))) {
+		FILE *f;
+
+		if (d->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/status",
+			 d->d_name);
+		if (!(f = fopen(path, "re")))
+			continue;
+		while (fgets(line, sizeof(line), f))
+			if (!strncmp(line, "SigBlk:", 7)) {
+				unsigned long long m = strtoull(line + 7, NULL, 16);
+
+				if (m & (1ull << (SIGTRAP - 1)))
+					fprintf(stderr, "scall: warning: thread %s "
+							"blocks SIGTRAP: it dies "
+							"if it runs a site "
+							"mid-patch\n", d->d_name);
+				break;
+			}
+		fclose(f);
+	}
+	closedir(dir);
+}
+
 static double now_us(void)
 {
 	struct timespec ts;
@@ -591,10 +636,7 @@ static int patch_items(const struct scall_req *req, size_t n,
 		goto out;
 	}
 	scall_trap_install();
-	if (scall_trap_blocked() && !getenv("SCALL_QUIET"))
-		fprintf(stderr, "scall: warning: SIGTRAP is blocked in the "
-				"updating thread; a signal handler calling a "
-				"site now would kill the process\n");
+	check_blocked();
 	/* Step 1: INT3 on byte 0. */
 	static const uint8_t int3 = 0xcc;
 	for (i = 0; i < nchg; i++)

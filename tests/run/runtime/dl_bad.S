@@ -1,0 +1,27 @@
+/* A module whose header the runtime must refuse (BAD_HEADER selects how). */
+#include "scall_asm.h"
+#if BAD_HEADER == 1
+	SCALL_MODULE magic=0x12345678
+#elif BAD_HEADER == 2
+	SCALL_MODULE version=2
+#else
+	SCALL_MODULE flags=0x10
+#endif
+	SCALL_TRAMP key_bad
+	SCALL_FUNC bad_call
+	subq $8, %rsp
+	SCALL_CALL site_bad_call, __scall_tramp_key_bad
+	addq $8, %rsp
+	ret
+	SCALL_ENDF bad_call
+	/* the key, initially bad_t1 */
+	SCALL_FUNC bad_t1
+	leal 100(%rdi), %eax
+	ret
+	SCALL_ENDF bad_t1
+	.data
+	.balign 8
+	.globl key_bad
+key_bad:
+	.quad bad_t1
+	.text
