@@ -70,6 +70,7 @@ const char *const MarkerName =
 	"__scall_lto_link_needs_the_scall_pass:_link_with_"
 	"-Wl,--lto-legacy-pass-manager,-mllvm,-load=scall-clang.so";
 const char *const MarkerRef = "__scall_lto_marker_ref";
+const char *const SiteRecPrefix = "__scall_sites.";
 const char *const BlockBegin = "# scall-begin\n";
 const char *const BlockEnd = "# scall-end\n";
 
@@ -91,6 +92,7 @@ class Scall {
 	MapVector<Function *, Tramp> Tramps;
 	std::map<std::pair<GlobalVariable *, unsigned>, Function *> TrampOf;
 	bool Retpoline = false;
+	bool ExternalThunk = false;
 
 public:
 	explicit Scall(Module &M) : M(M) {}
@@ -170,6 +172,8 @@ void Scall::collectKeys()
 					add(VM->getValue());
 	// Record them for later runs (LTO link, opt on the output) and keep
 	// them: after conversion nothing in the IR may read a key any more.
+	if (Keys.empty())
+		return;
 	SmallPtrSet<GlobalVariable *, 8> Listed;
 	NamedMDNode *NMD = M.getOrInsertNamedMetadata("scall.keys");
 	for (MDNode *N : NMD->operands())
@@ -178,6 +182,18 @@ void Scall::collectKeys()
 				if (auto *GV = dyn_cast<GlobalVariable>(VM->getValue()))
 					Listed.insert(GV);
 	for (GlobalVariable *K : Keys) {
+		// A file-static key becomes a hidden global with a name unique
+		// to this unit: the trampoline's R_X86_64_GOTPCREL must name the
+		// key's own symbol (the assembler turns a relocation against a
+		// local symbol into one against its section).  The LTO link may
+		// internalize it again; it is promoted again, under the same name.
+		if (K->hasLocalLinkage() && K->hasInitializer()) {
+			if (!K->getName().contains(".scall."))
+				K->setName(K->getName() + ".scall." + hashSuffix(M, K->getName()));
+			K->setLinkage(GlobalValue::ExternalLinkage);
+			K->setVisibility(GlobalValue::HiddenVisibility);
+			K->setDSOLocal(true);
+		}
 		if (!Listed.count(K))
 			NMD->addOperand(MDNode::get(M.getContext(), {ValueAsMetadata::get(K)}));
 		keepAlive(K);
@@ -419,9 +435,32 @@ bool Scall::emit()
 		NoPlt = MD->getZExtValue() != 0;
 
 	// Site records: one kind-4 record per call of a trampoline, in the
-	// order of the IR.  scall-ld matches them to the instructions.
-	unsigned NSites = 0;
+	// order of the IR; scall-ld matches them to the instructions.  They
+	// are IR globals with !associated (SHF_LINK_ORDER to the function's
+	// section: dropped with the code by --gc-sections, also under
+	// -z start-stop-gc), because module asm comes before any function.
+	SmallPtrSet<GlobalValue *, 8> OldRecs;
+	for (GlobalVariable &G : M.globals())
+		if (G.getName().startswith(SiteRecPrefix) && G.getSection() == SCALL_SECTION_SITES)
+			OldRecs.insert(&G);
+	if (!OldRecs.empty()) {
+		SmallVector<GlobalValue *, 16> UsedList, Keep;
+		if (GlobalVariable *U = collectUsedGlobalVariables(M, UsedList, true)) {
+			U->eraseFromParent();
+			for (GlobalValue *G : UsedList)
+				if (!OldRecs.count(G))
+					Keep.push_back(G);
+			if (!Keep.empty())
+				appendToCompilerUsed(M, Keep);
+		}
+		for (GlobalValue *G : OldRecs)
+			G->eraseFromParent();
+	}
+	LLVMContext &C = M.getContext();
+	Type *I32 = Type::getInt32Ty(C), *I64 = Type::getInt64Ty(C);
+	StructType *RecTy = StructType::get(I32, I32, I32);
 	SmallPtrSet<Function *, 8> Used;
+	std::vector<GlobalValue *> Recs;
 	for (Function &F : M) {
 		if (F.isDeclaration() || F.hasAvailableExternallyLinkage() ||
 		    F.hasFnAttribute(Attribute::Naked))
@@ -436,20 +475,34 @@ bool Scall::emit()
 				}
 		if (Called.empty())
 			continue;
-		if (const Comdat *CD = F.getComdat())
-			OS << "\t.pushsection " SCALL_SECTION_SITES ",\"aG\",@progbits," << CD->getName() << ",comdat\n";
-		else
-			OS << "\t.pushsection " SCALL_SECTION_SITES ",\"a\",@progbits\n";
-		OS << "\t.balign 4\n";
-		std::string FS = sym(&F);
-		for (Function *T : Called) {
-			OS << "\t.long " << FS << " - .\n\t.long " << sym(T) << " - .\n\t.long "
-			   << (unsigned)SCALL_KIND_UNRESOLVED << "\n";
-			Used.insert(T);
-			NSites++;
+		ArrayType *AT = ArrayType::get(RecTy, Called.size());
+		auto *G = new GlobalVariable(M, AT, true, GlobalValue::PrivateLinkage, nullptr,
+					     SiteRecPrefix + F.getName());
+		auto rel = [&](Constant *Target, unsigned i, unsigned field) {
+			Constant *Idx[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, i),
+					   ConstantInt::get(I32, field)};
+			Constant *Here = ConstantExpr::getInBoundsGetElementPtr(AT, G, Idx);
+			return ConstantExpr::getTrunc(
+				ConstantExpr::getSub(ConstantExpr::getPtrToInt(Target, I64),
+						     ConstantExpr::getPtrToInt(Here, I64)), I32);
+		};
+		std::vector<Constant *> Elems;
+		for (unsigned i = 0; i < Called.size(); i++) {
+			Elems.push_back(ConstantStruct::get(RecTy, {rel(&F, i, 0), rel(Called[i], i, 1),
+				ConstantInt::get(I32, SCALL_KIND_UNRESOLVED)}));
+			Used.insert(Called[i]);
 		}
-		OS << "\t.popsection\n";
+		G->setInitializer(ConstantArray::get(AT, Elems));
+		G->setSection(SCALL_SECTION_SITES);
+		G->setAlignment(Align(4));
+		G->setMetadata(LLVMContext::MD_associated, MDNode::get(C, {ValueAsMetadata::get(&F)}));
+		if (Comdat *CD = F.getComdat())
+			G->setComdat(CD);
+		Recs.push_back(G);
 	}
+	if (!Recs.empty())
+		appendToCompilerUsed(M, Recs);
+	bool Changed = !OldRecs.empty() || !Recs.empty();
 
 	// Trampolines and their records.
 	bool NeedThunk = false;
@@ -459,13 +512,17 @@ bool Scall::emit()
 			continue;
 		std::string TS = sym(T), KS = sym(E.second.Key);
 		unsigned Fl = E.second.Flags;
-		std::string Jmp = (Fl & SCALL_TRAMP_RETPOLINE) ? "jmp __x86_indirect_thunk_r11" : "jmpq *%r11";
-		NeedThunk |= (Fl & SCALL_TRAMP_RETPOLINE) != 0;
+		std::string Jmp = !(Fl & SCALL_TRAMP_RETPOLINE) ? "jmpq *%r11"
+				  : ExternalThunk ? "jmp __x86_indirect_thunk_r11"
+						  : "jmp __scall_indirect_thunk_r11";
+		NeedThunk |= (Fl & SCALL_TRAMP_RETPOLINE) && !ExternalThunk;
 		OS << "\t.pushsection .text." << T->getName() << ",\"axG\",@progbits," << TS << ",comdat\n"
 		   << "\t.globl " << TS << "\n\t.hidden " << TS << "\n\t.type " << TS << ",@function\n"
 		   << "\t.balign 16\n" << TS << ":\n"
-		   << "\tmovq " << KS << "@GOTPCREL(%rip), %r11\n"
-		   << "\tmovq (%r11), %r11\n";
+		   // movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL:
+		   // the linker must not relax it to movq $K, %r11 (-no-pie).
+		   << "\t.byte 0x4c, 0x8b, 0x1d\n\t.reloc ., R_X86_64_GOTPCREL, " << KS << "-4\n"
+		   << "\t.long 0\n\tmovq (%r11), %r11\n";
 		if (Fl & SCALL_TRAMP_COND)
 			// je over the jump, as bytes: -O0 assembles with -mrelax-all
 			OS << "\ttestq %r11, %r11\n\t.byte 0x74, "
@@ -473,17 +530,20 @@ bool Scall::emit()
 		else
 			OS << "\t" << Jmp << "\n";
 		OS << "\t.size " << TS << ", .-" << TS << "\n"
-		   << "\t.section " SCALL_SECTION_TRAMPS ",\"awG\",@progbits," << TS << ",comdat\n"
+		   // linked to the trampoline: kept exactly as long as it is
+		   << "\t.section " SCALL_SECTION_TRAMPS ",\"awoG\",@progbits," << TS << ",comdat," << TS << "\n"
 		   << "\t.balign 8\n\t.quad " << KS << "\n\t.long " << TS << " - .\n\t.long " << Fl << "\n"
 		   << "\t.popsection\n";
 	}
 	if (NeedThunk)
-		OS << "\t.pushsection .text.__x86_indirect_thunk_r11,\"axG\",@progbits,__x86_indirect_thunk_r11,comdat\n"
-		      "\t.globl __x86_indirect_thunk_r11\n\t.hidden __x86_indirect_thunk_r11\n"
-		      "\t.type __x86_indirect_thunk_r11,@function\n"
-		      "__x86_indirect_thunk_r11:\n\tcall 1f\n2:\tpause\n\tlfence\n\tjmp 2b\n"
+		// The same retpoline as the GCC plugin's, in the same group.
+		OS << "\t.pushsection .text.__scall_indirect_thunk_r11,\"axG\",@progbits,"
+		      "__scall_indirect_thunk_r11,comdat\n"
+		      "\t.globl __scall_indirect_thunk_r11\n\t.hidden __scall_indirect_thunk_r11\n"
+		      "\t.type __scall_indirect_thunk_r11,@function\n"
+		      "__scall_indirect_thunk_r11:\n\tcall 1f\n2:\tpause\n\tlfence\n\tjmp 2b\n"
 		      "1:\tmovq %r11, (%rsp)\n\tretq\n"
-		      "\t.size __x86_indirect_thunk_r11, .-__x86_indirect_thunk_r11\n\t.popsection\n";
+		      "\t.size __scall_indirect_thunk_r11, .-__scall_indirect_thunk_r11\n\t.popsection\n";
 
 	// Module header, constructor and destructor.
 	if (!Used.empty()) {
@@ -517,7 +577,6 @@ bool Scall::emit()
 		   << "\t.popsection\n";
 	}
 	OS.flush();
-	(void)NSites;
 
 	// Replace the previous block, if any.
 	std::string Asm = M.getModuleInlineAsm();
@@ -531,7 +590,7 @@ bool Scall::emit()
 			Asm += '\n';
 		Asm += BlockBegin + Out + BlockEnd;
 	}
-	bool Changed = Asm != M.getModuleInlineAsm();
+	Changed |= Asm != M.getModuleInlineAsm();
 	M.setModuleInlineAsm(Asm);
 	return Changed;
 }
@@ -545,10 +604,13 @@ bool Scall::run(Mode mode)
 					 "cannot reach its trampoline with a rel32");
 		return false;
 	}
-	for (Function &F : M)
-		if (!F.isDeclaration() &&
-		    F.getFnAttribute("target-features").getValueAsString().contains("+retpoline-indirect-branches"))
-			Retpoline = true;
+	for (Function &F : M) {
+		if (F.isDeclaration())
+			continue;
+		StringRef TF = F.getFnAttribute("target-features").getValueAsString();
+		Retpoline |= TF.contains("+retpoline-indirect-branches");
+		ExternalThunk |= TF.contains("+retpoline-external-thunk");
+	}
 	collectTramps();
 	collectKeys();
 	bool Changed = convert();
