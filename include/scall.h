@@ -142,7 +142,9 @@ struct scall_update {
  *   -EINVAL   a void * other than NULL, or a function of scall_return0's type
  *             other than scall_return0, was passed for a key of another type;
  *   -EDEADLK  called from a signal handler that interrupted an update on the
- *             same thread (the key is left unchanged);
+ *             same thread (the key is left unchanged); also when it
+ *             interrupted scall_stats/scall_resync or a module load/unload
+ *             on that thread, even one still waiting for the lock;
  *   -ENOMEM   the runtime could not allocate what the update needs; the
  *             key and every site are left unchanged.
  * Sites whose bytes are not what the runtime expects are never written; they
