@@ -387,24 +387,43 @@ void Scall::addMarker()
 	auto *Marker = cast<GlobalVariable>(M.getOrInsertGlobal(MarkerName, Type::getInt8Ty(C)));
 	Marker->setVisibility(GlobalValue::HiddenVisibility);
 	Marker->setDSOLocal(true);
-	auto *Ref = new GlobalVariable(M, Marker->getType(), true, GlobalValue::PrivateLinkage,
-				       Marker, MarkerRef);
+	// Also name the registration functions, so that the link keeps a
+	// bitcode definition of them for the module asm emitted at the link.
+	Type *VoidFn = FunctionType::get(Type::getVoidTy(C), false);
+	Type *I8P = Type::getInt8PtrTy(C);
+	std::vector<Constant *> Refs{ConstantExpr::getBitCast(Marker, I8P)};
+	for (const char *N : {SCALL_SYM_REGISTER, SCALL_SYM_UNREGISTER})
+		Refs.push_back(ConstantExpr::getBitCast(
+			cast<Constant>(M.getOrInsertFunction(N, cast<FunctionType>(VoidFn)).getCallee()), I8P));
+	ArrayType *AT = ArrayType::get(I8P, Refs.size());
+	auto *Ref = new GlobalVariable(M, AT, true, GlobalValue::PrivateLinkage,
+				       ConstantArray::get(AT, Refs), MarkerRef);
 	appendToCompilerUsed(M, {Ref});
 }
 
 bool Scall::removeMarker()
 {
-	GlobalVariable *Ref = M.getNamedGlobal(MarkerRef);
-	if (!Ref || !Ref->hasInitializer() || Ref->getInitializer()->isNullValue())
-		return false;
-	Constant *Old = Ref->getInitializer();
-	Ref->setInitializer(Constant::getNullValue(Ref->getValueType()));
-	if (auto *Marker = dyn_cast<GlobalVariable>(Old->stripPointerCasts())) {
+	// One reference per pre-linked unit (renamed .1, .2, ... by the link).
+	bool Changed = false;
+	for (GlobalVariable &Ref : M.globals()) {
+		if (!Ref.getName().startswith(MarkerRef) || !Ref.hasInitializer() ||
+		    Ref.getInitializer()->isNullValue())
+			continue;
+		Ref.setInitializer(Constant::getNullValue(Ref.getValueType()));
+		Changed = true;
+	}
+	if (GlobalVariable *Marker = M.getNamedGlobal(MarkerName)) {
 		Marker->removeDeadConstantUsers();
 		if (Marker->use_empty())
 			Marker->eraseFromParent();
 	}
-	return true;
+	for (const char *N : {SCALL_SYM_REGISTER, SCALL_SYM_UNREGISTER})
+		if (Function *F = M.getFunction(N)) {
+			F->removeDeadConstantUsers();
+			if (F->use_empty() && F->isDeclaration())
+				F->eraseFromParent();
+		}
+	return Changed;
 }
 
 std::string Scall::sym(const GlobalValue *GV)
