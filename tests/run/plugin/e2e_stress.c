@@ -72,6 +72,8 @@ int main(void)
 		pthread_create(&th[i], NULL, caller, NULL);
 	pthread_t sg;
 	pthread_create(&sg, NULL, signaller, NULL);
+	while (calls < 10000)
+		usleep(100);
 	int (*tg[3])(int) = { t0, t1, t2 };
 	for (int i = 0; i < 2000; i++) {
 		if (scall_update(sk, tg[i % 3]) || scall_update(sv, i & 1 ? h0 : NULL)) {

@@ -40,11 +40,15 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--flags", default="-O2")
     ap.add_argument("--post-link", default="")
+    ap.add_argument("--sanitize", default="none",
+                    help="the build's b_sanitize: libscall is built with it")
     ap.add_argument("test")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     cc = shlex.split(a.cc) + ["-I" + a.include, "-std=gnu11", "-Wall", "-Werror",
                               "-D_GNU_SOURCE"] + shlex.split(a.flags)
+    if a.sanitize not in ("", "none"):
+        cc += ["-fsanitize=" + a.sanitize]
     link = ["-L" + a.libdir, "-Wl,-rpath," + a.libdir, "-lscall", "-lpthread", "-ldl"]
     env = dict(os.environ, SCALL_QUIET="1")
     outs = {}
