@@ -218,6 +218,23 @@ static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 		     t->flags & SCALL_TRAMP_COND ? "cond" : "plain",
 		     text[0] ? text : "(bad)");
 		t->bad = 1;
+		return;
+	}
+	/* leaq key(%rip): the trampoline names its key itself.  The record's
+	 * key is checked when the file holds it (it is 0 in the file when
+	 * only a symbolic dynamic relocation will fill it in). */
+	if (p[1] == SCALL_TRAMP_OP1_LEA && t->key) {
+		uint64_t k = t->addr + SCALL_TRAMP_INSN_LEN +
+			     (uint64_t)(int64_t)(int32_t)rd32(p + 3);
+
+		if (k != t->key) {
+			diag(c, SEV_ERR, t->addr,
+			     "trampoline %s loads key 0x%llx but its record names "
+			     "key 0x%llx; the trampoline record is corrupt, rebuild",
+			     t->name, (unsigned long long)k,
+			     (unsigned long long)t->key);
+			t->bad = 1;
+		}
 	}
 }
 

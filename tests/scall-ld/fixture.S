@@ -191,6 +191,30 @@ f_badtramp:
 	.size	f_badtramp, .-f_badtramp
 #endif
 
+#ifdef CASE_WRONG_KEY
+	/* the trampoline loads key_a, its record says key_b */
+	.section .text.__scall_tramp_key_e,"axG",@progbits,__scall_tramp_key_e,comdat
+	.globl	__scall_tramp_key_e
+	.hidden	__scall_tramp_key_e
+	.type	__scall_tramp_key_e,@function
+	.balign 16
+__scall_tramp_key_e:
+	leaq	key_a(%rip), %r11
+	movq	(%r11), %r11
+	jmpq	*%r11
+	.size	__scall_tramp_key_e, .-__scall_tramp_key_e
+	.section scall_tramps,"awG",@progbits,__scall_tramp_key_e,comdat
+	.balign 8
+	.quad	key_b
+	.long	__scall_tramp_key_e - .
+	.long	0
+	.text
+	.type	f_wrongkey,@function
+f_wrongkey:
+	scall_jmp __scall_tramp_key_e
+	.size	f_wrongkey, .-f_wrongkey
+#endif
+
 #if defined(CASE_KIND4) || defined(CASE_KIND4_EXTRA)
 	/* Clang-pass style: kind 4, site = the function's entry */
 	.globl	f_k4

@@ -128,6 +128,7 @@ def bad(ld, src):
     # truncated at many points
     for cut in sorted(set([1, 8, 17, 40, 63, 64, 65, 200, 1000] +
                           [len(data) * k // 23 for k in range(1, 23)] +
+                          list(range(64, len(data), 61)) +
                           [shoff + 1, len(data) - 64, len(data) - 1])):
         corpus['trunc-%d' % cut] = data[:cut]
 
