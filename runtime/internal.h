@@ -23,10 +23,11 @@ struct scall_req {
 /*
  * Bring every site and trampoline of the keys in req[0..n) to the targets
  * already stored in the keys.  Called with the update lock held.
- * req == NULL means every key of every module (scall_resync).
- * Returns 0 or a negative errno; on error every site is still correct.
+ * req == NULL means every key of every module (scall_resync).  req is
+ * reordered (sorted by key).  Allocates nothing (the scratch space is sized
+ * at registration), so it cannot fail once the keys are stored: returns 0.
  */
-SCALL_HIDDEN int scall_patch_keys(const struct scall_req *req, size_t n);
+SCALL_HIDDEN int scall_patch_keys(struct scall_req *req, size_t n);
 
 /* Fill the site/trampoline/trap/sync/writer parts of *out; lock held. */
 SCALL_HIDDEN void scall_patch_stats(struct scall_stats *out);

@@ -256,6 +256,35 @@ static void retire(void *p0, void *p1, void *p2)
 	retire_list = r;
 }
 
+/* Scratch space of the patch cycle, sized for every item of every module
+ * when the table is rebuilt, so that an update never allocates after the
+ * keys are stored. */
+static struct rt_item **scr_chg;
+static uintptr_t *scr_bar;
+static struct wr *scr_w;
+static size_t scr_cap;
+
+static int reserve_scratch(size_t n)
+{
+	void *a, *b, *c;
+
+	if (n <= scr_cap)
+		return 0;
+	a = realloc(scr_chg, n * sizeof(*scr_chg));
+	if (a)
+		scr_chg = a;
+	b = realloc(scr_bar, n * sizeof(*scr_bar));
+	if (b)
+		scr_bar = b;
+	c = realloc(scr_w, n * sizeof(*scr_w));
+	if (c)
+		scr_w = c;
+	if (!a || !b || !c)
+		return -ENOMEM;
+	scr_cap = n;
+	return 0;
+}
+
 /* Rebuild and publish the table from the module list; lock held. */
 static int rebuild_table(void *free1, void *free2)
 {
@@ -265,6 +294,8 @@ static int rebuild_table(void *free1, void *free2)
 
 	for (m = modules; m; m = m->next)
 		n += m->nitems;
+	if (reserve_scratch(n + 1))
+		return -ENOMEM;
 	t = malloc(sizeof(*t) + n * sizeof(t->e[0]));
 	if (!t)
 		return -ENOMEM;
@@ -281,6 +312,7 @@ static int rebuild_table(void *free1, void *free2)
 
 static int patch_items(const struct scall_req *req, size_t n,
 		       struct rt_module *only);
+
 
 static int bad_header(const struct scall_module *h)
 {
@@ -578,10 +610,9 @@ static int patch_items(const struct scall_req *req, size_t n,
 		       struct rt_module *only)
 {
 	struct rt_table *t = __atomic_load_n(&scall_table, __ATOMIC_RELAXED);
-	struct scall_req *sorted = NULL;
-	struct rt_item **chg = NULL;
-	struct wr *w = NULL;
-	uintptr_t *bar = NULL;
+	struct rt_item **chg = scr_chg;
+	struct wr *w = scr_w;
+	uintptr_t *bar = scr_bar;
 	size_t nchg = 0, nbar = 0, nw, i;
 	double t0 = scall_debug ? now_us() : 0;
 	uint64_t s0 = scall_syncs;
@@ -589,20 +620,8 @@ static int patch_items(const struct scall_req *req, size_t n,
 
 	if (scall_writer == WRITER_NONE || !t || !t->n)
 		return 0;
-	if (req && n > 1) {
-		sorted = malloc(n * sizeof(*sorted));
-		if (!sorted)
-			return -ENOMEM;
-		memcpy(sorted, req, n * sizeof(*sorted));
-		qsort(sorted, n, sizeof(*sorted), cmp_ptr);
-		req = sorted;
-	}
-	chg = malloc(t->n * sizeof(*chg));
-	bar = malloc(t->n * sizeof(*bar));
-	if (!chg || !bar) {
-		err = -ENOMEM;
-		goto out;
-	}
+	if (scr_cap < t->n)
+		return 0; /* cannot happen: reserved at every rebuild */
 	/* Desired states, in address order (the table is sorted). */
 	for (i = 0; i < t->n; i++) {
 		struct rt_item *it = t->e[i].it;
@@ -630,11 +649,6 @@ static int patch_items(const struct scall_req *req, size_t n,
 	if (!nchg)
 		goto out;
 	/* bar[] was filled in table order: sorted, as scall_write needs. */
-	w = malloc(nchg * sizeof(*w));
-	if (!w) {
-		err = -ENOMEM;
-		goto out;
-	}
 	scall_trap_install();
 	check_blocked();
 	/* Step 1: INT3 on byte 0. */
@@ -691,15 +705,13 @@ out:
 			only ? (size_t)0 : n, nchg,
 			(unsigned long long)(scall_syncs - s0), now_us() - t0);
 	reap();
-	free(sorted);
-	free(chg);
-	free(bar);
-	free(w);
 	return err;
 }
 
-int scall_patch_keys(const struct scall_req *req, size_t n)
+int scall_patch_keys(struct scall_req *req, size_t n)
 {
+	if (req && n > 1)
+		qsort(req, n, sizeof(*req), cmp_ptr);
 	return patch_items(req, n, NULL);
 }
 
