@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""gen.py N OUT.S - a module with N call sites over 100 keys, records
-emitted in shuffled order (so scall-ld has to sort them)."""
+"""gen.py N OUT.S [kind4] - a module with N call sites over 100 keys,
+records emitted in shuffled order (so scall-ld has to sort them); with
+kind4, Clang-pass style records (site = the function) to resolve."""
 import random, sys
 
 n, out = int(sys.argv[1]), sys.argv[2]
+kind4 = sys.argv[3:4] == ['kind4']
 keys, per_fn = 100, 10
 rnd = random.Random(1)
 with open(out, 'w') as f:
@@ -17,16 +19,16 @@ with open(out, 'w') as f:
         w('\tscall_tramp __scall_tramp_key%d, key%d\n' % (k, k))
     recs = []
     for i in range(0, n, per_fn):
-        w('\t.text\n\t.globl f%d\n\t.type f%d,@function\nf%d:\n\tpushq %%rbx\n'
-          % (i, i, i))
+        w('\t.text\n\t.globl f%d\n\t.type f%d,@function\nf%d:\n.Lf%d:\tpushq %%rbx\n'
+          % (i, i, i, i))
         for j in range(i, min(n, i + per_fn)):
             k = rnd.randrange(keys)
             w('.Ls%d:\tcall __scall_tramp_key%d\n' % (j, k))
-            recs.append((j, k))
+            recs.append(('.Lf%d' % i if kind4 else '.Ls%d' % j, k))
         w('\tpopq %%rbx\n\tret\n\t.size f%d, .-f%d\n' % (i, i))
     rnd.shuffle(recs)
     for j, k in recs:
-        w('\tscall_rec .Ls%d, __scall_tramp_key%d\n' % (j, k))
+        w('\tscall_rec %s, __scall_tramp_key%d, %d\n' % (j, k, 4 if kind4 else 1))
     w('\t.globl main\n\t.type main,@function\nmain:\n\tpushq %rbx\n')
     w('\tcall f0\n\txorl %eax, %eax\n\tpopq %rbx\n\tret\n\t.size main, .-main\n')
     w('\tscall_module\n\t.section .note.GNU-stack,"",@progbits\n')
