@@ -111,7 +111,31 @@ private:
 	bool removeMarker();
 	bool emit();
 	std::string sym(const GlobalValue *GV);
+	Function *siteFunction(Function &F);
 };
+
+// The symbol a kind-4 record names.  A record is PC-relative; against a
+// preemptible function (default visibility in -fPIC code) the linker would
+// resolve it to the PLT.  Such a function becomes an internal body (a local
+// symbol, F.scall) under a global alias with F's name, linkage and
+// visibility: the same address and the same interposition semantics.
+Function *Scall::siteFunction(Function &F)
+{
+	if (F.isDSOLocal() || F.hasLocalLinkage() || F.hasComdat() || F.isInterposable())
+		return &F;
+	std::string Name = F.getName().str();
+	GlobalValue::LinkageTypes L = F.getLinkage();
+	GlobalValue::VisibilityTypes V = F.getVisibility();
+	F.setName(Name + ".scall");
+	auto *GA = GlobalAlias::create(F.getValueType(), F.getAddressSpace(), L, Name, &F, &M);
+	GA->setVisibility(V);
+	GA->setUnnamedAddr(F.getUnnamedAddr());
+	F.replaceUsesWithIf(GA, [&](Use &U) { return U.getUser() != GA; });
+	F.setLinkage(GlobalValue::InternalLinkage);
+	F.setVisibility(GlobalValue::DefaultVisibility);
+	F.setDSOLocal(true);
+	return &F;
+}
 
 bool isNop(Value *V)
 {
@@ -494,6 +518,7 @@ bool Scall::emit()
 				}
 		if (Called.empty())
 			continue;
+		Function *S = siteFunction(F);
 		ArrayType *AT = ArrayType::get(RecTy, Called.size());
 		auto *G = new GlobalVariable(M, AT, true, GlobalValue::PrivateLinkage, nullptr,
 					     SiteRecPrefix + F.getName());
@@ -507,14 +532,14 @@ bool Scall::emit()
 		};
 		std::vector<Constant *> Elems;
 		for (unsigned i = 0; i < Called.size(); i++) {
-			Elems.push_back(ConstantStruct::get(RecTy, {rel(&F, i, 0), rel(Called[i], i, 1),
+			Elems.push_back(ConstantStruct::get(RecTy, {rel(S, i, 0), rel(Called[i], i, 1),
 				ConstantInt::get(I32, SCALL_KIND_UNRESOLVED)}));
 			Used.insert(Called[i]);
 		}
 		G->setInitializer(ConstantArray::get(AT, Elems));
 		G->setSection(SCALL_SECTION_SITES);
 		G->setAlignment(Align(4));
-		G->setMetadata(LLVMContext::MD_associated, MDNode::get(C, {ValueAsMetadata::get(&F)}));
+		G->setMetadata(LLVMContext::MD_associated, MDNode::get(C, {ValueAsMetadata::get(S)}));
 		if (Comdat *CD = F.getComdat())
 			G->setComdat(CD);
 		Recs.push_back(G);
