@@ -284,6 +284,9 @@ def main():
     ap.add_argument("--fail", action="store_true")
     ap.add_argument("--lto-missing", action="store_true")
     ap.add_argument("--only", default="")
+    ap.add_argument("--verbose-check", default="",
+                    help="option that makes the pass print one line per site; "
+                    "check the count against the object's records")
     ap.add_argument("--via-i", action="store_true",
                     help="compile each fixture with -E, then compile the .i")
     a = ap.parse_args()
@@ -303,6 +306,19 @@ def main():
     if r.returncode:
         err("stub: " + r.stderr)
         return 1
+
+    if a.verbose_check:
+        src = os.path.join(a.srcdir, "fixtures", "basic.c")
+        o = os.path.join(a.workdir, "verbose.o")
+        r = run(base + pf + flags + [a.verbose_check, "-c", src, "-o", o])
+        lines = [l for l in r.stderr.splitlines() if re.match(r".*basic\.c:\d+: scall: site in \S+: key \S+, (plain|cond), (call|jmp|jcc)$", l)]
+        elf = Elf(o)
+        nrec = sum(s["size"] // 12 for s in elf.secs if s["name"] == "scall_sites")
+        if r.returncode or not lines or len(lines) != nrec:
+            err(f"verbose: {len(lines)} lines for {nrec} records:\n{r.stderr}")
+        else:
+            print(f"verbose: {len(lines)} lines, {nrec} records: ok")
+        return 1 if errors else 0
 
     if a.lto_missing:
         src = os.path.join(a.srcdir, "fixtures", "basic.c")
