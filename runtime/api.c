@@ -12,7 +12,8 @@
 static pthread_mutex_t update_lock = PTHREAD_MUTEX_INITIALIZER;
 /* Set while this thread holds update_lock, so that a signal handler that
  * interrupts it gets -EDEADLK instead of deadlocking on the mutex. */
-static _Thread_local volatile sig_atomic_t holding_lock;
+static _Thread_local volatile sig_atomic_t holding_lock
+	__attribute__((tls_model("initial-exec")));
 static uint64_t updates;
 
 SCALL_EXPORT long scall_return0(void) { return 0; }
@@ -43,7 +44,8 @@ void scall_unlock(void)
  * update in progress.  A fork from a signal handler that interrupted an
  * update on this thread cannot take the lock; the child then inherits the
  * sites as they are (each still a valid state or an emulated INT3). */
-static _Thread_local int fork_took_lock;
+static _Thread_local int fork_took_lock
+	__attribute__((tls_model("initial-exec")));
 
 void scall_lock_atfork_prepare(void)
 {

@@ -407,6 +407,7 @@ static struct rt_module *build_module(struct scall_module *h)
 			/* No trampoline record: we cannot know the key. */
 			x->refused = 1;
 			x->key = NULL;
+			report_refused(x, "its trampoline has no record");
 			k++;
 			continue;
 		}
