@@ -21,8 +21,7 @@ run() { # run DIR C-COMPILER C++-COMPILER SETUP-ARGS...
 		return
 	fi
 	meson test -C "$dir" --print-errorlogs --num-processes 2 $extra >"$dir.test.log" 2>&1
-	sed -n '/^Summary of Failures/,$p;/^Ok:/,$p' "$dir.test.log" | sort -u | grep -v '^$' || true
-	grep -E ' (FAIL|TIMEOUT) ' "$dir.test.log" || true
+	grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS) ' "$dir.test.log" | sort -u || true
 	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir.test.log")
 	fl=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir.test.log")
 	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir.test.log")
@@ -33,6 +32,7 @@ run() { # run DIR C-COMPILER C++-COMPILER SETUP-ARGS...
 		failed=$((failed + 1))
 		return
 	fi
+	echo "$dir: ${ok} ok, ${fl:-0} failed, ${to:-0} timed out, ${sk:-0} skipped"
 	passed=$((passed + ok))
 	failed=$((failed + ${fl:-0} + ${to:-0} + ${up:-0}))
 	skipped=$((skipped + ${sk:-0}))
