@@ -113,7 +113,7 @@ SCALL_HIDDEN void scall_trap_install(void);   /* (re)install if not ours */
 SCALL_HIDDEN bool scall_trap_blocked(void);   /* SIGTRAP blocked here */
 
 /* writer.c */
-enum writer_kind { WRITER_NONE, WRITER_PROCMEM, WRITER_MPROTECT };
+enum writer_kind { WRITER_NONE, WRITER_PROCMEM, WRITER_ALIAS, WRITER_MPROTECT };
 struct wr {
 	uintptr_t addr;
 	const uint8_t *bytes;

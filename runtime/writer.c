@@ -6,6 +6,10 @@
  *           mapping (FOLL_FORCE), the code pages stay r-x.  All writes of one
  *           protocol step that fall in one page are coalesced into a single
  *           pwrite of a buffer made of the current bytes plus the changes.
+ * alias     when /proc/self/mem cannot be written (or SCALL_WRITER=alias):
+ *           per page, a private RW copy is made elsewhere, modified, made
+ *           r-x, and swapped in over the original with mremap(MREMAP_FIXED).
+ *           No page is ever writable and executable.
  * mprotect  only with SCALL_WRITER=mprotect: the page is made RWX for the
  *           copy (violates W^X briefly).
  * none      nothing is ever written; sites stay on their trampolines, which
@@ -68,6 +72,83 @@ static int probe_procmem(void)
 	return pwrite(mem_fd, &b, 1, (off_t)(uintptr_t)scall_return0) == 1;
 }
 
+/* Replace the page at `page` by a copy with w[] applied (the parts of the
+ * writes that fall in the page). */
+static int alias_page(uintptr_t page, const struct wr *w, size_t n)
+{
+	uint8_t *q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int err = 0;
+
+	if (q == MAP_FAILED)
+		return -errno;
+	memcpy(q, (const void *)page, PAGE);
+	for (size_t i = 0; i < n; i++)
+		for (size_t k = 0; k < w[i].len; k++) {
+			uintptr_t a = w[i].addr + k;
+
+			if (a >= page && a < page + PAGE)
+				q[a - page] = w[i].bytes[k];
+		}
+	if (mprotect(q, PAGE, PROT_READ | PROT_EXEC) ||
+	    mremap(q, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   (void *)page) == MAP_FAILED) {
+		err = -errno;
+		munmap(q, PAGE);
+		return err;
+	}
+	scall_pwrites++;
+	VALGRIND_DISCARD_TRANSLATIONS(page, PAGE);
+	return 0;
+}
+
+/* Probe on a scratch r-x page of our own. */
+static int probe_alias(void)
+{
+	uint8_t *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static const uint8_t b = 0xc3;
+	struct wr w = { 0, &b, 1 };
+	int ok;
+
+	if (p == MAP_FAILED)
+		return 0;
+	memset(p, 0xcc, PAGE);
+	mprotect(p, PAGE, PROT_READ | PROT_EXEC);
+	w.addr = (uintptr_t)p + 7;
+	ok = alias_page((uintptr_t)p, &w, 1) == 0 && p[7] == 0xc3 &&
+	     p[6] == 0xcc;
+	munmap(p, PAGE);
+	return ok;
+}
+
+static int write_alias(const struct wr *w, size_t n)
+{
+	size_t i = 0;
+
+	/* One swap per page touched; a window may straddle two pages. */
+	while (i < n) {
+		uintptr_t page = w[i].addr & ~(PAGE - 1);
+		uintptr_t last = (w[i].addr + w[i].len - 1) & ~(PAGE - 1);
+		size_t j = i + 1;
+		int err;
+
+		while (j < n && (w[j].addr & ~(PAGE - 1)) == page)
+			j++;
+		if ((err = alias_page(page, w + i, j - i)))
+			return err;
+		if (last != page || (j > i && ((w[j - 1].addr + w[j - 1].len - 1) &
+					       ~(PAGE - 1)) != page)) {
+			uintptr_t next = page + PAGE;
+
+			if ((err = alias_page(next, w + i, j - i)))
+				return err;
+		}
+		i = j;
+	}
+	return 0;
+}
+
 void scall_writer_init(void)
 {
 	const char *env = getenv("SCALL_WRITER");
@@ -86,8 +167,12 @@ void scall_writer_init(void)
 		scall_writer = WRITER_NONE;
 	} else if (env && !strcmp(env, "mprotect")) {
 		scall_writer = WRITER_MPROTECT;
+	} else if (env && !strcmp(env, "alias")) {
+		scall_writer = probe_alias() ? WRITER_ALIAS : WRITER_NONE;
 	} else if (probe_procmem()) {
 		scall_writer = WRITER_PROCMEM;
+	} else if (probe_alias()) {
+		scall_writer = WRITER_ALIAS;
 	} else {
 		scall_writer = WRITER_NONE;
 	}
@@ -123,6 +208,8 @@ const char *scall_writer_name(void)
 		return "proc-mem";
 	case WRITER_MPROTECT:
 		return "mprotect";
+	case WRITER_ALIAS:
+		return "alias";
 	default:
 		return "none";
 	}
@@ -204,6 +291,8 @@ int scall_write(const struct wr *w, size_t n, const uintptr_t *barriers,
 				return err;
 		return 0;
 	}
+	if (scall_writer == WRITER_ALIAS)
+		return write_alias(w, n);
 	if (scall_writer != WRITER_PROCMEM)
 		return -ENOSYS;
 	while (i < n) {

@@ -173,13 +173,14 @@ int main(int argc, char **argv)
 		child_mode = 1;
 		const char *c = getenv("SCALL_COALESCE");
 		table(c && !strcmp(c, "0") ? "Without write coalescing"
-					   : "mprotect writer",
+					   : "Fallback writer",
 		      1);
 		return 0;
 	}
 	table("scall_update latency", 0);
 	trap_cost();
 	rerun("SCALL_COALESCE=0");
+	rerun("SCALL_WRITER=alias");
 	rerun("SCALL_WRITER=mprotect");
 	return 0;
 }
