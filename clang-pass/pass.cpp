@@ -121,7 +121,9 @@ private:
 // visibility: the same address and the same interposition semantics.
 Function *Scall::siteFunction(Function &F)
 {
-	if (F.isDSOLocal() || F.hasLocalLinkage() || F.hasComdat() || F.isInterposable())
+	bool SharedObject = M.getPICLevel() != PICLevel::NotPIC && M.getPIELevel() == PIELevel::Default;
+	if (!SharedObject || F.isDSOLocal() || F.hasLocalLinkage() || F.hasComdat() ||
+	    F.isInterposable())
 		return &F;
 	std::string Name = F.getName().str();
 	GlobalValue::LinkageTypes L = F.getLinkage();

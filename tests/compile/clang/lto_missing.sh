@@ -1,0 +1,20 @@
+#!/bin/sh
+# lto_missing.sh CLANG PLUGIN INCLUDE FIXTURE STUB WORKDIR
+# -flto objects built with the pass, linked by lld without the pass: the
+# link must fail and name the marker (so the user learns what to add).
+set -u
+cc=$1 plugin=$2 inc=$3 src=$4 stub=$5 dir=$6
+mkdir -p "$dir"
+"$cc" -I"$inc" -O2 -flto -fplugin="$plugin" -fpass-plugin="$plugin" -c "$src" -o "$dir/m.o" || exit 1
+"$cc" -I"$inc" -O2 -c "$stub" -o "$dir/stub.o" || exit 1
+out=$("$cc" -flto -fuse-ld=lld "$dir/m.o" "$dir/stub.o" -o "$dir/m" 2>&1)
+if [ $? -eq 0 ]; then
+	echo "-flto link without the pass succeeded"; exit 1
+fi
+if ! printf '%s\n' "$out" | grep -q "__scall_lto_link_needs_the_scall_pass"; then
+	printf 'link failed without naming the marker:\n%s\n' "$out"; exit 1
+fi
+# and with the pass on the link line it links
+"$cc" -flto -fuse-ld=lld -Wl,--lto-legacy-pass-manager -Wl,-mllvm,-load="$plugin" \
+	"$dir/m.o" "$dir/stub.o" -o "$dir/m" || exit 1
+exit 0
