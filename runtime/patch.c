@@ -688,14 +688,16 @@ static int patch_items(const struct scall_req *req, size_t n,
 		__scall_test_hook(3);
 	goto out;
 fail:
-	/* A write failed mid-cycle (should not happen once probed).  The
-	 * items may hold INT3, which the handler emulates correctly; keep
-	 * it that way rather than guess: stop writing for good. */
-	fprintf(stderr, "scall: write failed (%s): writer disabled\n",
+	/* A write failed mid-cycle and no fallback writer works (should not
+	 * happen once probed).  Items holding INT3 are emulated from the key
+	 * (correct); the others hold their old or new state.  Sync, record
+	 * what memory holds, and let the next update try again. */
+	scall_sync();
+	fprintf(stderr, "scall: write failed (%s): some sites may keep their "
+			"previous target until an update succeeds\n",
 		strerror(-err));
 	for (i = 0; i < nchg; i++)
 		memcpy(chg[i]->cur, (const void *)chg[i]->addr, chg[i]->len);
-	scall_writer = WRITER_NONE;
 	err = 0;
 out:
 	if (scall_debug)

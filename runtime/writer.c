@@ -185,20 +185,23 @@ void scall_writer_init(void)
 /* The child of fork: our fd names the parent's address space. */
 void scall_writer_atfork_child(void)
 {
+	if (have_sync_core)
+		register_sync_core();
 	if (scall_writer == WRITER_PROCMEM) {
 		int fd = open_mem();
 
-		if (fd < 0) {
-			scall_writer = WRITER_NONE; /* sites stay correct */
-			close(mem_fd);
-			mem_fd = -1;
+		if (fd >= 0) {
+			dup2(fd, mem_fd);
+			close(fd);
 			return;
 		}
-		dup2(fd, mem_fd);
-		close(fd);
+		close(mem_fd); /* never write the parent */
+		mem_fd = -1;
+		scall_writer = probe_alias() ? WRITER_ALIAS : WRITER_NONE;
+		if (scall_writer == WRITER_NONE)
+			fprintf(stderr, "scall: child of fork cannot write code: "
+					"patched sites keep their targets\n");
 	}
-	if (have_sync_core)
-		register_sync_core();
 }
 
 const char *scall_writer_name(void)
@@ -277,24 +280,13 @@ static bool barrier_in(const uintptr_t *b, size_t nb, uintptr_t lo,
 	return l < nb && b[l] < hi;
 }
 
-int scall_write(const struct wr *w, size_t n, const uintptr_t *barriers,
-		size_t nb)
+static int write_procmem(const struct wr *w, size_t n,
+			 const uintptr_t *barriers, size_t nb, size_t *done)
 {
 	uint8_t buf[PAGE + 16];
 	size_t i = 0;
 	int err;
 
-	if (scall_writer == WRITER_MPROTECT) {
-		for (i = 0; i < n; i++)
-			if ((err = write_mprotect(w[i].addr, w[i].bytes,
-						  w[i].len)))
-				return err;
-		return 0;
-	}
-	if (scall_writer == WRITER_ALIAS)
-		return write_alias(w, n);
-	if (scall_writer != WRITER_PROCMEM)
-		return -ENOSYS;
 	while (i < n) {
 		uintptr_t start = w[i].addr, end = start + w[i].len;
 		uintptr_t page = start & ~(PAGE - 1);
@@ -320,9 +312,44 @@ int scall_write(const struct wr *w, size_t n, const uintptr_t *barriers,
 				       w[k].len);
 			err = pwrite_all(buf, end - start, start);
 		}
-		if (err)
+		if (err) {
+			*done = i;
 			return err;
+		}
 		i = j;
 	}
 	return 0;
+}
+
+int scall_write(const struct wr *w, size_t n, const uintptr_t *barriers,
+		size_t nb)
+{
+	size_t done = 0, i;
+	int err;
+
+	switch (scall_writer) {
+	case WRITER_MPROTECT:
+		for (i = 0; i < n; i++)
+			if ((err = write_mprotect(w[i].addr, w[i].bytes,
+						  w[i].len)))
+				return err;
+		return 0;
+	case WRITER_ALIAS:
+		return write_alias(w, n);
+	case WRITER_PROCMEM:
+		err = write_procmem(w, n, barriers, nb, &done);
+		if (!err)
+			return 0;
+		/* Should not happen after the probe; finish this step (and
+		 * every later one) with the alias writer if it works. */
+		if (!probe_alias())
+			return err;
+		fprintf(stderr, "scall: /proc/self/mem write failed (%s): "
+				"switching to the alias writer\n",
+			strerror(-err));
+		scall_writer = WRITER_ALIAS;
+		return write_alias(w + done, n - done);
+	default:
+		return -ENOSYS;
+	}
 }
