@@ -1,0 +1,58 @@
+#!/bin/sh
+# mixed.sh GCC GCC_PLUGIN CLANG CLANG_PLUGIN SCALL_LD INCLUDE LIBDIR WORKDIR
+# Programs whose objects come from both compilers (GCC plugin and Clang
+# pass), completed by scall-ld --strict, run with libscall:
+#  - tests/compile/plugin/fixtures/multi: one executable, a.c by one
+#    compiler and b.c by the other (one trampoline, one module header);
+#  - tests/run/plugin shlib: key in a shared object, used from the
+#    executable and a dlopen()ed object, the three split between the
+#    compilers; the programs check registration and patching themselves.
+# Each output must equal the fallback build's (gcc, no plugin).
+set -u
+GCC=$1 GP=$2 CLANG=$3 CP=$4 SCALL_LD=$5 INC=$6 LIBDIR=$7 W=$8
+T=$(cd "$(dirname "$0")/../.." && pwd)
+FX=$T/compile/plugin/fixtures/multi
+RUN=$T/run/plugin
+mkdir -p "$W"
+base="-I$INC -std=gnu11 -Wall -Werror -D_GNU_SOURCE -O2"
+link="-L$LIBDIR -Wl,-rpath,$LIBDIR -lscall -lpthread -ldl"
+cc_g() { $GCC $base -fplugin="$GP" "$@"; }
+cc_c() { $CLANG $base -Wno-unused-command-line-argument -fplugin="$CP" -fpass-plugin="$CP" -DSCALL_HAVE_PLUGIN=1 "$@"; }
+cc_f() { $GCC $base "$@"; }
+fail() { echo "FAIL: $*"; exit 1; }
+export SCALL_QUIET=1
+
+for order in gc cg; do
+	a=cc_${order%?} b=cc_${order#?}
+	d=$W/multi-$order
+	mkdir -p "$d"
+	$a -c "$FX/a.c" -o "$d/a.o" || fail "multi $order: compile a.c"
+	$b -c "$FX/b.c" -o "$d/b.o" || fail "multi $order: compile b.c"
+	$GCC "$d/a.o" "$d/b.o" -o "$d/multi" $link || fail "multi $order: link"
+	"$SCALL_LD" --strict "$d/multi" || fail "multi $order: scall-ld"
+	out=$("$d/multi") || fail "multi $order: run"
+	[ "$out" = "12 13" ] || fail "multi $order: output '$out'"
+	echo "multi $order: ok"
+done
+
+f=$W/fallback
+mkdir -p "$f"
+cc_f -fPIC -shared "$RUN/e2e_lib.c" -o "$f/libe2ekey.so" $link || fail "fallback lib"
+cc_f -fPIC -shared "$RUN/e2e_plug.c" -o "$f/e2e_plug.so" "$f/libe2ekey.so" $link || fail "fallback plug"
+cc_f "$RUN/e2e_main.c" -o "$f/e2e_main" "$f/libe2ekey.so" $link || fail "fallback main"
+want=$("$f/e2e_main" "$f/e2e_plug.so") || fail "fallback run"
+for combo in gcg cgc ggc ccg; do
+	l=cc_$(echo $combo | cut -c1) p=cc_$(echo $combo | cut -c2) m=cc_$(echo $combo | cut -c3)
+	d=$W/shlib-$combo
+	mkdir -p "$d"
+	$l -fPIC -shared "$RUN/e2e_lib.c" -o "$d/libe2ekey.so" $link || fail "shlib $combo: lib"
+	$p -fPIC -shared "$RUN/e2e_plug.c" -o "$d/e2e_plug.so" "$d/libe2ekey.so" $link || fail "shlib $combo: plug"
+	$m "$RUN/e2e_main.c" -o "$d/e2e_main" "$d/libe2ekey.so" $link || fail "shlib $combo: main"
+	for x in libe2ekey.so e2e_plug.so e2e_main; do
+		"$SCALL_LD" --strict "$d/$x" || fail "shlib $combo: scall-ld $x"
+	done
+	got=$("$d/e2e_main" "$d/e2e_plug.so") || fail "shlib $combo: run"
+	[ "$got" = "$want" ] || fail "shlib $combo: output differs from the fallback"
+	echo "shlib $combo (lib, plug, main; g=gcc c=clang): ok"
+done
+exit 0
