@@ -24,6 +24,7 @@
 #include "clang/Basic/Diagnostic.h"
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Frontend/FrontendPluginRegistry.h"
+#include "clang/Lex/Preprocessor.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <memory>
@@ -233,9 +234,13 @@ class Action : public PluginASTAction {
 	bool AllowAddress = false;
 
 protected:
-	std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &, StringRef) override
+	std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI, StringRef) override
 	{
 		scall_clang::astPluginActive() = true;
+		// Before the main file is entered: lets scall.h know the
+		// toolchain is there (the GCC plugin has __has_attribute).
+		Preprocessor &PP = CI.getPreprocessor();
+		PP.setPredefines(PP.getPredefines() + "#define __SCALL_CLANG_PLUGIN__ 1\n");
 		return std::make_unique<Consumer>(AllowAddress);
 	}
 

@@ -91,11 +91,12 @@ class Scall {
 	SmallPtrSet<GlobalVariable *, 8> Keys;
 	MapVector<Function *, Tramp> Tramps;
 	std::map<std::pair<GlobalVariable *, unsigned>, Function *> TrampOf;
+	bool WarnNoAst;
 	bool Retpoline = false;
 	bool ExternalThunk = false;
 
 public:
-	explicit Scall(Module &M) : M(M) {}
+	explicit Scall(Module &M, bool WarnNoAst = false) : M(M), WarnNoAst(WarnNoAst) {}
 	bool run(Mode mode);
 
 private:
@@ -657,6 +658,21 @@ bool Scall::run(Mode mode)
 		Retpoline |= TF.contains("+retpoline-indirect-branches");
 		ExternalThunk |= TF.contains("+retpoline-external-thunk");
 	}
+	if (WarnNoAst && !scall_clang::astPluginActive()) {
+		// Compiled by clang with -fpass-plugin= only: extern keys lost
+		// their annotation and nothing checked the source.
+		bool FromClang = false;
+		if (NamedMDNode *Id = M.getNamedMetadata("llvm.ident"))
+			for (MDNode *N : Id->operands())
+				if (N->getNumOperands() && isa<MDString>(N->getOperand(0)) &&
+				    cast<MDString>(N->getOperand(0))->getString().contains("clang"))
+					FromClang = true;
+		if (FromClang)
+			errs() << M.getSourceFileName()
+			       << ": warning: scall: -fpass-plugin=scall-clang.so without "
+				  "-fplugin=scall-clang.so: calls through extern keys are not "
+				  "converted and misuse is not diagnosed; pass both flags\n";
+	}
 	collectTramps();
 	collectKeys();
 	bool Changed = convert();
@@ -671,10 +687,11 @@ bool Scall::run(Mode mode)
 
 struct ScallPass : PassInfoMixin<ScallPass> {
 	Mode mode;
-	explicit ScallPass(Mode m) : mode(m) {}
+	bool WarnNoAst;
+	explicit ScallPass(Mode m, bool WarnNoAst = false) : mode(m), WarnNoAst(WarnNoAst) {}
 	PreservedAnalyses run(Module &M, ModuleAnalysisManager &)
 	{
-		return Scall(M).run(mode) ? PreservedAnalyses::none() : PreservedAnalyses::all();
+		return Scall(M, WarnNoAst).run(mode) ? PreservedAnalyses::none() : PreservedAnalyses::all();
 	}
 	static bool isRequired() { return true; }
 };
@@ -701,7 +718,7 @@ extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo()
 {
 	return {LLVM_PLUGIN_API_VERSION, "scall", "0.1.0", [](PassBuilder &PB) {
 			PB.registerPipelineStartEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
-				MPM.addPass(ScallPass(Mode::Convert));
+				MPM.addPass(ScallPass(Mode::Convert, /*WarnNoAst=*/true));
 			});
 			PB.registerOptimizerLastEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
 				MPM.addPass(ScallPass(Mode::Auto));
