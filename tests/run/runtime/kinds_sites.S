@@ -3,7 +3,7 @@
 	SCALL_MODULE
 	SCALL_TRAMP key_a
 	SCALL_CTRAMP key_v
-	SCALL_TRAMP key_r
+	SCALL_TRAMP_RELAX key_r	/* linked as leaq */
 
 /* int call_a(int x): return key_a(x) through a CALL site */
 	SCALL_FUNC call_a

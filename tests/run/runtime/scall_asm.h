@@ -6,6 +6,9 @@
  *   SCALL_MODULE                      module header + ctor/dtor (once per .S)
  *   SCALL_TRAMP key                   plain trampoline + record
  *   SCALL_CTRAMP key                  cond trampoline + record
+ *     (the movq carries a plain R_X86_64_GOTPCREL, as the compilers emit
+ *     it; SCALL_TRAMP_RELAX key uses the relaxable REX_GOTPCRELX, which the
+ *     linker turns into leaq for a key local to the module)
  *   SCALL_CALL label, tramp           labelled `call tramp` + site record
  *   SCALL_JMP label, tramp            labelled `jmp tramp` (tail call)
  *   SCALL_JCC label, cc, tramp        labelled `j<cc> tramp` (cc = 0..15)
@@ -59,14 +62,19 @@ __scall_module_dtor:
 	.text
 	.endm
 
-	.macro SCALL_TRAMP_ sym, key, flags
+	.macro SCALL_TRAMP_ sym, key, flags, relax=0
 	.section .text.\sym,"axG",@progbits,\sym,comdat
 	.globl \sym
 	.hidden \sym
 	.type \sym,@function
 	.balign 16
 \sym:
+	.if \relax
 	movq \key@GOTPCREL(%rip), %r11
+	.else
+	.byte 0x4c, 0x8b, 0x1d
+	.long \key@GOTPCREL - 4
+	.endif
 	movq (%r11), %r11
 	.if \flags & 1
 	testq %r11, %r11
@@ -87,6 +95,9 @@ __scall_module_dtor:
 
 	.macro SCALL_TRAMP key
 	SCALL_TRAMP_ __scall_tramp_\key, \key, 0
+	.endm
+	.macro SCALL_TRAMP_RELAX key
+	SCALL_TRAMP_ __scall_tramp_\key, \key, 0, 1
 	.endm
 	.macro SCALL_CTRAMP key
 	SCALL_TRAMP_ __scall_ctramp_\key, \key, 1
