@@ -250,7 +250,7 @@ protected:
 			if (A == "allow-address") {
 				AllowAddress = true;
 			} else if (A == "verbose") {
-				// accepted for symmetry with the GCC plugin
+				scall_clang::verbose() = true;
 			} else {
 				DiagnosticsEngine &DE = CI.getDiagnostics();
 				DE.Report(DE.getCustomDiagID(DiagnosticsEngine::Error,

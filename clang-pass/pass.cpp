@@ -62,6 +62,11 @@ bool &astPluginActive()
 	static bool active;
 	return active;
 }
+bool &verbose()
+{
+	static bool on;
+	return on;
+}
 } // namespace scall_clang
 
 namespace {
@@ -362,6 +367,13 @@ bool Scall::convertCall(CallBase *CB)
 	if (T->getType() != Callee->getType())
 		NewCallee = ConstantExpr::getBitCast(T, Callee->getType());
 	CB->setCalledFunction(FTy, NewCallee);
+	if (scall_clang::verbose()) {
+		errs() << M.getSourceFileName();
+		if (const DebugLoc &DL = CB->getDebugLoc())
+			errs() << ":" << DL.getLine() << ":" << DL.getCol();
+		errs() << ": scall: " << CB->getFunction()->getName() << ": call through key "
+		       << Key->getName() << " -> " << T->getName() << "\n";
+	}
 	// Drop what fed the old callee once it is dead.
 	if (auto *I = dyn_cast<Instruction>(Callee)) {
 		SmallVector<Instruction *, 4> Work{I};

@@ -14,6 +14,7 @@
 namespace scall_clang {
 std::set<std::string> &astKeyNames();
 bool &astPluginActive();
+bool &verbose(); // -fplugin-arg-scall-verbose
 } // namespace scall_clang
 
 #endif
