@@ -72,7 +72,7 @@ bool &verbose()
 namespace {
 
 const char *const MarkerName =
-	"__scall_lto_link_needs_the_scall_pass:_link_with_"
+	"__scall_lto_link_needs_the_scall_pass:_full_-flto_(not_thin)_linked_with_"
 	"-Wl,--lto-legacy-pass-manager,-mllvm,-load=scall-clang.so";
 const char *const MarkerRef = "__scall_lto_marker_ref";
 const char *const SiteRecPrefix = "__scall_sites.";
@@ -657,7 +657,10 @@ bool Scall::emit()
 bool Scall::run(Mode mode)
 {
 	if (mode == Mode::Auto)
-		mode = M.getModuleFlag("ThinLTO") ? Mode::PreLink : Mode::Emit;
+		// clang adds these flags to an -flto (full: both; thin:
+		// EnableSplitLTOUnit) compile before running the pipeline.
+		mode = M.getModuleFlag("ThinLTO") || M.getModuleFlag("EnableSplitLTOUnit")
+			       ? Mode::PreLink : Mode::Emit;
 	if (M.getCodeModel() && *M.getCodeModel() == CodeModel::Large) {
 		M.getContext().emitError("scall: -mcmodel=large is not supported: a call site "
 					 "cannot reach its trampoline with a rel32");

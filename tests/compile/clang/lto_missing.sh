@@ -17,4 +17,11 @@ fi
 # and with the pass on the link line it links
 "$cc" -flto -fuse-ld=lld -Wl,--lto-legacy-pass-manager -Wl,-mllvm,-load="$plugin" \
 	"$dir/m.o" "$dir/stub.o" -o "$dir/m" || exit 1
+# ThinLTO is not supported: the link fails the same way, even with the pass
+"$cc" -I"$inc" -O2 -flto=thin -fplugin="$plugin" -fpass-plugin="$plugin" -c "$src" -o "$dir/t.o" || exit 1
+out=$("$cc" -flto=thin -fuse-ld=lld -Wl,--lto-legacy-pass-manager -Wl,-mllvm,-load="$plugin" \
+	"$dir/t.o" "$dir/stub.o" -o "$dir/t" 2>&1)
+if [ $? -eq 0 ] || ! printf '%s\n' "$out" | grep -q "__scall_lto_link_needs_the_scall_pass"; then
+	printf 'ThinLTO link did not fail with the marker:\n%s\n' "$out"; exit 1
+fi
 exit 0
