@@ -673,7 +673,8 @@ bool Scall::run(Mode mode)
 		Retpoline |= TF.contains("+retpoline-indirect-branches");
 		ExternalThunk |= TF.contains("+retpoline-external-thunk");
 	}
-	if (WarnNoAst && !scall_clang::astPluginActive()) {
+	if (WarnNoAst && !scall_clang::astPluginActive() && !M.getNamedMetadata("scall.keys") &&
+	    !M.getNamedMetadata("scall.tramps")) {
 		// Compiled by clang with -fpass-plugin= only: extern keys lost
 		// their annotation and nothing checked the source.
 		bool FromClang = false;
