@@ -521,6 +521,7 @@ struct pending_site {
 	int label;
 	std::string tramp;
 	unsigned kind;
+	bool other_partition; // after NOTE_INSN_SWITCH_TEXT_SECTIONS
 };
 static std::vector<pending_site> pending_sites;
 static unsigned long nsites_unit;
@@ -571,7 +572,10 @@ public:
 
 unsigned int scall_sites_pass::execute(function *)
 {
+	bool other_partition = false;
 	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn)) {
+		if (NOTE_P(insn) && NOTE_KIND(insn) == NOTE_INSN_SWITCH_TEXT_SECTIONS)
+			other_partition = !other_partition;
 		if (!CALL_P(insn))
 			continue;
 		tree attr;
@@ -591,7 +595,8 @@ unsigned int scall_sites_pass::execute(function *)
 		rtx_code_label *lab = gen_label_rtx();
 		LABEL_PRESERVE_P(lab) = 1;
 		emit_label_before(lab, insn);
-		pending_sites.push_back({ (int)CODE_LABEL_NUMBER(lab), tname, kind });
+		pending_sites.push_back({ (int)CODE_LABEL_NUMBER(lab), tname, kind,
+					  other_partition });
 		nsites_unit++;
 		if (opt_verbose) {
 			expanded_location xl = expand_location(INSN_LOCATION(insn));
@@ -628,17 +633,21 @@ unsigned int scall_records_pass::execute(function *fun)
 		char lab[64];
 		targetm.asm_out.generate_internal_label(lab, "L", s.label);
 		const char *l = lab[0] == '*' ? lab + 1 : lab;
+		// Linked to the function's symbol when the site is in the same
+		// section (one record section per function), else to the label
+		// (the other part of a hot/cold split function).
+		const char *link = s.other_partition ? l : scall_decl_asm_name(fun->decl);
 		// SHF_LINK_ORDER to the section holding the site: the record
 		// is dropped with its code by --gc-sections (also under
 		// -z start-stop-gc) and kept whenever the code is kept.
 		if (group)
 			fprintf(asm_out_file,
 				"\t.pushsection %s,\"aoG\",@progbits,%s,%s,comdat\n",
-				SCALL_SECTION_SITES, l, group);
+				SCALL_SECTION_SITES, link, group);
 		else
 			fprintf(asm_out_file,
 				"\t.pushsection %s,\"ao\",@progbits,%s\n",
-				SCALL_SECTION_SITES, l);
+				SCALL_SECTION_SITES, link);
 		fprintf(asm_out_file,
 			"\t.balign 4\n"
 			"\t.long\t%s - .\n"
@@ -789,9 +798,11 @@ static void finish_unit(void *, void *)
 {
 	if (seen_error() || !asm_out_file)
 		return;
-	if (in_lto_p && !flag_wpa) {
+	if ((in_lto_p && !flag_wpa) ||
+	    (flag_generate_lto && flag_fat_lto_objects && lto_ref_done)) {
 		// Link-time half of -flto: define the marker the compile
-		// half referenced (one per module, COMDAT).
+		// half referenced (one per module, COMDAT).  Also in the real
+		// code of a fat LTO object, which a link without -flto uses.
 		fprintf(asm_out_file,
 			"\t.section .rodata.%s,\"aG\",@progbits,%s,comdat\n"
 			"\t.globl %s\n\t.hidden %s\n\t.type %s, @object\n"

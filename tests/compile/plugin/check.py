@@ -281,6 +281,7 @@ def main():
     ap.add_argument("--workdir", required=True)
     ap.add_argument("--flags", default="-O2")
     ap.add_argument("--post-link", default="")
+    ap.add_argument("--link-flags", default="", help="added on the link line only")
     ap.add_argument("--fail", action="store_true")
     ap.add_argument("--lto-missing", action="store_true")
     ap.add_argument("--only", default="")
@@ -367,7 +368,7 @@ def main():
         if len(objs) != len(srcs):
             continue
         exe = os.path.join(a.workdir, name)
-        r = run(base + lpf + flags + extra + objs + [stub_o, "-o", exe])
+        r = run(base + lpf + flags + extra + shlex.split(a.link_flags) + objs + [stub_o, "-o", exe])
         if r.returncode:
             err(f"{name}: link failed:\n{r.stderr}")
             continue
@@ -376,7 +377,7 @@ def main():
             if r.returncode:
                 err(f"{name}: post-link failed:\n{r.stdout}{r.stderr}")
                 continue
-        if "-flto" in flags:  # function names change; check the fixture's own
+        if "-flto" in flags and "-fno-lto" not in a.link_flags:  # function names change; check the fixture's own
             for func, _, _ in objdump_lines(exe):
                 if not func.startswith(("_", "frame_dummy", "register_tm", "deregister_tm")) and "@plt" not in func:
                     funcs.add(func)
