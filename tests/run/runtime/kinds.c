@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Every site kind and every transition, on hand-written sites. */
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -127,6 +128,7 @@ static void plain_null_faults(void)
 
 	CHECK(pid >= 0);
 	if (pid == 0) {
+		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }); /* no core */
 		signal(SIGSEGV, SIG_DFL);
 		call_a(1); /* jumps to 0, like an indirect call through NULL */
 		_exit(0);

@@ -7,6 +7,8 @@
  */
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common_keys.h"
@@ -69,6 +71,19 @@ int main(void)
 	EXPECT_BYTES(site_jmp_a, saved, 5);
 	CHECK_EQ(rt_stats().sites_refused, 1);
 	CHECK_EQ(jmp_a(1), 2); /* the restored bytes: fa, as at registration */
+
+	/* A foreign trap with no application handler: the default action,
+	 * as without scall (the process dies of SIGTRAP). */
+	pid_t pid = fork();
+	int st;
+	CHECK(pid >= 0);
+	if (pid == 0) {
+		setrlimit(RLIMIT_CORE, &(struct rlimit){ 0, 0 }); /* no core */
+		breakpoint();
+		_exit(0);
+	}
+	CHECK(waitpid(pid, &st, 0) == pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGTRAP);
 
 	/* Foreign traps: the app installs its own SIGTRAP handler over ours. */
 	struct sigaction sa = { .sa_sigaction = app_trap,
