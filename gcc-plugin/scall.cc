@@ -465,6 +465,17 @@ unsigned int scall_gimple_pass::execute(function *fun)
 	basic_block bb;
 
 	FOR_EACH_BB_FN(bb, fun) {
+		// `p = c ? &key : q` leaves &key as a PHI argument.
+		for (gphi_iterator pi = gsi_start_phis(bb); !opt_allow_address &&
+		     !gsi_end_p(pi); gsi_next(&pi)) {
+			gphi *phi = pi.phi();
+			for (unsigned i = 0; i < gimple_phi_num_args(phi); i++)
+				if (tree key = find_key_addr(gimple_phi_arg_def(phi, i))) {
+					location_t loc = gimple_phi_arg_location(phi, i);
+					addr_error(loc != UNKNOWN_LOCATION ? loc
+						   : DECL_SOURCE_LOCATION(fun->decl), key);
+				}
+		}
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
 		     gsi_next(&gsi)) {
 			gimple *stmt = gsi_stmt(gsi);

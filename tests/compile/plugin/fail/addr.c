@@ -10,3 +10,8 @@ void pass(void)
 {
 	take(&k); /* expect-error: address of scall key */
 }
+static int (*other)(int) = f;
+void *pick(int c)
+{
+	return c ? (void *)&k : (void *)&other; /* expect-error: address of scall key */
+}
