@@ -428,8 +428,10 @@ static struct rt_module *build_module(struct scall_module *h)
 		k++;
 	}
 	m->nsites = k;
+	/* Trust scall-ld's order only when its count matches the table. */
 	if ((h->flags & (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED)) !=
-	    (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED))
+		    (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED) ||
+	    h->nsites != ns)
 		qsort(sites, k, sizeof(*sites), cmp_item);
 	m->nitems = m->ntramps + m->nsites;
 	/* Reject overlapping windows (sites and trampolines together). */
