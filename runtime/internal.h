@@ -105,10 +105,10 @@ struct insn {
  * value f: used by the patcher and by the SIGTRAP handler. */
 SCALL_HIDDEN struct insn scall_desired(const struct rt_item *it, void *f);
 
-/* trap.c */
-SCALL_HIDDEN extern struct rt_table *_Atomic scall_table;
-SCALL_HIDDEN extern _Atomic unsigned long scall_in_flight;
-SCALL_HIDDEN extern _Atomic uint64_t scall_traps;
+/* trap.c (these are accessed only with the __atomic builtins) */
+SCALL_HIDDEN extern struct rt_table *scall_table;
+SCALL_HIDDEN extern unsigned long scall_in_flight;
+SCALL_HIDDEN extern uint64_t scall_traps;
 SCALL_HIDDEN void scall_trap_install(void);   /* (re)install if not ours */
 SCALL_HIDDEN bool scall_trap_blocked(void);   /* SIGTRAP blocked here */
 

@@ -22,14 +22,14 @@
 
 #include "internal.h"
 
-struct rt_table *_Atomic scall_table;
-_Atomic unsigned long scall_in_flight;
-_Atomic uint64_t scall_traps;
+struct rt_table *scall_table;
+unsigned long scall_in_flight;
+uint64_t scall_traps;
 
 /* The handler we replaced, double-buffered: the updater writes the slot
  * not in use, then flips prev_idx. */
 static struct sigaction prev_sa[2];
-static _Atomic int prev_idx;
+static int prev_idx; /* accessed with __atomic builtins */
 
 #define NO_ASAN __attribute__((no_sanitize("address", "undefined")))
 
