@@ -728,7 +728,9 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 		fprintf(f, "\t.section .text.%s,\"axG\",@progbits,%s,comdat\n"
 			   "\t.globl %s\n\t.hidden %s\n", s, s, s, s);
 	}
-	fprintf(f, "\t.type %s, @function\n\t.p2align 4\n%s:\n", s, s);
+	// .cfi_startproc: an unwinder (perf, gdb, a signal's backtrace)
+	// that stops inside the trampoline sees a frame-less function.
+	fprintf(f, "\t.type %s, @function\n\t.p2align 4\n%s:\n\t.cfi_startproc\n", s, s);
 	// movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL: the
 	// linker must not turn it into `movq $K, %r11` (REX_GOTPCRELX
 	// relaxation under -no-pie), which is no state of docs/format.md.
@@ -755,7 +757,7 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 		else
 			fputs("\tret\n", f);
 	}
-	fprintf(f, "\t.size %s, .-%s\n", s, s);
+	fprintf(f, "\t.cfi_endproc\n\t.size %s, .-%s\n", s, s);
 	// Linked (SHF_LINK_ORDER) to the trampoline, so that the record lives
 	// exactly as long as the trampoline even under -z start-stop-gc.
 	if (u.local)
@@ -788,7 +790,8 @@ static void emit_module(FILE *f)
 	const char *fns[2][2] = { { SCALL_SYM_MODULE_CTOR, SCALL_SYM_REGISTER },
 				  { SCALL_SYM_MODULE_DTOR, SCALL_SYM_UNREGISTER } };
 	for (auto &fn : fns) {
-		fprintf(f, "\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.p2align 4\n%s:\n",
+		fprintf(f, "\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.p2align 4\n%s:\n"
+			   "\t.cfi_startproc\n",
 			fn[0], fn[0], fn[0], fn[0]);
 		if (ibt)
 			fputs("\tendbr64\n", f);
@@ -797,7 +800,7 @@ static void emit_module(FILE *f)
 			fprintf(f, "\tjmp *%s@GOTPCREL(%%rip)\n", fn[1]);
 		else
 			fprintf(f, "\tjmp %s@PLT\n", fn[1]);
-		fprintf(f, "\t.size %s, .-%s\n", fn[0], fn[0]);
+		fprintf(f, "\t.cfi_endproc\n\t.size %s, .-%s\n", fn[0], fn[0]);
 	}
 	fprintf(f, "\t.section .init_array,\"awG\",@init_array,%s,comdat\n"
 		   "\t.balign 8\n\t.quad %s\n", m, SCALL_SYM_MODULE_CTOR);
