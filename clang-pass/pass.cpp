@@ -577,7 +577,7 @@ bool Scall::emit()
 		NeedThunk |= (Fl & SCALL_TRAMP_RETPOLINE) && !ExternalThunk;
 		OS << "\t.pushsection .text." << T->getName() << ",\"axG\",@progbits," << TS << ",comdat\n"
 		   << "\t.globl " << TS << "\n\t.hidden " << TS << "\n\t.type " << TS << ",@function\n"
-		   << "\t.balign 16\n" << TS << ":\n"
+		   << "\t.balign 16\n" << TS << ":\n\t.cfi_startproc\n"
 		   // movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL:
 		   // the linker must not relax it to movq $K, %r11 (-no-pie).
 		   << "\t.byte 0x4c, 0x8b, 0x1d\n\t.reloc ., R_X86_64_GOTPCREL, " << KS << "-4\n"
@@ -588,7 +588,7 @@ bool Scall::emit()
 			   << ((Fl & SCALL_TRAMP_RETPOLINE) ? "0x05" : "0x03") << "\n\t" << Jmp << "\n\tretq\n";
 		else
 			OS << "\t" << Jmp << "\n";
-		OS << "\t.size " << TS << ", .-" << TS << "\n"
+		OS << "\t.cfi_endproc\n\t.size " << TS << ", .-" << TS << "\n"
 		   // linked to the trampoline: kept exactly as long as it is
 		   << "\t.section " SCALL_SECTION_TRAMPS ",\"awoG\",@progbits," << TS << ",comdat," << TS << "\n"
 		   << "\t.balign 8\n\t.quad " << KS << "\n\t.long " << TS << " - .\n\t.long " << Fl << "\n"
@@ -606,10 +606,17 @@ bool Scall::emit()
 
 	// Module header, constructor and destructor.
 	if (!Used.empty()) {
+		// Under -mretpoline a jmp through the GOT would be a bare
+		// indirect branch: the PLT, as the compiler itself does.
 		auto branch = [&](const char *Fn) {
-			return NoPlt ? std::string("jmp *") + Fn + "@GOTPCREL(%rip)"
-				     : std::string("jmp ") + Fn + "@PLT";
+			return NoPlt && !Retpoline ? std::string("jmp *") + Fn + "@GOTPCREL(%rip)"
+						   : std::string("jmp ") + Fn + "@PLT";
 		};
+		// Called through .init_array/.fini_array: endbr64 under IBT.
+		bool Ibt = false;
+		if (auto *MD = mdconst::extract_or_null<ConstantInt>(M.getModuleFlag("cf-protection-branch")))
+			Ibt = MD->getZExtValue() != 0;
+		std::string Entry = std::string("\t.cfi_startproc\n") + (Ibt ? "\tendbr64\n" : "");
 		char Hdr[160];
 		snprintf(Hdr, sizeof Hdr, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long 0\n",
 			 SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION);
@@ -622,12 +629,12 @@ bool Scall::emit()
 		OS << "\t.size " SCALL_SYM_MODULE ", " << SCALL_MODULE_SIZE << "\n"
 		   << "\t.section .text." SCALL_SYM_MODULE_CTOR ",\"axG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
 		   << "\t.globl " SCALL_SYM_MODULE_CTOR "\n\t.hidden " SCALL_SYM_MODULE_CTOR "\n"
-		   << "\t.type " SCALL_SYM_MODULE_CTOR ",@function\n" SCALL_SYM_MODULE_CTOR ":\n"
-		   << "\tleaq " SCALL_SYM_MODULE "(%rip), %rdi\n\t" << branch(SCALL_SYM_REGISTER) << "\n"
+		   << "\t.type " SCALL_SYM_MODULE_CTOR ",@function\n" SCALL_SYM_MODULE_CTOR ":\n" << Entry
+		   << "\tleaq " SCALL_SYM_MODULE "(%rip), %rdi\n\t" << branch(SCALL_SYM_REGISTER) << "\n\t.cfi_endproc\n"
 		   << "\t.size " SCALL_SYM_MODULE_CTOR ", .-" SCALL_SYM_MODULE_CTOR "\n"
 		   << "\t.globl " SCALL_SYM_MODULE_DTOR "\n\t.hidden " SCALL_SYM_MODULE_DTOR "\n"
-		   << "\t.type " SCALL_SYM_MODULE_DTOR ",@function\n" SCALL_SYM_MODULE_DTOR ":\n"
-		   << "\tleaq " SCALL_SYM_MODULE "(%rip), %rdi\n\t" << branch(SCALL_SYM_UNREGISTER) << "\n"
+		   << "\t.type " SCALL_SYM_MODULE_DTOR ",@function\n" SCALL_SYM_MODULE_DTOR ":\n" << Entry
+		   << "\tleaq " SCALL_SYM_MODULE "(%rip), %rdi\n\t" << branch(SCALL_SYM_UNREGISTER) << "\n\t.cfi_endproc\n"
 		   << "\t.size " SCALL_SYM_MODULE_DTOR ", .-" SCALL_SYM_MODULE_DTOR "\n"
 		   << "\t.section .init_array,\"awG\",@init_array," SCALL_SYM_MODULE ",comdat\n"
 		   << "\t.balign 8\n\t.quad " SCALL_SYM_MODULE_CTOR "\n"
