@@ -155,6 +155,14 @@ public:
 		return true;
 	}
 
+	bool VisitGCCAsmStmt(GCCAsmStmt *S)
+	{
+		for (unsigned i = 0; i < S->getNumOutputs(); i++)
+			if (const VarDecl *K = keyOf(S->getOutputExpr(i)))
+				storeError(S->getOutputExpr(i)->getExprLoc(), K, "asm output to");
+		return true;
+	}
+
 	void checkAddress(const Expr *E, const VarDecl *K)
 	{
 		// Climb through parentheses and casts to the user of the address.
