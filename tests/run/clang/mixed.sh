@@ -13,6 +13,7 @@ GCC=$1 GP=$2 CLANG=$3 CP=$4 SCALL_LD=$5 INC=$6 LIBDIR=$7 W=$8
 T=$(cd "$(dirname "$0")/../.." && pwd)
 FX=$T/compile/plugin/fixtures/multi
 RUN=$T/run/plugin
+HERE=$T/run/clang
 mkdir -p "$W"
 base="-I$INC -std=gnu11 -Wall -Werror -D_GNU_SOURCE -O2"
 link="-L$LIBDIR -Wl,-rpath,$LIBDIR -lscall -lpthread -ldl"
@@ -54,5 +55,19 @@ for combo in gcg cgc ggc ccg; do
 	got=$("$d/e2e_main" "$d/e2e_plug.so") || fail "shlib $combo: run"
 	[ "$got" = "$want" ] || fail "shlib $combo: output differs from the fallback"
 	echo "shlib $combo (lib, plug, main; g=gcc c=clang): ok"
+done
+# One shared object from both compilers, stressed; the executable by either.
+for combo in gcg cgc; do
+	a=cc_$(echo $combo | cut -c1) b=cc_$(echo $combo | cut -c2) m=cc_$(echo $combo | cut -c3)
+	d=$W/stress-$combo
+	mkdir -p "$d"
+	$a -fPIC -c "$HERE/mixed_a.c" -o "$d/a.o" || fail "stress $combo: a"
+	$b -fPIC -c "$HERE/mixed_b.c" -o "$d/b.o" || fail "stress $combo: b"
+	$GCC -shared "$d/a.o" "$d/b.o" -o "$d/libmixed.so" $link || fail "stress $combo: lib"
+	$m -DMIXED_CHECK_SITES "$HERE/mixed_stress.c" -o "$d/stress" "$d/libmixed.so" $link ||
+		fail "stress $combo: main"
+	"$SCALL_LD" --strict "$d/libmixed.so" || fail "stress $combo: scall-ld"
+	out=$(timeout 120 "$d/stress") || fail "stress $combo: run: $out"
+	echo "stress $combo (a.c, b.c in one .so, main): $out"
 done
 exit 0
