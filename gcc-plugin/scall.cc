@@ -44,6 +44,10 @@ static const char *const lto_marker = "__scall_lto_link_requires_fplugin_scall";
 // Keys
 // ---------------------------------------------------------------------------
 
+// Set when this unit declares a key: a unit without one has nothing to
+// convert or check (with -flto the link-time half sees the streamed calls).
+static bool any_key;
+
 static bool is_key(const_tree t)
 {
 	return t && TREE_CODE(t) == VAR_DECL &&
@@ -82,6 +86,7 @@ static tree handle_scall_key(tree *node, tree name, tree, int, bool *no_add)
 	// The trampoline references the key: keep it even when no code
 	// reads it after conversion, and never fold its initial value.
 	TREE_USED(decl) = 1;
+	any_key = true;
 	DECL_PRESERVE_P(decl) = 1;
 	DECL_READ_P(decl) = 1;
 	return NULL_TREE;
@@ -123,7 +128,8 @@ static tree find_key_addr(tree t)
 {
 	if (!t)
 		return NULL_TREE;
-	return walk_tree_without_duplicates(&t, key_in_addr, NULL);
+	// GIMPLE operands are small and unshared: no visited set needed.
+	return walk_tree(&t, key_in_addr, NULL, NULL);
 }
 
 static bool name_starts(tree fndecl, const char *prefix)
@@ -231,7 +237,7 @@ static std::string unit_suffix();
 static void finish_decl(void *gcc_data, void *)
 {
 	tree decl = (tree)gcc_data;
-	if (!decl || TREE_CODE(decl) != VAR_DECL)
+	if (!any_key || !decl || TREE_CODE(decl) != VAR_DECL)
 		return;
 	if (is_key(decl) && !TREE_PUBLIC(decl) && flag_generate_lto) {
 		// With -flto the trampoline may land in another partition
@@ -463,6 +469,9 @@ unsigned int scall_gimple_pass::execute(function *fun)
 	std::vector<tree> dead;
 	bool changed = false, purge = false;
 	basic_block bb;
+
+	if (!any_key)
+		return 0;
 
 	FOR_EACH_BB_FN(bb, fun) {
 		// `p = c ? &key : q` leaves &key as a PHI argument.
