@@ -67,7 +67,7 @@ f_unsorted:
 	.type	f_into,@function
 f_into:
 	testl	%edi, %edi
-	jne	71f + 2
+	.byte	0x75, 0x02	/* jne 71f + 2, as bytes: clang -O0 relaxes branches */
 71:	call	__scall_tramp_key_a
 	scall_rec 71b, __scall_tramp_key_a
 	ret

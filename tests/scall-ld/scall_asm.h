@@ -22,9 +22,11 @@
 	movq	(%r11), %r11
 	.if \flags & 1
 	testq	%r11, %r11
-	je	1f
+	/* je to the retq, as bytes: clang's assembler relaxes every branch
+	 * to rel32 at -O0 (-mrelax-all), which is not the format's body */
+	.byte	0x74, 0x03
 	jmpq	*%r11
-1:	retq
+	retq
 	.else
 	jmpq	*%r11
 	.endif
