@@ -49,9 +49,16 @@ extern "C" {
  * which it checks (an error on anything but a function-pointer variable with
  * static storage duration).  Under clang it is an annotation the pass reads;
  * without either it expands to nothing.
+ *
+ * SCALL_HAVE_PLUGIN is 1 when the compiler's scall plugin is loaded (GCC's
+ * plugin, or the AST half of the Clang plugin, which predefines
+ * __SCALL_CLANG_PLUGIN__), else 0.
  */
 #if defined(__clang__)
 #define SCALL_KEY __attribute__((annotate("scall_key")))
+#ifdef __SCALL_CLANG_PLUGIN__
+#define SCALL_HAVE_PLUGIN 1
+#endif
 #elif defined(__has_attribute)
 #if __has_attribute(scall_key)
 #define SCALL_KEY __attribute__((scall_key))

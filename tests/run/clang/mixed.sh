@@ -18,7 +18,7 @@ mkdir -p "$W"
 base="-I$INC -std=gnu11 -Wall -Werror -D_GNU_SOURCE -O2"
 link="-L$LIBDIR -Wl,-rpath,$LIBDIR -lscall -lpthread -ldl"
 cc_g() { $GCC $base -fplugin="$GP" "$@"; }
-cc_c() { $CLANG $base -Wno-unused-command-line-argument -fplugin="$CP" -fpass-plugin="$CP" -DSCALL_HAVE_PLUGIN=1 "$@"; }
+cc_c() { $CLANG $base -Wno-unused-command-line-argument -fplugin="$CP" -fpass-plugin="$CP" "$@"; }
 cc_f() { $GCC $base "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
 export SCALL_QUIET=1

@@ -64,9 +64,14 @@ int main(void)
 		st.sites_refused, st.trampolines);
 #if SCALL_HAVE_PLUGIN
 	/* call, tail, deref, fire, count, stat, inl (>= 2) and show's inlined
-	 * copies: at least 8 sites, all patched, none refused. */
-	if (st.modules < 1 || st.sites < 8 || st.sites_refused != 0 ||
-	    st.trampolines < 4 || st.sites_direct == 0) {
+	 * copies: at least 8 sites, all patched, none refused.  A Clang-built
+	 * module that scall-ld did not complete has only kind-4 records: then
+	 * its trampolines are what the runtime patches. */
+	int patched = st.sites_unresolved
+			      ? st.sites == 0 && st.sites_unresolved >= 8
+			      : st.sites >= 8 && st.sites_direct != 0;
+	if (st.modules < 1 || !patched || st.sites_refused != 0 ||
+	    st.trampolines < 4) {
 		fprintf(stderr, "FAIL: the runtime did not patch the plugin's sites\n");
 		return 1;
 	}

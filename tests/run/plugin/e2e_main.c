@@ -30,7 +30,9 @@ int main(int argc, char **argv)
 	fprintf(stderr, "modules %zu sites %zu direct %zu refused %zu\n",
 		st.modules, st.sites, st.sites_direct, st.sites_refused);
 #if SCALL_HAVE_PLUGIN
-	if (st.modules < 3 || st.sites < 3 || st.sites_refused) {
+	/* Kind-4 records count instead when scall-ld did not run (Clang). */
+	if (st.modules < 3 || st.sites + st.sites_unresolved < 3 ||
+	    st.sites_refused) {
 		fprintf(stderr, "FAIL: expected 3 modules with sites\n");
 		return 1;
 	}
