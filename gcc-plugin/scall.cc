@@ -21,6 +21,9 @@
 
 #include "gcc-compat.h"
 #include "scall/format.h"
+#include "tree-dfa.h"
+#include "cfgloop.h"
+#include "tree-into-ssa.h"
 
 #include <map>
 #include <string>
@@ -31,11 +34,14 @@ int plugin_is_GPL_compatible; // MIT: GPL-compatible
 static struct plugin_info scall_plugin_info = {
 	"0.1.0",
 	"scall: static calls.  Options: -fplugin-arg-scall-verbose, "
-	"-fplugin-arg-scall-allow-address",
+	"-fplugin-arg-scall-allow-address, -fplugin-arg-scall-convert-stores, "
+	"-fplugin-arg-scall-no-store-in-loop-warning",
 };
 
 static bool opt_verbose;
 static bool opt_allow_address;
+static bool opt_convert_stores;
+static bool opt_loop_warning = true;
 
 static const char *const tramp_attr = "scall tramp"; // internal, on tramp decls
 static const char *const lto_marker = "__scall_lto_link_requires_fplugin_scall";
@@ -54,6 +60,74 @@ static bool is_key(const_tree t)
 	       lookup_attribute("scall_key", DECL_ATTRIBUTES(t));
 }
 
+static bool is_fnptr_type(const_tree t)
+{
+	return t && TREE_CODE(t) == POINTER_TYPE &&
+	       TREE_CODE(TREE_TYPE(t)) == FUNCTION_TYPE;
+}
+
+// Byte offsets of the key members of a struct type: every function-pointer
+// member at any depth of nested structs; not inside arrays, unions or
+// bit-fields.
+static void key_members(const_tree type, HOST_WIDE_INT base,
+			std::vector<HOST_WIDE_INT> &out)
+{
+	if (TREE_CODE(type) != RECORD_TYPE || !COMPLETE_TYPE_P(type))
+		return;
+	for (tree f = TYPE_FIELDS(type); f; f = DECL_CHAIN(f)) {
+		if (TREE_CODE(f) != FIELD_DECL || DECL_BIT_FIELD(f) ||
+		    !tree_fits_shwi_p(byte_position(f)))
+			continue;
+		HOST_WIDE_INT off = base + int_byte_position(f);
+		if (is_fnptr_type(TREE_TYPE(f)))
+			out.push_back(off);
+		else if (TREE_CODE(TREE_TYPE(f)) == RECORD_TYPE)
+			key_members(TREE_TYPE(f), off, out);
+	}
+}
+
+static bool is_struct_key(const_tree t)
+{
+	return is_key(t) && TREE_CODE(TREE_TYPE(t)) == RECORD_TYPE;
+}
+
+// Does the byte range [off, off + len) of key `key` hold (part of) a key
+// pointer?  len < 0: unknown (everything from off on).
+static bool range_has_key(tree key, HOST_WIDE_INT off, HOST_WIDE_INT len)
+{
+	if (!is_struct_key(key))
+		return true;
+	std::vector<HOST_WIDE_INT> m;
+	key_members(TREE_TYPE(key), 0, m);
+	for (HOST_WIDE_INT o : m)
+		if (o + (HOST_WIDE_INT)POINTER_SIZE_UNITS > off &&
+		    (len < 0 || o < off + len))
+			return true;
+	return false;
+}
+
+// The key a reference (lvalue) `ref` touches in a key-holding byte, or NULL.
+static tree ref_key(tree ref)
+{
+	tree base = get_base_address(ref);
+	if (!is_key(base))
+		return NULL_TREE;
+	if (!is_struct_key(base))
+		return base;
+	poly_int64 bitpos, bitsize, maxsize;
+	bool reverse;
+	tree b = get_ref_base_and_extent(ref, &bitpos, &bitsize, &maxsize, &reverse);
+	HOST_WIDE_INT pos, max;
+	if (b != base || !bitpos.is_constant(&pos) || pos < 0)
+		return base;
+	if (!maxsize.is_constant(&max) || max < 0)
+		return range_has_key(base, pos / BITS_PER_UNIT, -1) ? base : NULL_TREE;
+	return range_has_key(base, pos / BITS_PER_UNIT,
+			     (pos % BITS_PER_UNIT + max + BITS_PER_UNIT - 1) /
+				     BITS_PER_UNIT)
+		       ? base : NULL_TREE;
+}
+
 static tree handle_scall_key(tree *node, tree name, tree, int, bool *no_add)
 {
 	tree decl = *node;
@@ -70,15 +144,24 @@ static tree handle_scall_key(tree *node, tree name, tree, int, bool *no_add)
 		why = "a variable with automatic storage duration";
 	else if (DECL_THREAD_LOCAL_P(decl))
 		why = "a thread-local variable";
-	else if (TREE_CODE(TREE_TYPE(decl)) != POINTER_TYPE ||
-		 TREE_CODE(TREE_TYPE(TREE_TYPE(decl))) != FUNCTION_TYPE)
-		why = "not a function pointer";
+	else if (TREE_CODE(TREE_TYPE(decl)) == RECORD_TYPE) {
+		std::vector<HOST_WIDE_INT> m;
+		key_members(TREE_TYPE(decl), 0, m);
+		if (TYPE_READONLY(TREE_TYPE(decl)))
+			why = "const (scall_update() must be able to store it)";
+		else if (COMPLETE_TYPE_P(TREE_TYPE(decl)) && m.empty())
+			why = "a struct without function-pointer members "
+			      "(arrays, unions and bit-fields do not count)";
+	} else if (!is_fnptr_type(TREE_TYPE(decl)))
+		why = "not a function pointer or a struct of them";
 	else if (TYPE_READONLY(TREE_TYPE(decl)))
 		why = "const (scall_update() must be able to store it)";
 	if (why) {
 		error_at(loc,
 			 "%qE attribute: %qD is %s; a scall key must be a "
-			 "function-pointer variable with static storage duration",
+			 "function-pointer variable, or a struct variable (its "
+			 "function-pointer members are keys), with static storage "
+			 "duration",
 			 name, decl, why);
 		*no_add = true;
 		return NULL_TREE;
@@ -115,8 +198,11 @@ static tree key_in_addr(tree *tp, int *walk_subtrees, void *)
 		return NULL_TREE;
 	}
 	if (TREE_CODE(t) == ADDR_EXPR) {
-		tree base = get_base_address(TREE_OPERAND(t, 0));
-		if (is_key(base))
+		tree op = TREE_OPERAND(t, 0);
+		tree base = get_base_address(op);
+		// &S.data for a struct key S: fine unless the addressed
+		// object holds a key member.
+		if (is_key(base) && (op == base || ref_key(op)))
 			return base;
 	}
 	if (TYPE_P(t) || DECL_P(t))
@@ -159,8 +245,55 @@ static void store_error(location_t loc, tree key, const char *how)
 {
 	error_at(loc,
 		 "%s scall key %qD; use %<scall_update(%E, target)%> to change "
-		 "its target (it also retargets the call sites)",
+		 "its target (it also retargets the call sites), or build with "
+		 "%<-fplugin-arg-scall-convert-stores%>",
 		 how, key, DECL_NAME(key));
+}
+
+// Stores that -fplugin-arg-scall-convert-stores turns into updates: the
+// store stays, and a call __scall_stored(&key, sizeof key) follows it.
+struct conv_store {
+	gimple *stmt;
+	tree key;
+};
+static std::vector<conv_store> conv_stores;
+
+static bool convert_store(gimple *stmt, tree key)
+{
+	if (!opt_convert_stores)
+		return false;
+	conv_stores.push_back({ stmt, key });
+	return true;
+}
+
+static bool is_atomic_store(tree fndecl)
+{
+	if (!fndecl || !fndecl_built_in_p(fndecl, BUILT_IN_NORMAL))
+		return false;
+	switch (DECL_FUNCTION_CODE(fndecl)) {
+	case BUILT_IN_ATOMIC_STORE: case BUILT_IN_ATOMIC_STORE_N:
+	case BUILT_IN_ATOMIC_STORE_1: case BUILT_IN_ATOMIC_STORE_2:
+	case BUILT_IN_ATOMIC_STORE_4: case BUILT_IN_ATOMIC_STORE_8:
+	case BUILT_IN_ATOMIC_STORE_16:
+		return true;
+	default:
+		return false;
+	}
+}
+
+// memset/memcpy/memmove onto a key: convertible (the string functions
+// that write a string into it are not).
+static bool is_mem_builtin(tree fndecl)
+{
+	switch (DECL_FUNCTION_CODE(fndecl)) {
+	case BUILT_IN_MEMCPY: case BUILT_IN_MEMMOVE: case BUILT_IN_MEMSET:
+	case BUILT_IN_MEMCPY_CHK: case BUILT_IN_MEMMOVE_CHK:
+	case BUILT_IN_MEMSET_CHK: case BUILT_IN_BZERO: case BUILT_IN_MEMPCPY:
+	case BUILT_IN_MEMPCPY_CHK:
+		return true;
+	default:
+		return false;
+	}
 }
 
 static void addr_error(location_t loc, tree key)
@@ -178,9 +311,9 @@ static void check_stmt(gimple *stmt)
 	location_t loc = gimple_location(stmt);
 	tree lhs = gimple_get_lhs(stmt);
 	if (lhs) {
-		tree base = get_base_address(lhs);
-		if (is_key(base))
-			store_error(loc, base, "store to");
+		if (tree key = ref_key(lhs))
+			if (!convert_store(stmt, key))
+				store_error(loc, key, "store to");
 	}
 	if (gasm *as = dyn_cast<gasm *>(stmt)) {
 		for (unsigned i = 0; i < gimple_asm_noutputs(as); i++) {
@@ -200,10 +333,18 @@ static void check_stmt(gimple *stmt)
 				continue;
 			if (scall_fn && TREE_CODE(arg) == ADDR_EXPR)
 				continue;
-			if (i == 0 && is_store_builtin(fndecl))
-				store_error(loc, key, "store (via a string "
-					    "function) to");
-			else if (!opt_allow_address)
+			if (i == 0 && (is_store_builtin(fndecl) ||
+				       is_atomic_store(fndecl))) {
+				if ((is_atomic_store(fndecl) ||
+				     is_mem_builtin(fndecl)) &&
+				    convert_store(stmt, key))
+					continue;
+				store_error(loc, key,
+					    is_atomic_store(fndecl)
+						    ? "atomic store to"
+						    : "store (via a string "
+						      "function) to");
+			} else if (!opt_allow_address)
 				addr_error(loc, key);
 		}
 		tree fn = gimple_call_fn(call);
@@ -282,11 +423,16 @@ static std::string unit_suffix()
 }
 
 static std::map<std::string, tree> tramp_decls; // by name; GC-rooted below
+static tree stored_decl; // __scall_stored; GC-rooted below
 
-static tree get_tramp(tree key, bool cond)
+// The trampoline of key `key` (member at byte offset `off` for a struct
+// key), whose function type is `fntype`.
+static tree get_tramp(tree key, HOST_WIDE_INT off, tree fntype, bool cond)
 {
 	std::string name = cond ? SCALL_SYM_CTRAMP_PREFIX : SCALL_SYM_TRAMP_PREFIX;
 	name += scall_decl_asm_name(key);
+	if (is_struct_key(key)) // docs/format.md: member key S__O
+		name += "__" + std::to_string((long long)off);
 	bool local = !TREE_PUBLIC(key);
 	if (local) {
 		name += ".";
@@ -296,7 +442,6 @@ static tree get_tramp(tree key, bool cond)
 	if (it != tramp_decls.end())
 		return it->second;
 
-	tree fntype = TREE_TYPE(TREE_TYPE(key));
 	tree decl = build_decl(DECL_SOURCE_LOCATION(key), FUNCTION_DECL,
 			       get_identifier(name.c_str()), fntype);
 	DECL_EXTERNAL(decl) = 1;
@@ -309,7 +454,9 @@ static tree get_tramp(tree key, bool cond)
 			      tree_cons(NULL_TREE,
 					build_int_cst(integer_type_node,
 						      (cond ? 1 : 0) | (local ? 2 : 0)),
-					NULL_TREE));
+					tree_cons(NULL_TREE,
+						  build_int_cst(long_integer_type_node, off),
+						  NULL_TREE)));
 	DECL_ATTRIBUTES(decl) = tree_cons(get_identifier(tramp_attr), args, NULL_TREE);
 	tramp_decls[name] = decl;
 	return decl;
@@ -320,6 +467,8 @@ static void ggc_mark_tramps(void *, void *)
 {
 	for (auto &p : tramp_decls)
 		gt_ggc_mx(p.second);
+	if (stored_decl)
+		gt_ggc_mx(stored_decl);
 }
 
 // ---------------------------------------------------------------------------
@@ -353,9 +502,11 @@ static tree strip_ssa_conv(tree t)
 	return t;
 }
 
-// The key loaded into SSA name t, or NULL.
-static tree loaded_key(tree t)
+// The key loaded into SSA name t, or NULL; *off is the member's byte offset
+// for a struct key.
+static tree loaded_key(tree t, HOST_WIDE_INT *off)
 {
+	*off = 0;
 	t = strip_ssa_conv(t);
 	if (!t || TREE_CODE(t) != SSA_NAME || SSA_NAME_IS_DEFAULT_DEF(t))
 		return NULL_TREE;
@@ -363,13 +514,41 @@ static tree loaded_key(tree t)
 	if (!gimple_assign_single_p(def))
 		return NULL_TREE;
 	tree rhs = gimple_assign_rhs1(def);
+	if (is_fnptr_type(TREE_TYPE(rhs)) && !gimple_has_volatile_ops(def)) {
+		// s.m, s.a.b.m, MEM[(struct *)&s].m: a key member of a
+		// struct key at a constant offset.
+		tree base = get_base_address(rhs);
+		if (is_struct_key(base)) {
+			poly_int64 bitpos, bitsize, maxsize;
+			bool reverse;
+			HOST_WIDE_INT pos, size, max;
+			tree b = get_ref_base_and_extent(rhs, &bitpos, &bitsize,
+							 &maxsize, &reverse);
+			if (b != base || !bitpos.is_constant(&pos) ||
+			    !bitsize.is_constant(&size) ||
+			    !maxsize.is_constant(&max) || size != max ||
+			    size != POINTER_SIZE || pos % BITS_PER_UNIT)
+				return NULL_TREE;
+			std::vector<HOST_WIDE_INT> m;
+			key_members(TREE_TYPE(base), 0, m);
+			for (HOST_WIDE_INT o : m)
+				if (o == pos / BITS_PER_UNIT) {
+					*off = o;
+					return base;
+				}
+			return NULL_TREE;
+		}
+	}
+	if (is_struct_key(rhs))
+		return NULL_TREE;
 	if (is_key(rhs))
 		return rhs;
 	// MEM[(T *)&key] as the gimplifier writes (*&key)
 	if (TREE_CODE(rhs) == MEM_REF &&
 	    TREE_CODE(TREE_OPERAND(rhs, 0)) == ADDR_EXPR &&
 	    integer_zerop(TREE_OPERAND(rhs, 1)) &&
-	    is_key(TREE_OPERAND(TREE_OPERAND(rhs, 0), 0)))
+	    is_key(TREE_OPERAND(TREE_OPERAND(rhs, 0), 0)) &&
+	    !is_struct_key(TREE_OPERAND(TREE_OPERAND(rhs, 0), 0)))
 		return TREE_OPERAND(TREE_OPERAND(rhs, 0), 0);
 	return NULL_TREE;
 }
@@ -450,6 +629,65 @@ static void add_lto_marker_ref()
 	add_ref_var(SCALL_SYM_UNREGISTER, "__scall_lto_ref_unreg", true);
 }
 
+
+// After each store collected by check_stmt: __scall_stored(&key, sizeof key)
+// (runtime/api.c): the runtime re-reads the keys in that range and patches
+// their sites, one patch cycle per store.
+static bool insert_stored_calls(function *fun)
+{
+	bool changed = false;
+	if (!stored_decl) {
+		tree type = build_function_type_list(integer_type_node, ptr_type_node,
+						     size_type_node, NULL_TREE);
+		stored_decl = build_decl(UNKNOWN_LOCATION, FUNCTION_DECL,
+					 get_identifier("__scall_stored"), type);
+		DECL_EXTERNAL(stored_decl) = 1;
+		TREE_PUBLIC(stored_decl) = 1;
+		DECL_ARTIFICIAL(stored_decl) = 1;
+		TREE_NOTHROW(stored_decl) = 1;
+		TREE_USED(stored_decl) = 1;
+	}
+	for (const conv_store &c : conv_stores) {
+		location_t loc = gimple_location(c.stmt);
+		if (loc == UNKNOWN_LOCATION)
+			loc = DECL_SOURCE_LOCATION(fun->decl);
+		if (stmt_ends_bb_p(c.stmt)) {
+			error_at(loc, "scall: cannot convert this store to scall key "
+				 "%qD (it ends a basic block: it may throw); use "
+				 "%<scall_update%>", c.key);
+			continue;
+		}
+		basic_block bb = gimple_bb(c.stmt);
+		if (opt_loop_warning && current_loops && bb->loop_father &&
+		    loop_outer(bb->loop_father))
+			warning_at(loc, 0,
+				   "converted store to scall key %qD inside a "
+				   "loop: each store costs a patch cycle (cross-"
+				   "core syncs), not a store; store once after the "
+				   "loop or use %<scall_update_batch%> "
+				   "[scall-store-in-loop]", c.key);
+		TREE_ADDRESSABLE(c.key) = 1;
+		tree addr = build_fold_addr_expr(c.key);
+		gcall *g = gimple_build_call(stored_decl, 2, addr,
+					     size_int(tree_to_uhwi(DECL_SIZE_UNIT(c.key))));
+		gimple_set_location(g, gimple_location(c.stmt));
+		gimple_stmt_iterator gsi = gsi_for_stmt(c.stmt);
+		gsi_insert_after(&gsi, g, GSI_NEW_STMT);
+		if (opt_verbose) {
+			expanded_location xl = expand_location(loc);
+			fprintf(stderr, "%s:%d: scall: store in %s: key %s converted\n",
+				xl.file ? xl.file : "?", xl.line,
+				function_name(fun),
+				IDENTIFIER_POINTER(DECL_NAME(c.key)));
+		}
+		changed = true;
+	}
+	conv_stores.clear();
+	if (changed)
+		mark_virtual_operands_for_renaming(fun);
+	return changed;
+}
+
 namespace {
 
 const pass_data scall_gimple_pass_data = {
@@ -497,19 +735,24 @@ unsigned int scall_gimple_pass::execute(function *fun)
 			if (!fn || TREE_CODE(fn) != SSA_NAME)
 				continue;
 			bool cond = false;
-			tree key = loaded_key(fn);
+			HOST_WIDE_INT off;
+			tree key = loaded_key(fn, &off);
 			tree src = strip_ssa_conv(fn);
 			if (!key && TREE_CODE(src) == SSA_NAME &&
 			    !SSA_NAME_IS_DEFAULT_DEF(src) &&
 			    is_cond_target_call(SSA_NAME_DEF_STMT(src))) {
-				key = loaded_key(gimple_call_arg(SSA_NAME_DEF_STMT(src), 0));
+				key = loaded_key(gimple_call_arg(SSA_NAME_DEF_STMT(src), 0), &off);
 				cond = key != NULL_TREE;
 			}
 			if (!key)
 				continue;
-			if (TREE_CODE(TREE_TYPE(TREE_TYPE(key))) != FUNCTION_TYPE)
+			// The loaded member's type (the key's own for a plain key).
+			tree ktype = TREE_TYPE(gimple_assign_rhs1(SSA_NAME_DEF_STMT(
+				strip_ssa_conv(cond ? gimple_call_arg(SSA_NAME_DEF_STMT(src), 0)
+						    : fn))));
+			if (!is_fnptr_type(ktype))
 				continue;
-			gimple_call_set_fndecl(call, get_tramp(key, cond));
+			gimple_call_set_fndecl(call, get_tramp(key, off, TREE_TYPE(ktype), cond));
 			update_stmt(call);
 			dead.push_back(fn);
 			changed = true;
@@ -517,11 +760,13 @@ unsigned int scall_gimple_pass::execute(function *fun)
 	}
 	for (tree t : dead)
 		remove_dead_chain(t, &purge);
-	if (changed) {
+	bool stored = insert_stored_calls(fun);
+	if (changed)
 		add_lto_marker_ref();
+	if (changed || stored)
 		cgraph_edge::rebuild_edges();
-	}
-	return purge ? TODO_cleanup_cfg : 0;
+	return (purge ? TODO_cleanup_cfg : 0) |
+	       (stored ? TODO_update_ssa_only_virtuals : 0);
 }
 
 } // namespace
@@ -532,6 +777,7 @@ unsigned int scall_gimple_pass::execute(function *fun)
 
 struct used_tramp {
 	std::string key;   // assembler name of the key
+	long long off;     // byte offset of the member (struct key), else 0
 	unsigned flags;    // SCALL_TRAMP_*
 	bool local;        // file-static key: local trampoline, no COMDAT
 };
@@ -604,9 +850,11 @@ unsigned int scall_sites_pass::execute(function *)
 			continue;
 		tree key = TREE_VALUE(TREE_VALUE(attr));
 		unsigned bits = tree_to_uhwi(TREE_VALUE(TREE_CHAIN(TREE_VALUE(attr))));
+		long long off = tree_to_shwi(TREE_VALUE(TREE_CHAIN(TREE_CHAIN(TREE_VALUE(attr)))));
 		std::string tname = scall_decl_asm_name(decl);
 		used_tramp &u = used_tramps[tname];
 		u.key = scall_decl_asm_name(key);
+		u.off = off;
 		u.flags = (bits & 1 ? SCALL_TRAMP_COND : 0) |
 			  (retpoline_mode() ? SCALL_TRAMP_RETPOLINE : 0);
 		u.local = bits & 2;
@@ -620,10 +868,12 @@ unsigned int scall_sites_pass::execute(function *)
 		nsites_unit++;
 		if (opt_verbose) {
 			expanded_location xl = expand_location(INSN_LOCATION(insn));
+			std::string kn = IDENTIFIER_POINTER(DECL_NAME(key));
+			if (is_struct_key(key))
+				kn += "+" + std::to_string(off);
 			fprintf(stderr, "%s:%d: scall: site in %s: key %s, %s, %s\n",
 				xl.file ? xl.file : "?", xl.line,
-				current_function_name(),
-				IDENTIFIER_POINTER(DECL_NAME(key)),
+				current_function_name(), kn.c_str(),
 				bits & 1 ? "cond" : "plain", kind_name(kind));
 		}
 	}
@@ -743,11 +993,15 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 	// movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL: the
 	// linker must not turn it into `movq $K, %r11` (REX_GOTPCRELX
 	// relaxation under -no-pie), which is no state of docs/format.md.
+	// A struct key's member: movq O(%r11), %r11 (docs/format.md).
 	fprintf(f, "\t.byte 0x4c, 0x8b, 0x1d\n"
 		   "\t.reloc ., R_X86_64_GOTPCREL, %s-4\n"
-		   "\t.long 0\n"
-		   "\tmovq (%%r11), %%r11\n",
+		   "\t.long 0\n",
 		u.key.c_str());
+	if (u.off)
+		fprintf(f, "\tmovq %lld(%%r11), %%r11\n", u.off);
+	else
+		fputs("\tmovq (%r11), %r11\n", f);
 	if (cond) {
 		fputs("\ttestq %r11, %r11\n", f);
 		// je over the 3- or 5-byte jump to the ret
@@ -775,8 +1029,12 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 	else
 		fprintf(f, "\t.section %s,\"awoG\",@progbits,%s,%s,comdat\n",
 			SCALL_SECTION_TRAMPS, s, s);
-	fprintf(f, "\t.balign 8\n\t.quad %s\n\t.long %s - .\n\t.long %u\n",
-		u.key.c_str(), s, u.flags);
+	if (u.off)
+		fprintf(f, "\t.balign 8\n\t.quad %s+%lld\n\t.long %s - .\n\t.long %u\n",
+			u.key.c_str(), u.off, s, u.flags);
+	else
+		fprintf(f, "\t.balign 8\n\t.quad %s\n\t.long %s - .\n\t.long %u\n",
+			u.key.c_str(), s, u.flags);
 }
 
 static void emit_module(FILE *f)
@@ -875,9 +1133,14 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 			opt_verbose = true;
 		else if (!strcmp(k, "allow-address"))
 			opt_allow_address = true;
+		else if (!strcmp(k, "convert-stores"))
+			opt_convert_stores = true;
+		else if (!strcmp(k, "no-store-in-loop-warning"))
+			opt_loop_warning = false;
 		else
 			error("unknown option %<-fplugin-arg-%s-%s%>; the scall "
-			      "plugin knows %<verbose%> and %<allow-address%>",
+			      "plugin knows %<verbose%>, %<allow-address%>, "
+			      "%<convert-stores%> and %<no-store-in-loop-warning%>",
 			      name, k);
 	}
 	register_callback(name, PLUGIN_INFO, NULL, &scall_plugin_info);

@@ -2,7 +2,9 @@
 /*
  * scall.h - static calls for userspace C.
  *
- * A *key* is a global (or file-static) function pointer.  Calls through it are
+ * A *key* is a global (or file-static) function pointer, or, with the GCC
+ * plugin, a function-pointer member of a global or file-static struct
+ * variable declared SCALL_KEY (a *struct key*).  Calls through it are
  * written as ordinary calls; with the scall toolchain (gcc -fplugin=scall, or
  * clang with the scall pass, then scall-ld) each such call becomes a direct
  * `call rel32` that scall_update() retargets in place while other threads run.
@@ -47,7 +49,13 @@ extern "C" {
  * Calls `compress(p, n)` and `(*compress)(p, n)` are then converted by the
  * toolchain.  With the GCC plugin it is the plugin's attribute `scall_key`,
  * which it checks (an error on anything but a function-pointer variable with
- * static storage duration).  Under clang it is an annotation the pass reads;
+ * static storage duration, or a struct variable with static storage duration
+ * that has function-pointer members).  On a struct variable:
+ *   struct event_actions ngx_event_actions SCALL_KEY;
+ * every function-pointer member at any depth of nested structs is a key
+ * (not the elements of arrays, nor members of unions or bit-fields); calls
+ * `ngx_event_actions.add(...)` are converted; scall_update(s.member, f) and
+ * scall_query(s.member) work on a member.  Under clang it is an annotation the pass reads;
  * without either it expands to nothing.
  *
  * SCALL_HAVE_PLUGIN is 1 when the compiler's scall plugin is loaded (GCC's
@@ -193,6 +201,30 @@ int scall_update_batch(const struct scall_update *u, size_t n);
  * written behind scall's back (through a pointer the toolchain could not
  * see): until then sites may still reach the old target.  Returns 0 or a
  * negative errno as scall_update_batch().  Not async-signal-safe.
+ * When it is needed: the GCC plugin rejects `&key` (and `&s` of a struct key)
+ * outside the macros here, so a write through a pointer is only possible
+ * with -fplugin-arg-scall-allow-address, through code built without the
+ * plugin (a library handed `&key`), or through asm.  Call scall_resync()
+ * after such writes, before relying on the new targets.
+ */
+
+/*
+ * Store conversion (GCC plugin, -fplugin-arg-scall-convert-stores): the
+ * plugin keeps every store it can see to a key -- `key = f`, `key = other`,
+ * `s.member = f`, `s.inner = x`, a whole-struct copy `s = t`, memset/memcpy
+ * onto a struct key, __atomic_store_n / __atomic_store -- and follows it
+ * with __scall_stored(&key, sizeof key), which brings every site of the
+ * keys in that object to the values now stored, in one patch cycle (one
+ * batch for a whole-struct copy or memset).  A converted store therefore
+ * costs an update (three cross-core syncs when a site changes), not a
+ * store; the plugin warns ("[scall-store-in-loop]", an error under -Werror)
+ * when one sits inside a loop.  Static initialisers are not stores.  A
+ * store that runs before the module is registered (an early constructor)
+ * needs nothing: registration starts every site from the key's value.
+ * Without the option such stores are compile errors.  Stores through
+ * pointers the plugin cannot see remain errors (the address is refused).
+ * Clang: the pass neither converts stores nor knows struct keys
+ * (clang-pass/README.md).
  */
 int scall_resync(void);
 
@@ -257,6 +289,11 @@ static inline void *__scall_cond_target(void *f)
 }
 
 int __scall_update_key(void *key, void *target, int check);
+
+/* Emitted by the GCC plugin after a converted store to [addr, addr + len):
+ * patch the sites of every registered key in that range to the value the
+ * key now holds.  Returns 0 or a negative errno as scall_update(). */
+int __scall_stored(void *addr, size_t len);
 
 /*
  * The compile-time type check: an integer constant 0..2 (enum

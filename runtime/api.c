@@ -134,6 +134,29 @@ SCALL_EXPORT int scall_resync(void)
 	return err;
 }
 
+/*
+ * A store the compiler converted (-fplugin-arg-scall-convert-stores): the
+ * program has just written [addr, addr + len) with ordinary stores (a key, a
+ * member, a whole struct key); bring the sites of every registered key in
+ * that range to the value it now holds, in one patch cycle.  Before the
+ * module's registration (a store in an early constructor) there is nothing
+ * to patch: registration itself starts every site from the key's value.
+ */
+SCALL_EXPORT int __scall_stored(void *addr, size_t len)
+{
+	int err;
+
+	if (!addr || !len)
+		return 0;
+	err = scall_lock();
+	if (err)
+		return err;
+	updates++;
+	err = scall_patch_range((uintptr_t)addr, (uintptr_t)addr + len);
+	scall_unlock();
+	return err;
+}
+
 SCALL_EXPORT int __scall_update_key(void *key, void *target, int check)
 {
 	struct scall_update u = { key, target, check };

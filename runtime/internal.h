@@ -29,6 +29,10 @@ struct scall_req {
  */
 SCALL_HIDDEN int scall_patch_keys(struct scall_req *req, size_t n);
 
+/* The same for every key whose address is in [lo, hi) (a store the
+ * compiler converted, __scall_stored).  Lock held. */
+SCALL_HIDDEN int scall_patch_range(uintptr_t lo, uintptr_t hi);
+
 /* Fill the site/trampoline/trap/sync/writer parts of *out; lock held. */
 SCALL_HIDDEN void scall_patch_stats(struct scall_stats *out);
 

@@ -313,6 +313,9 @@ static int rebuild_table(void *free1, void *free2)
 static int patch_items(const struct scall_req *req, size_t n,
 		       struct rt_module *only);
 
+/* scall_patch_range: keys in [range_lo, range_hi) instead of req (lock held). */
+static uintptr_t range_lo, range_hi;
+
 
 static int bad_header(const struct scall_module *h)
 {
@@ -633,7 +636,10 @@ static int patch_items(const struct scall_req *req, size_t n,
 			bar[nbar++] = it->addr;
 			continue;
 		}
-		if (only ? it->mod != only : !wanted(req, n, it->key))
+		if (only ? it->mod != only
+			 : range_hi ? (uintptr_t)it->key < range_lo ||
+					      (uintptr_t)it->key >= range_hi
+				    : !wanted(req, n, it->key))
 			continue;
 		encode(it, scall_desired(it, __atomic_load_n(it->key,
 							     __ATOMIC_ACQUIRE)),
@@ -706,10 +712,24 @@ out:
 		fprintf(stderr,
 			"scall: %s: %zu key(s), %zu window(s) changed, %llu "
 			"sync(s), %.1f us\n",
-			only ? "register" : req ? "update" : "resync",
+			only ? "register" : req ? "update"
+			: range_hi ? "store" : "resync",
 			only ? (size_t)0 : n, nchg,
 			(unsigned long long)(scall_syncs - s0), now_us() - t0);
 	reap();
+	return err;
+}
+
+int scall_patch_range(uintptr_t lo, uintptr_t hi)
+{
+	int err;
+
+	if (hi <= lo)
+		return 0;
+	range_lo = lo;
+	range_hi = hi;
+	err = patch_items(NULL, 0, NULL);
+	range_lo = range_hi = 0;
 	return err;
 }
 

@@ -161,14 +161,43 @@ static void tramp_names(struct ctx *c, struct ld_tramp *t)
 			 (unsigned long long)t->addr);
 }
 
+/* The key load after the window: movq O(%r11), %r11 with O = 0 (plain key,
+ * 4d 8b 1b), a disp8 (4d 8b 5b d8) or a disp32 (4d 8b 9b d32), O being the
+ * byte offset of a struct key's member (docs/format.md).  Returns its
+ * length (0: not a key load) and the displacement. */
+static size_t key_load(const uint8_t *p, size_t avail, int64_t *disp)
+{
+	if (avail < 3 || p[0] != SCALL_TRAMP_LOAD_REX ||
+	    p[1] != SCALL_TRAMP_LOAD_OP)
+		return 0;
+	switch (p[2]) {
+	case SCALL_TRAMP_LOAD_MODRM:
+		*disp = 0;
+		return 3;
+	case SCALL_TRAMP_LOAD_MODRM_DISP8:
+		if (avail < 4)
+			return 0;
+		*disp = (int8_t)p[3];
+		return 4;
+	case SCALL_TRAMP_LOAD_MODRM_DISP32:
+		if (avail < 7)
+			return 0;
+		*disp = (int32_t)rd32(p + 3);
+		return 7;
+	default:
+		return 0;
+	}
+}
+
 static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 {
-	static const uint8_t tail_plain[] = { 0x4d, 0x8b, 0x1b, 0x41, 0xff, 0xe3 };
-	static const uint8_t tail_cond[] = { 0x4d, 0x8b, 0x1b, 0x4d, 0x85, 0xdb,
-					     0x74, 0x03, 0x41, 0xff, 0xe3, 0xc3 };
+	static const uint8_t tail_plain[] = { 0x41, 0xff, 0xe3 };
+	static const uint8_t tail_cond[] = { 0x4d, 0x85, 0xdb, 0x74, 0x03,
+					     0x41, 0xff, 0xe3, 0xc3 };
 	const struct img_sec *s = img_section_at(c->img, t->addr, 1);
 	const uint8_t *p;
-	size_t want;
+	size_t want, ll = 0;
+	int64_t disp = 0;
 
 	if (!s || !(s->flags & SHF_EXECINSTR) || s->type == SHT_NOBITS) {
 		diag(c, SEV_ERR, t->addr,
@@ -184,17 +213,30 @@ static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 		t->bad = 1;
 		return;
 	}
-	/* retpoline bodies: only the first instructions are fixed */
-	want = t->flags & SCALL_TRAMP_RETPOLINE ? SCALL_TRAMP_INSN_LEN + 3 :
-		t->flags & SCALL_TRAMP_COND ? SCALL_TRAMP_INSN_LEN + sizeof(tail_cond) :
-		SCALL_TRAMP_INSN_LEN + sizeof(tail_plain);
-	p = img_bytes(c->img, t->addr, want);
-	if (!p || p[0] != SCALL_TRAMP_OP0 ||
+	/* The window and the key load (3, 4 or 7 bytes); then, except in
+	 * retpoline bodies, the fixed tail. */
+	p = img_bytes(c->img, t->addr, SCALL_TRAMP_INSN_LEN + 3);
+	if (p) {
+		const uint8_t *q = img_bytes(c->img, t->addr,
+					     SCALL_TRAMP_INSN_LEN + 7);
+
+		ll = key_load(q ? q + SCALL_TRAMP_INSN_LEN
+				: p + SCALL_TRAMP_INSN_LEN,
+			      q ? 7 : 3, &disp);
+		if (q)
+			p = q;
+	}
+	want = SCALL_TRAMP_INSN_LEN + ll +
+	       (t->flags & SCALL_TRAMP_RETPOLINE ? 0 :
+		t->flags & SCALL_TRAMP_COND ? sizeof(tail_cond) : sizeof(tail_plain));
+	if (p && ll)
+		p = img_bytes(c->img, t->addr, want);
+	if (!p || !ll || p[0] != SCALL_TRAMP_OP0 ||
 	    (p[1] != SCALL_TRAMP_OP1_MOV && p[1] != SCALL_TRAMP_OP1_LEA) ||
 	    p[2] != SCALL_TRAMP_OP2 ||
-	    memcmp(p + SCALL_TRAMP_INSN_LEN,
+	    memcmp(p + SCALL_TRAMP_INSN_LEN + ll,
 		   t->flags & SCALL_TRAMP_COND ? tail_cond : tail_plain,
-		   want - SCALL_TRAMP_INSN_LEN)) {
+		   want - SCALL_TRAMP_INSN_LEN - ll)) {
 		char text[160];
 		int enc;
 		uint64_t dst;
@@ -220,12 +262,14 @@ static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 		t->bad = 1;
 		return;
 	}
-	/* leaq key(%rip): the trampoline names its key itself.  The record's
-	 * key is checked when the file holds it (it is 0 in the file when
-	 * only a symbolic dynamic relocation will fill it in). */
+	/* leaq key(%rip): the trampoline names its key itself (plus the
+	 * member offset of its key load).  The record's key is checked when
+	 * the file holds it (it is 0 in the file when only a symbolic
+	 * dynamic relocation will fill it in). */
 	if (p[1] == SCALL_TRAMP_OP1_LEA && t->key) {
 		uint64_t k = t->addr + SCALL_TRAMP_INSN_LEN +
-			     (uint64_t)(int64_t)(int32_t)rd32(p + 3);
+			     (uint64_t)(int64_t)(int32_t)rd32(p + 3) +
+			     (uint64_t)disp;
 
 		if (k != t->key) {
 			diag(c, SEV_ERR, t->addr,

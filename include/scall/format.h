@@ -108,6 +108,17 @@ struct scall_tramp {
 #define SCALL_TRAMP_OP1_LEA 0x8d
 #define SCALL_TRAMP_OP2 0x1d
 #define SCALL_TRAMP_INSN_LEN 7 /* rel32 is relative to tramp + 7 */
+/*
+ * The key load that follows the window: movq O(%r11), %r11, O being 0 for a
+ * plain key and the member's byte offset for a member of a struct key (the
+ * record's key is then the struct's address + O).  Three encodings:
+ * 4d 8b 1b (O = 0), 4d 8b 5b d8 (O < 128), 4d 8b 9b d32 (O >= 128).
+ */
+#define SCALL_TRAMP_LOAD_REX 0x4d
+#define SCALL_TRAMP_LOAD_OP 0x8b
+#define SCALL_TRAMP_LOAD_MODRM 0x1b        /* (%r11), no displacement */
+#define SCALL_TRAMP_LOAD_MODRM_DISP8 0x5b  /* disp8(%r11) */
+#define SCALL_TRAMP_LOAD_MODRM_DISP32 0x9b /* disp32(%r11) */
 
 /* ------------------------------------------------------------------ */
 /* Module header: section scall_module, writable, one per module.      */

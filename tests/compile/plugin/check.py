@@ -64,6 +64,8 @@ class Elf:
             s["name"] = self._str(strtab["offset"] + s["name_off"])
         self.secs = secs
         self.syms = {}
+        self.objects = []  # (value, size) of every object symbol, even
+                           # same-named file-statics of different units
         for s in secs:
             if s["type"] != 2:  # SHT_SYMTAB
                 continue
@@ -73,6 +75,8 @@ class Elf:
                 n = self._str(st["offset"] + name)
                 if n and shndx != 0:
                     self.syms.setdefault(n, (value, size, info & 0xF, shndx))
+                    if info & 0xF == 1:
+                        self.objects.append((value, size))
 
     def _str(self, off):
         end = self.data.index(b"\0", off)
@@ -134,17 +138,26 @@ def check_tramp(elf, name, addr, flags, key_addr):
         err(f"{name}: first insn {b[:3].hex()} is not movq/leaq key(%rip),%r11")
         return
     tgt = addr + 7 + s32(b[3:7])
+    # movq O(%r11),%r11: O = 0 for a plain key, else a struct key's member
+    # offset (disp8 or disp32); the record's key is the struct + O.
+    if b[7:10] == bytes.fromhex("4d8b1b"):
+        disp, p = 0, 10
+    elif b[7:10] == bytes.fromhex("4d8b5b") and b[10] != 0:
+        disp, p = b[10] - (256 if b[10] > 127 else 0), 11
+    elif b[7:10] == bytes.fromhex("4d8b9b") and s32(b[10:14]) > 127:
+        disp, p = s32(b[10:14]), 14
+    else:
+        err(f"{name}: second insn {b[7:10].hex()} is not movq O(%r11),%r11")
+        return
     if b[1] == 0x8D:
-        if key_addr is not None and tgt != key_addr:
-            err(f"{name}: leaq targets {tgt:#x}, key is at {key_addr:#x}")
+        if key_addr is not None and tgt + disp != key_addr:
+            err(f"{name}: leaq targets {tgt:#x}+{disp}, key is at {key_addr:#x}")
     else:
         slot = elf.read(tgt, 8)
         # In a PIE the slot holds a RELATIVE relocation (value 0 or addend).
-        if slot is not None and elf.type == 2 and struct.unpack("<Q", slot)[0] != key_addr:
+        if slot is not None and elf.type == 2 and key_addr is not None and \
+                struct.unpack("<Q", slot)[0] + disp != key_addr:
             err(f"{name}: GOT slot does not hold the key")
-    if b[7:10] != bytes.fromhex("4d8b1b"):
-        err(f"{name}: second insn {b[7:10].hex()} is not movq (%r11),%r11")
-    p = 10
     retp = flags & 2
     jlen = 5 if retp else 3
     if flags & 1:
@@ -175,7 +188,8 @@ def check_binary(exe, fixture_funcs, allow_indirect, min_sites, keys):
             names = [n for n, v in elf.syms.items() if v[0] == t and n.startswith("__scall_")]
             name = names[0] if names else hex(t)
             if elf.type == 2:  # ET_EXEC: the absolute key is in the file
-                kn = [n for n, v in elf.syms.items() if v[0] == key and v[2] == 1]
+                # the key variable, or a struct key holding the member
+                kn = [v for v in elf.objects if v[0] <= key < v[0] + max(v[1], 8)]
                 if not kn:
                     err(f"{name}: record key {key:#x} is not a variable")
                     key = None
@@ -236,7 +250,12 @@ def check_binary(exe, fixture_funcs, allow_indirect, min_sites, keys):
         err(f"{len(recorded)} sites, expected at least {min_sites}")
     tnames = [v[0] for v in tramps.values()]
     for k in keys:
-        if not any(re.match(r"__scall_c?tramp_" + re.escape(k) + r"(\.|$)", n) for n in tnames):
+        # a member key S__O: the unit suffix of a file-static S promoted
+        # under -flto (S.scall.UID.HASH) comes before __O
+        m = re.match(r"(.*)__(\d+)$", k)
+        rx = (re.escape(m.group(1)) + r"(\.scall\.\d+\.[0-9a-f]+)?__" + m.group(2)
+              if m else re.escape(k))
+        if not any(re.match(r"__scall_c?tramp_" + rx + r"(\.|$)", n) for n in tnames):
             err(f"no trampoline for key {k} (have {tnames})")
     # module header
     if tramps or recorded:

@@ -5,7 +5,8 @@
   run.py --cc gcc --pass-flags=-fplugin=/path/scall.so --include DIR \
          --libdir DIR_OF_LIBSCALL --workdir DIR --flags='-O2' TEST
 
-TEST is basic, shlib or stress.  Each program is built twice, with the pass
+TEST is basic, shlib, stress, struct or structlib (struct keys; pass
+-fplugin-arg-scall-convert-stores in --pass-flags).  Each program is built twice, with the pass
 and without it (the portable fallback), both linked with libscall; both
 must exit 0 and print the same stdout.  The programs check on their own,
 under SCALL_HAVE_PLUGIN, that the runtime registered and patched the sites.
@@ -57,7 +58,14 @@ def main():
         d = os.path.join(a.workdir, mode)
         os.makedirs(d, exist_ok=True)
         src = lambda n: os.path.join(HERE, n)
-        if a.test == "shlib":
+        if a.test == "structlib":  # a struct key in a shared object
+            lib = os.path.join(d, "libe2eslib.so")
+            exe = os.path.join(d, "e2e_smain")
+            must(cc + pf + ["-fPIC", "-shared", src("e2e_slib.c"), "-o", lib] + link)
+            must(cc + pf + [src("e2e_smain.c"), "-o", exe, lib] + link)
+            cmd = [exe]
+            post = [lib, exe]
+        elif a.test == "shlib":
             lib = os.path.join(d, "libe2ekey.so")
             plug = os.path.join(d, "e2e_plug.so")
             exe = os.path.join(d, "e2e_main")
