@@ -5,7 +5,7 @@
   run.py --cc gcc --pass-flags=-fplugin=/path/scall.so --include DIR \
          --libdir DIR_OF_LIBSCALL --workdir DIR --flags='-O2' TEST
 
-TEST is basic, shlib, stress, struct or structlib (struct keys; pass
+TEST is basic, shlib, stress, struct, structlib, chain or sstress (struct keys; pass
 -fplugin-arg-scall-convert-stores in --pass-flags).  Each program is built twice, with the pass
 and without it (the portable fallback), both linked with libscall; both
 must exit 0 and print the same stdout.  The programs check on their own,
@@ -65,6 +65,12 @@ def main():
             must(cc + pf + [src("e2e_smain.c"), "-o", exe, lib] + link)
             cmd = [exe]
             post = [lib, exe]
+        elif a.test == "chain":  # nginx's patterns, three units
+            exe = os.path.join(d, "e2e_chain")
+            must(cc + pf + [src("e2e_chain.c"), src("e2e_chain_a.c"),
+                            src("e2e_chain_b.c"), "-o", exe] + link)
+            cmd = [exe]
+            post = [exe]
         elif a.test == "shlib":
             lib = os.path.join(d, "libe2ekey.so")
             plug = os.path.join(d, "e2e_plug.so")
