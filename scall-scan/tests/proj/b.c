@@ -1,0 +1,23 @@
+#include <string.h>
+#include "keys.h"
+
+static int g(int x) { return x * 2; }
+static int (*s_next)(int) = g;          /* another file-static: s_next@b.c */
+
+static const struct ops other = { g, g, { 0 }, { g, g }, 1 };
+
+int use_b(int x)
+{
+	int (**pp)(int) = &g_hook;              /* escape */
+	*pp = g;                                /* a store through it: unseen */
+	memcpy(&g_ops, &other, sizeof(other));  /* not convertible */
+	x += g_hook(x);
+	x += (*g_hook)(x);
+	x += g_ops.open(x);
+	x += g_ops.close(x);
+	g_ops.sub.log("b");
+	x += s_next(x);
+	x += g_array[0](x);                     /* an array: no candidate */
+	x += g_ops.table[1](x);                 /* array member: not a call through a key */
+	return x;
+}
