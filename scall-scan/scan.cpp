@@ -165,16 +165,19 @@ public:
 			base = base.substr(10);
 		if (base == "memset" || base == "bzero")
 			how = "memset", ok = true;
-		else if (base == "memcpy" || base == "memmove" || base == "__memcpy_chk" ||
-			 base == "__memset_chk" || base == "__memmove_chk")
-			how = "memcpy", ok = false;
+		else if (base == "memcpy" || base == "memmove")
+			how = "memcpy", ok = true;
+		else if (base == "__memcpy_chk" || base == "__memset_chk" || base == "__memmove_chk")
+			how = "fortified copy", ok = false;
 		if (!how)
 			return true;
 		if (const VarDecl *v = addr_of(ce->getArg(0), member)) {
 			consumed(ce->getArg(0));
 			if (Cand *c = cand(v)) {
-				// memset of a member, or a memcpy: not converted
-				if (!member.empty())
+				// onto a member: only a whole struct member (s.inner)
+				const Expr *a0 = ce->getArg(0)->IgnoreParenCasts();
+				QualType t = cast<UnaryOperator>(a0)->getSubExpr()->getType();
+				if (!member.empty() && !fnptr_members(t))
 					ok = false;
 				c->stores.insert({loc(ce->getBeginLoc()), member, how, "", ok});
 			}
@@ -195,7 +198,7 @@ public:
 			    op == AtomicExpr::AO__c11_atomic_load)
 				return true;
 			bool ok = op == AtomicExpr::AO__atomic_store_n || op == AtomicExpr::AO__atomic_store;
-			c->stores.insert({loc(ae->getBeginLoc()), member, ok ? "atomic store" : "atomic rmw", "", ok});
+			c->stores.insert({loc(ae->getBeginLoc()), member, ok ? "atomic store" : "atomic exchange/rmw", "", ok});
 		}
 		return true;
 	}
@@ -228,6 +231,10 @@ public:
 		std::string member;
 		if (uo->getOpcode() == UO_AddrOf) {
 			if (done_.count(uo))
+				return true;
+			// &s.data is harmless; &key, &s, &s.fn, &s.inner escape
+			QualType t = uo->getSubExpr()->getType().getCanonicalType();
+			if (!t->isFunctionPointerType() && !fnptr_members(t))
 				return true;
 			const VarDecl *vd = root(uo->getSubExpr()->IgnoreParens(), member);
 			if (Cand *c = vd ? cand(vd) : nullptr)

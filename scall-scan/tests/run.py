@@ -57,7 +57,7 @@ check(j1 == jn, "-j1 and -j4 give the same result")
 
 text = run("-p", os.path.join(work, "compile_commands.json"))
 check("4 candidate keys, 8 call sites" in text, "text summary line")
-check("b.c:13: g_ops: memcpy" in text and "b.c:11: &g_hook: address taken" in text,
+check("b.c:14: g_hook: atomic exchange/rmw" in text and "b.c:11: &g_hook: address taken" in text,
       "text lists what store conversion cannot handle")
 allc = json.loads(run("-p", work, "--json", "--all"))["candidates"]
 never = [c for c in allc if c["id"] == "g_never_called"]

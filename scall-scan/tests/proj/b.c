@@ -10,7 +10,9 @@ int use_b(int x)
 {
 	int (**pp)(int) = &g_hook;              /* escape */
 	*pp = g;                                /* a store through it: unseen */
-	memcpy(&g_ops, &other, sizeof(other));  /* not convertible */
+	int *fl = &g_ops.flags;                 /* a data member: no escape */
+	int (*old)(int) = __atomic_exchange_n(&g_hook, g, __ATOMIC_SEQ_CST); /* not convertible */
+	memcpy(&g_ops, &other, sizeof(other));  /* whole-struct copy: converted */
 	x += g_hook(x);
 	x += (*g_hook)(x);
 	x += g_ops.open(x);
@@ -19,5 +21,5 @@ int use_b(int x)
 	x += s_next(x);
 	x += g_array[0](x);                     /* an array: no candidate */
 	x += g_ops.table[1](x);                 /* array member: not a call through a key */
-	return x;
+	return x + *fl + old(x);
 }
