@@ -43,6 +43,9 @@ def main():
     ap.add_argument("--post-link", default="")
     ap.add_argument("--sanitize", default="none",
                     help="the build's b_sanitize: libscall is built with it")
+    ap.add_argument("--static-runtime", default="",
+                    help="link this libscall.a instead of -lscall (its "
+                    "constructor then runs among the program's)")
     ap.add_argument("test")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
@@ -51,6 +54,8 @@ def main():
     if a.sanitize not in ("", "none"):
         cc += ["-fsanitize=" + a.sanitize]
     link = ["-L" + a.libdir, "-Wl,-rpath," + a.libdir, "-lscall", "-lpthread", "-ldl"]
+    if a.static_runtime:
+        link = [a.static_runtime, "-lpthread", "-ldl"]
     env = dict(os.environ, SCALL_QUIET="1")
     outs = {}
     for mode in ("pass", "fallback"):
