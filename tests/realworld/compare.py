@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""compare.py SCAN_JSON SED_LIST - scall-scan's candidates against the keys
-annotate.sed declares (SED_LIST: one NAME, or NAME@FILE for a file-static,
-a line).  Prints the three sets; the last line is a one-line summary."""
+"""compare.py SCAN_JSON SED_LIST [COMPILE_COMMANDS] - scall-scan's candidates
+against the keys annotate.sed declares (SED_LIST: one NAME, or NAME@FILE for a
+file-static, a line).  Prints the three sets; the last line is a one-line
+summary.  With the database, a sed-only key says whether its file was built."""
 import json
+import os
 import sys
 
 scan = json.load(open(sys.argv[1]))
@@ -28,9 +30,19 @@ print(f"scall-scan on nginx: {scan['units']} units, {len(cands)} candidates, "
 print(f"in annotate.sed and found by scall-scan ({len(both)}):")
 for i in both:
     print(f"  {i:60s} {desc(cands[i])}")
-print(f"in annotate.sed only ({len(sed_only)}): not called through in the units built")
+built = None
+if len(sys.argv) > 3:
+    built = {os.path.normpath(os.path.join(e["directory"], e["file"]))
+             for e in json.load(open(sys.argv[3]))}
+    top = os.path.dirname(os.path.abspath(sys.argv[3]))
+print(f"in annotate.sed only ({len(sed_only)}): no call through it in the units built")
 for i in sed_only:
-    print(f"  {i}")
+    why = ""
+    if built is not None and "@" in i:
+        f = os.path.normpath(os.path.join(top, i.split("@", 1)[1]))
+        why = ("built, but only read, never called (harmless key)" if f in built
+               else "module not built")
+    print(f"  {i:60s} {why}")
 print(f"found by scall-scan only ({len(scan_only)}), most calls first:")
 for i in scan_only:
     print(f"  {i:60s} {desc(cands[i])}")

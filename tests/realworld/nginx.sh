@@ -45,6 +45,7 @@ say() { printf 'nginx.sh: %s\n' "$*"; }
 die() { printf 'nginx.sh: FAIL: %s\n' "$*" >&2; exit 1; }
 skip() { printf 'SKIP: %s\n' "$*"; exit 0; }
 elapsed() { echo $(( $(date +%s) - t_start )); }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.3f", b / a; else print "-" }'; }
 
 for f in "$PLUGIN" "$LIBDIR/libscall.so" "$SCALL_LD"; do
 	[ -e "$f" ] || die "$f not built (GCC plugin, libscall, scall-ld needed)"
@@ -224,7 +225,7 @@ build() { # name plugin(0|1) extra-cflags [wrapper...]
 	shift 3
 	cc_opt="-O2 -D_GNU_SOURCE -include scall.h -I$root/include $extra"
 	if [ "$plugin" = 1 ]; then
-		cc_opt="$cc_opt -fplugin=$PLUGIN $plugin_args"
+		cc_opt="$cc_opt -fplugin=$PLUGIN $plugin_args -fplugin-arg-scall-verbose"
 		ld_opt="-L$LIBDIR -Wl,-rpath,$LIBDIR -lscall"
 	fi
 	stamp="$cc_opt|$ld_opt|$groups|$(cksum <"$W/annotate.sel.sed")"
@@ -396,8 +397,9 @@ callgrind_ir() { # name exe -> "IR_STATIC IR_GZIP"
 	callgrind_control --dump=static "$pid" >/dev/null 2>&1
 	timeout 120 curl -sf "${GZ[@]}" "http://127.0.0.1:$p/gz/page.txt?[1-$n]" >/dev/null
 	callgrind_control --dump=gzip "$pid" >/dev/null 2>&1
-	kill -QUIT "$pid"
+	kill -TERM "$pid"
 	for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$pid" 2>/dev/null || true
 	wait "$pid" 2>/dev/null || true
 	f1=$(ls "$run"/cg.out.*.1 2>/dev/null | head -n1)
 	f2=$(ls "$run"/cg.out.*.2 2>/dev/null | head -n1)
@@ -433,7 +435,7 @@ reload_under_load() {
 declare -A R     # results: R[config.metric]
 run_config() { # config extra-cflags
 	local cfg=$1 extra=$2 pl sc mpl msc ppl psc i r a b cnt live
-	local -a rpl rsc
+	local -a rpl rsc rr
 	pl=plain$cfg sc=scall$cfg
 	if [ -z "$cfg" ] && command -v bear >/dev/null; then
 		build "$pl" 0 "$extra" bear --output "$W/$pl/compile_commands.json" --
@@ -444,6 +446,7 @@ run_config() { # config extra-cflags
 	cnt=$(python3 "$here/sites.py" count "$W/$sc/scall-ld.json")
 	R[$cfg.sites]=${cnt% *}
 	R[$cfg.keys]=${cnt#* }
+	R[$cfg.stores]=$(grep -c ': scall: store in ' "$W/$sc/make.log" || true)
 
 	start_nginx "$pl" "$W/$pl/objs/nginx"; ppl=$port; mpl=${masters[-1]}
 	start_nginx "$sc" "$W/$sc/objs/nginx"; psc=$port; msc=${masters[-1]}
@@ -456,7 +459,7 @@ run_config() { # config extra-cflags
 	for what in static gzip; do
 		local url=http://127.0.0.1 hdr=() path=static.html
 		[ $what = gzip ] && hdr=("${GZ[@]}") path=gz/page.txt
-		rpl=() rsc=()
+		rpl=() rsc=() rr=()
 		for i in $(seq "$RW_ROUNDS"); do
 			if [ $((i % 2)) = 1 ]; then
 				a=$(wrk_run "$url:$ppl/$path" "${hdr[@]}")
@@ -466,11 +469,14 @@ run_config() { # config extra-cflags
 				a=$(wrk_run "$url:$ppl/$path" "${hdr[@]}")
 			fi
 			[ "${a#* }" = 0 ] && [ "${b#* }" = 0 ] || die "$cfg $what: failed requests (plain: ${a#* }, scall: ${b#* })"
-			rpl+=("${a% *}") rsc+=("${b% *}")
+			rpl+=("${a% *}") rsc+=("${b% *}") rr+=("$(ratio "${a% *}" "${b% *}")")
 		done
 		R[$cfg.$what.plain]=$(printf '%s\n' "${rpl[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 		R[$cfg.$what.scall]=$(printf '%s\n' "${rsc[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-		say "$cfg $what: plain ${rpl[*]} scall ${rsc[*]} req/s ($(elapsed)s)"
+		# paired: the median of the per-round ratios (a round runs both
+		# builds back to back, so load drift cancels in its ratio)
+		R[$cfg.$what.ratio]=$(printf '%s\n' "${rr[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+		say "$cfg $what: plain ${rpl[*]} scall ${rsc[*]} req/s, ratios ${rr[*]} ($(elapsed)s)"
 	done
 
 	# reload under load on both builds, then the new workers still serve
@@ -507,23 +513,24 @@ if [ -x "$SCAN" ] && [ -s "$W/plain/compile_commands.json" ]; then
 	(cd "$W/pristine" && find src -name '*.c' | sort | while read -r f; do
 		sed -f "$W/annotate.all.sed" "$f" | diff "$f" - | sed -n "s|^> *\(static \)\{0,1\}[a-z_]* *\([a-z_]*\) SCALL_KEY;|\2 \1$f|p" || true
 	done) | awk '{ print ($2 == "static" ? $1 "@" $3 : $1) }' | sort -u >"$W/sed.list"
-	python3 "$here/compare.py" "$W/scan.json" "$W/sed.list" | tee "$W/compare.txt"
+	python3 "$here/compare.py" "$W/scan.json" "$W/sed.list" "$W/plain/compile_commands.json" | tee "$W/compare.txt"
 	scan_line=$(tail -n1 "$W/compare.txt")
 fi
 
 # --- 6. the table ---------------------------------------------------------
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.3f", b / a; else print "-" }'; }
 echo
 echo "nginx $NGX_VER with scall: annotation groups: ${groups:-none}; plugin args: ${plugin_args:-none}"
+echo "(scall/plain: req/s = median of per-round ratios, alternating runs; Ir = difference)"
 printf '%-32s %12s %12s %9s\n' "" "plain" "scall" "scall/plain"
 for cfg in "" -rp; do
 	[ -n "${R[$cfg.sites]+x}" ] || continue
 	t=${cfg:+ (retpoline)}
 	printf '%-32s %12s %12s\n' "converted sites$t" - "${R[$cfg.sites]} (${R[$cfg.keys]} keys)"
+	printf '%-32s %12s %12s\n' "converted stores$t" - "${R[$cfg.stores]}"
 	printf '%-32s %12s %12s\n' "direct in worker$t" - "${R[$cfg.live]% *}/${R[$cfg.live]#* }, reload ${R[$cfg.live2]% *}/${R[$cfg.live2]#* }"
 	for what in static gzip; do
-		printf '%-32s %12s %12s %9s\n' "req/s $what$t" "${R[$cfg.$what.plain]}" "${R[$cfg.$what.scall]}" \
-			"$(ratio "${R[$cfg.$what.plain]}" "${R[$cfg.$what.scall]}")"
+		printf '%-32s %12s %12s %9s\n' "req/s $what$t (median)" "${R[$cfg.$what.plain]}" "${R[$cfg.$what.scall]}" \
+			"${R[$cfg.$what.ratio]}"
 	done
 	for what in static gzip; do
 		a=${R[$cfg.ir.$what.plain]} b=${R[$cfg.ir.$what.scall]}
@@ -533,7 +540,7 @@ for cfg in "" -rp; do
 done
 if [ -n "${R[-rp.sites]+x}" ]; then
 	for what in static gzip; do
-		printf '%-32s %12s %12s\n' "retpoline gain $what" "req/s x$(ratio "${R[-rp.$what.plain]}" "${R[-rp.$what.scall]}")" \
+		printf '%-32s %12s %12s\n' "retpoline gain $what" "req/s x${R[-rp.$what.ratio]}" \
 			"Ir $((R[-rp.ir.$what.scall] - R[-rp.ir.$what.plain]))"
 	done
 fi
