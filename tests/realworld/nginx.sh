@@ -16,7 +16,7 @@
 # Environment knobs:
 #   RW_GROUPS    annotate.sed groups to apply: auto (those the plugin can
 #                compile, probed), all, none, or a list ("filters structs")
-#   RW_SECONDS   seconds per wrk run (2)          RW_ROUNDS  alternations (3)
+#   RW_SECONDS   seconds per wrk run (1)          RW_ROUNDS  alternations (12)
 #   RW_CALLGRIND requests per callgrind measure (500)
 #   RW_RETPOLINE 1: also the -mindirect-branch=thunk -mfunction-return=thunk
 #                pair of builds (1)
@@ -34,8 +34,8 @@ LIBDIR=$B/runtime
 SCALL_LD=$B/scall-ld/scall-ld
 SCAN=${SCALL_SCAN:-$B/scall-scan/scall-scan}
 RW_GROUPS=${RW_GROUPS:-auto}
-RW_SECONDS=${RW_SECONDS:-2}
-RW_ROUNDS=${RW_ROUNDS:-3}
+RW_SECONDS=${RW_SECONDS:-1}
+RW_ROUNDS=${RW_ROUNDS:-12}
 RW_CALLGRIND=${RW_CALLGRIND:-500}
 RW_RETPOLINE=${RW_RETPOLINE:-1}
 RW_JOBS=${RW_JOBS:-$(nproc)}
@@ -49,6 +49,9 @@ die() { printf 'nginx.sh: FAIL: %s\n' "$*" >&2; exit 1; }
 skip() { printf 'SKIP: %s\n' "$*"; exit 0; }
 elapsed() { echo $(( $(date +%s) - t_start )); }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.3f", b / a; else print "-" }'; }
+# quantile Q of the numbers on stdin (linear interpolation; 0.5 = median)
+quantile() { sort -g | awk -v q="$1" -v fmt="${2:-%.3f}" '{ v[NR] = $1 } END { x = 1 + (NR - 1) * q; i = int(x); f = x - i
+	printf fmt, (i < NR) ? v[i] + f * (v[i + 1] - v[i]) : v[NR] }'; }
 
 for f in "$PLUGIN" "$LIBDIR/libscall.so" "$SCALL_LD"; do
 	[ -e "$f" ] || die "$f not built (GCC plugin, libscall, scall-ld needed)"
@@ -376,15 +379,21 @@ stream_get() { # http port -> the line the stream server on port+10000 returns
 	timeout 5 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1" && head -n1 <&3' _ $(($1 + 10000))
 }
 
-# callgrind: Ir per request, static and gzip, nginx in one process
-callgrind_ir() { # name exe -> "IR_STATIC IR_GZIP"
-	local name=$1 exe=$2 run=$W/cg-$1 p pid i f1 f2 n=$RW_CALLGRIND
+# callgrind: per request, static and gzip, nginx in one process: Ir, and
+# executions of nginx's indirect branches and of scall's sites (branches.py)
+callgrind_ir() { # name exe [scall-ld.json] -> "IR_STATIC IR_GZIP IND_STATIC IND_GZIP SITES_STATIC SITES_GZIP"
+	local name=$1 exe=$2 json=${3:-} run=$W/cg-$1 p pid i f1 f2 b1 b2 n=$RW_CALLGRIND
 	p=$port_next
 	port_next=$((port_next + 1))
 	rm -rf "$run"
 	mkdir -p "$run/logs"
-	conf "$run" "$p" "master_process off; daemon off;" >"$run/nginx.conf"
-	valgrind --tool=callgrind --callgrind-out-file="$run/cg.out.%p" \
+	# timer_resolution: nginx then reads the clock on a SIGALRM tick instead
+	# of after every event-loop wakeup, and reformats its cached dates only
+	# when a new second starts; without it the count per request depends on
+	# how many seconds the (slow, under callgrind) run spans, which moved the
+	# difference between two builds of identical code by +-12 Ir/request
+	conf "$run" "$p" "master_process off; daemon off; timer_resolution 1000s;" >"$run/nginx.conf"
+	valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$run/cg.out.%p" \
 		"$exe" -p "$run/" -c "$run/nginx.conf" -e "$run/logs/error.log" >"$run/vg.log" 2>&1 &
 	pid=$!
 	vg_pids+=("$pid")
@@ -407,7 +416,9 @@ callgrind_ir() { # name exe -> "IR_STATIC IR_GZIP"
 	f1=$(ls "$run"/cg.out.*.1 2>/dev/null | head -n1)
 	f2=$(ls "$run"/cg.out.*.2 2>/dev/null | head -n1)
 	[ -n "$f1" ] && [ -n "$f2" ] || die "$name: no callgrind dumps in $run"
-	echo "$(ir_of "$f1" "$n") $(ir_of "$f2" "$n")"
+	b1=$(python3 "$here/branches.py" "$exe" "$f1" "$n" $json) || die "$name: branches.py"
+	b2=$(python3 "$here/branches.py" "$exe" "$f2" "$n" $json) || die "$name: branches.py"
+	echo "$(ir_of "$f1" "$n") $(ir_of "$f2" "$n") ${b1% *} ${b2% *} ${b1#* } ${b2#* }"
 }
 ir_of() { awk -v n="$2" '/^(summary|totals):/ { t = $2 } END { printf "%.0f", t / n }' "$1"; }
 
@@ -463,6 +474,9 @@ run_config() { # config extra-cflags
 		local url=http://127.0.0.1 hdr=() path=static.html
 		[ $what = gzip ] && hdr=("${GZ[@]}") path=gz/page.txt
 		rpl=() rsc=() rr=()
+		# warm-up (discarded): first runs pay for page cache, connections
+		wrk_run "$url:$ppl/$path" "${hdr[@]}" >/dev/null
+		wrk_run "$url:$psc/$path" "${hdr[@]}" >/dev/null
 		for i in $(seq "$RW_ROUNDS"); do
 			if [ $((i % 2)) = 1 ]; then
 				a=$(wrk_run "$url:$ppl/$path" "${hdr[@]}")
@@ -474,11 +488,13 @@ run_config() { # config extra-cflags
 			[ "${a#* }" = 0 ] && [ "${b#* }" = 0 ] || die "$cfg $what: failed requests (plain: ${a#* }, scall: ${b#* })"
 			rpl+=("${a% *}") rsc+=("${b% *}") rr+=("$(ratio "${a% *}" "${b% *}")")
 		done
-		R[$cfg.$what.plain]=$(printf '%s\n' "${rpl[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
-		R[$cfg.$what.scall]=$(printf '%s\n' "${rsc[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+		R[$cfg.$what.plain]=$(printf '%s\n' "${rpl[@]}" | quantile 0.5 %.0f)
+		R[$cfg.$what.scall]=$(printf '%s\n' "${rsc[@]}" | quantile 0.5 %.0f)
 		# paired: the median of the per-round ratios (a round runs both
-		# builds back to back, so load drift cancels in its ratio)
-		R[$cfg.$what.ratio]=$(printf '%s\n' "${rr[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+		# builds back to back, so load drift cancels in its ratio), and
+		# their interquartile range, which shows how much to trust it
+		R[$cfg.$what.ratio]=$(printf '%s\n' "${rr[@]}" | quantile 0.5)
+		R[$cfg.$what.iqr]="$(printf '%s\n' "${rr[@]}" | quantile 0.25)-$(printf '%s\n' "${rr[@]}" | quantile 0.75)"
 		say "$cfg $what: plain ${rpl[*]} scall ${rsc[*]} req/s, ratios ${rr[*]} ($(elapsed)s)"
 	done
 
@@ -498,8 +514,11 @@ run_config() { # config extra-cflags
 	stop_nginx "$msc"
 	say "$cfg reload: 0 failed requests, new worker $live sites direct ($(elapsed)s)"
 
-	r=$(callgrind_ir "$pl" "$W/$pl/objs/nginx"); R[$cfg.ir.static.plain]=${r% *}; R[$cfg.ir.gzip.plain]=${r#* }
-	r=$(callgrind_ir "$sc" "$W/$sc/objs/nginx"); R[$cfg.ir.static.scall]=${r% *}; R[$cfg.ir.gzip.scall]=${r#* }
+	r=$(callgrind_ir "$pl" "$W/$pl/objs/nginx")
+	read -r R[$cfg.ir.static.plain] R[$cfg.ir.gzip.plain] R[$cfg.ind.static.plain] R[$cfg.ind.gzip.plain] _ _ <<<"$r"
+	r=$(callgrind_ir "$sc" "$W/$sc/objs/nginx" "$W/$sc/scall-ld.json")
+	read -r R[$cfg.ir.static.scall] R[$cfg.ir.gzip.scall] R[$cfg.ind.static.scall] R[$cfg.ind.gzip.scall] \
+		R[$cfg.sites.static] R[$cfg.sites.gzip] <<<"$r"
 	say "$cfg callgrind done ($(elapsed)s)"
 }
 
@@ -523,27 +542,33 @@ fi
 # --- 6. the table ---------------------------------------------------------
 echo
 echo "nginx $NGX_VER with scall: annotation groups: ${groups:-none}; plugin args: ${plugin_args:-none}"
-echo "(scall/plain: req/s = median of per-round ratios, alternating runs; Ir = difference)"
-printf '%-32s %12s %12s %9s\n' "" "plain" "scall" "scall/plain"
+echo "(req/s: median of $RW_ROUNDS alternating ${RW_SECONDS}s wrk runs, scall/plain = median of per-round ratios;"
+echo " per request over $RW_CALLGRIND requests under callgrind: Ir, and executions of nginx's indirect branches)"
+printf '%-40s %12s %12s %9s\n' "" "plain" "scall" "scall/plain"
 for cfg in "" -rp; do
 	[ -n "${R[$cfg.sites]+x}" ] || continue
 	t=${cfg:+ (retpoline)}
-	printf '%-32s %12s %12s\n' "converted sites$t" - "${R[$cfg.sites]} (${R[$cfg.keys]} keys)"
-	printf '%-32s %12s %12s\n' "converted stores$t" - "${R[$cfg.stores]}"
-	printf '%-32s %12s %12s\n' "direct in worker$t" - "${R[$cfg.live]% *}/${R[$cfg.live]#* }, reload ${R[$cfg.live2]% *}/${R[$cfg.live2]#* }"
+	printf '%-40s %12s %12s\n' "converted sites$t" - "${R[$cfg.sites]} (${R[$cfg.keys]} keys)"
+	printf '%-40s %12s %12s\n' "converted stores$t" - "${R[$cfg.stores]}"
+	printf '%-40s %12s %12s\n' "direct in worker$t" - "${R[$cfg.live]% *}/${R[$cfg.live]#* }, reload ${R[$cfg.live2]% *}/${R[$cfg.live2]#* }"
 	for what in static gzip; do
-		printf '%-32s %12s %12s %9s\n' "req/s $what$t (median)" "${R[$cfg.$what.plain]}" "${R[$cfg.$what.scall]}" \
-			"${R[$cfg.$what.ratio]}"
+		printf '%-40s %12s %12s %9s  (IQR %s)\n' "req/s $what$t (median)" "${R[$cfg.$what.plain]}" "${R[$cfg.$what.scall]}" \
+			"${R[$cfg.$what.ratio]}" "${R[$cfg.$what.iqr]}"
 	done
 	for what in static gzip; do
 		a=${R[$cfg.ir.$what.plain]} b=${R[$cfg.ir.$what.scall]}
-		printf '%-32s %12s %12s %9s\n' "Ir/request $what$t" "$a" "$b" "$((b - a))"
+		printf '%-40s %12s %12s %9s\n' "Ir/request $what$t" "$a" "$b" "$((b - a))"
 	done
-	printf '%-32s %12s %12s\n' "failed reqs reload$t" "${R[$cfg.reload.plain]}" "${R[$cfg.reload.scall]}"
+	for what in static gzip; do
+		printf '%-40s %12s %12s %9s\n' "indirect br/request $what$t" "${R[$cfg.ind.$what.plain]}" \
+			"${R[$cfg.ind.$what.scall]}" "$(awk -v a="${R[$cfg.ind.$what.plain]}" -v b="${R[$cfg.ind.$what.scall]}" 'BEGIN { printf "%+.2f", b - a }')"
+		printf '%-40s %12s %12s\n' "scall sites run/request $what$t" - "${R[$cfg.sites.$what]}"
+	done
+	printf '%-40s %12s %12s\n' "failed reqs reload$t" "${R[$cfg.reload.plain]}" "${R[$cfg.reload.scall]}"
 done
 if [ -n "${R[-rp.sites]+x}" ]; then
 	for what in static gzip; do
-		printf '%-32s %12s %12s\n' "retpoline gain $what" "req/s x${R[-rp.$what.ratio]}" \
+		printf '%-40s %12s %12s\n' "retpoline gain $what" "req/s x${R[-rp.$what.ratio]}" \
 			"Ir $((R[-rp.ir.$what.scall] - R[-rp.ir.$what.plain]))"
 	done
 fi
