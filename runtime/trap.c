@@ -33,6 +33,11 @@ static int prev_idx; /* accessed with __atomic builtins */
 
 #define NO_ASAN __attribute__((no_sanitize("address", "undefined")))
 
+/* Test hook: called first thing in the handler with the trapping address.
+ * A test delays "delivery" in it until a patch cycle has moved on, to reach
+ * the late-delivery paths below deterministically (tests/run/runtime/late.c). */
+SCALL_EXPORT void (*volatile __scall_test_trap_hook)(uintptr_t ip);
+
 static void chain(int sig, siginfo_t *si, void *uc)
 {
 	const struct sigaction *p = &prev_sa[__atomic_load_n(&prev_idx,
@@ -106,6 +111,8 @@ NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)
 	const struct rt_item *it = NULL;
 	int saved_errno = errno;
 
+	if (__scall_test_trap_hook)
+		__scall_test_trap_hook(ip);
 	__atomic_fetch_add(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
 	/* INT3 reports SI_KERNEL; valgrind reports TRAP_BRKPT. */
 	if (si->si_code == SI_KERNEL || si->si_code == TRAP_BRKPT)
