@@ -26,10 +26,51 @@ struct rt_table *scall_table;
 unsigned long scall_in_flight;
 uint64_t scall_traps;
 
-/* The handler we replaced, double-buffered: the updater writes the slot
- * not in use, then flips prev_idx. */
-static struct sigaction prev_sa[2];
-static int prev_idx; /* accessed with __atomic builtins */
+/* The handler we replaced, double-buffered: the installer (under the update
+ * lock) writes the slot not in use, flips prev_idx, then bumps prev_gen.  A
+ * handler copies the slot and retries if prev_gen moved meanwhile, as with a
+ * seqlock: a second reinstall may rewrite the slot it was copying, and the
+ * handler must neither wait for the installer nor chain to a torn copy.  It
+ * retries only while installs happen, which are rare and bounded. */
+#define SA_WORDS (sizeof(struct sigaction) / sizeof(uint64_t))
+_Static_assert(sizeof(struct sigaction) % sizeof(uint64_t) == 0,
+	       "struct sigaction is copied in 64-bit words");
+static uint64_t prev_sa[2][SA_WORDS]; /* struct sigaction, as words */
+static int prev_idx;                  /* accessed with __atomic builtins */
+static unsigned long prev_gen;        /* likewise */
+
+static void prev_load(struct sigaction *out)
+{
+	uint64_t w[SA_WORDS];
+	unsigned long g1, g2;
+
+	do {
+		g1 = __atomic_load_n(&prev_gen, __ATOMIC_ACQUIRE);
+		const uint64_t *src =
+			prev_sa[__atomic_load_n(&prev_idx, __ATOMIC_ACQUIRE)];
+		for (size_t i = 0; i < SA_WORDS; i++)
+			w[i] = __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+		g2 = __atomic_load_n(&prev_gen, __ATOMIC_RELAXED);
+	} while (g1 != g2);
+	memcpy(out, w, sizeof(w));
+}
+
+static void prev_store(const struct sigaction *sa)
+{
+	int idx = !__atomic_load_n(&prev_idx, __ATOMIC_RELAXED);
+	uint64_t w[SA_WORDS];
+	uint64_t *dst = prev_sa[idx];
+
+	memcpy(w, sa, sizeof(w));
+	/* Orders the previous install's prev_gen bump before these stores,
+	 * for a handler that sees any of them (fence-to-fence). */
+	__atomic_thread_fence(__ATOMIC_RELEASE);
+	for (size_t i = 0; i < SA_WORDS; i++)
+		__atomic_store_n(&dst[i], w[i], __ATOMIC_RELAXED);
+	__atomic_store_n(&prev_idx, idx, __ATOMIC_RELEASE);
+	__atomic_fetch_add(&prev_gen, 1, __ATOMIC_RELEASE);
+}
 
 #define NO_ASAN __attribute__((no_sanitize("address", "undefined")))
 
@@ -40,8 +81,10 @@ SCALL_EXPORT void (*volatile __scall_test_trap_hook)(uintptr_t ip);
 
 static void chain(int sig, siginfo_t *si, void *uc)
 {
-	const struct sigaction *p = &prev_sa[__atomic_load_n(&prev_idx,
-							     __ATOMIC_ACQUIRE)];
+	struct sigaction prev;
+	const struct sigaction *p = &prev;
+
+	prev_load(&prev);
 
 	if (p->sa_flags & SA_SIGINFO) {
 		if (p->sa_sigaction)
@@ -179,7 +222,6 @@ NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)
 void scall_trap_install(void)
 {
 	struct sigaction cur, sa;
-	int idx;
 
 	if (sigaction(SIGTRAP, NULL, &cur))
 		return;
@@ -189,9 +231,7 @@ void scall_trap_install(void)
 	sa.sa_sigaction = handler;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
 	sigemptyset(&sa.sa_mask);
-	idx = !__atomic_load_n(&prev_idx, __ATOMIC_RELAXED);
-	prev_sa[idx] = cur;
-	__atomic_store_n(&prev_idx, idx, __ATOMIC_RELEASE);
+	prev_store(&cur);
 	sigaction(SIGTRAP, &sa, NULL);
 }
 

@@ -6,7 +6,9 @@
  * the runtime chains to after reinstalling its own.
  */
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -37,6 +39,57 @@ static void app_trap(int sig, siginfo_t *si, void *uc)
 __attribute__((noinline)) static void breakpoint(void)
 {
 	__asm__ volatile("int3");
+}
+
+/* Chaining while the application keeps replacing the handler: every
+ * foreign trap of another thread must reach one of its handlers (never a
+ * torn copy of the saved one, never the default action). */
+static unsigned long traps_h1, traps_h2, traps_done;
+static int stop_trapper;
+static void app_h1(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig, (void)si, (void)uc;
+	__atomic_fetch_add(&traps_h1, 1, __ATOMIC_RELAXED);
+}
+static void app_h2(int sig)
+{
+	(void)sig;
+	__atomic_fetch_add(&traps_h2, 1, __ATOMIC_RELAXED);
+}
+static void *trapper(void *arg)
+{
+	(void)arg;
+	while (!__atomic_load_n(&stop_trapper, __ATOMIC_ACQUIRE)) {
+		breakpoint();
+		__atomic_fetch_add(&traps_done, 1, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
+static void chain_under_reinstall(void)
+{
+	struct sigaction h1 = { .sa_sigaction = app_h1, .sa_flags = SA_SIGINFO };
+	struct sigaction h2 = { .sa_handler = app_h2 };
+	struct timespec t0, t;
+	pthread_t th;
+	int n = 0;
+
+	sigaction(SIGTRAP, &h1, NULL);
+	CHECK(scall_update(key_a, fa) == 0); /* ours again, chaining to h1 */
+	CHECK(pthread_create(&th, NULL, trapper, NULL) == 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do { /* bounded: 2000 reinstalls or 0.5 s */
+		sigaction(SIGTRAP, n & 1 ? &h1 : &h2, NULL);
+		CHECK(scall_update(key_a, n & 1 ? fa : fb) == 0);
+		clock_gettime(CLOCK_MONOTONIC, &t);
+	} while (++n < 2000 && (t.tv_sec - t0.tv_sec) * 1000000000L +
+				       (t.tv_nsec - t0.tv_nsec) < 500000000L);
+	__atomic_store_n(&stop_trapper, 1, __ATOMIC_RELEASE);
+	pthread_join(th, NULL);
+	printf("chaining under %d reinstalls: %lu foreign traps, %lu + %lu "
+	       "handled\n", n, traps_done, traps_h1, traps_h2);
+	CHECK_EQ(traps_h1 + traps_h2, traps_done);
+	CHECK(traps_done > 0);
 }
 
 static void hook(int step)
@@ -100,6 +153,7 @@ int main(void)
 	breakpoint();
 	CHECK_EQ(app_traps, 2);
 	CHECK_EQ(call_a(1), 4);
+	chain_under_reinstall();
 	puts("ok");
 	return 0;
 }
