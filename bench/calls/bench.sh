@@ -1,15 +1,25 @@
 #!/bin/sh
-# bench.sh CC PLUGIN INCLUDE LIBDIR WORKDIR: build and run the call benchmark,
-# then the callgrind instruction counts (if valgrind is installed).
+# bench.sh gcc|clang CC PLUGIN INCLUDE LIBDIR WORKDIR [SCALL_LD]: build and
+# run the call benchmark with the GCC plugin or the Clang pass (then
+# scall-ld if given; a Clang-built site is patched direct only after it),
+# the retpoline loop with the compiler's retpoline flag; then the callgrind
+# instruction counts (if valgrind is installed).
 set -eu
-CC=$1 PLUGIN=$2 INC=$3 LIBDIR=$4 W=$5
+KIND=$1 CC=$2 PLUGIN=$3 INC=$4 LIBDIR=$5 W=$6 SCALL_LD=${7:-}
 SRC=$(dirname "$0")
+case $KIND in
+gcc) PASS="-fplugin=$PLUGIN" RETPOLINE=-mindirect-branch=thunk ;;
+clang) PASS="-fplugin=$PLUGIN -fpass-plugin=$PLUGIN" RETPOLINE=-mretpoline ;;
+*) echo "bench.sh: first argument must be gcc or clang" >&2; exit 2 ;;
+esac
 mkdir -p "$W"
 $CC -O2 -c "$SRC/target.c" -o "$W/target.o"
-$CC -O2 -mindirect-branch=thunk -c "$SRC/calls_retpoline.c" -o "$W/retp.o"
-$CC -O2 -I"$INC" -fplugin="$PLUGIN" -c "$SRC/calls.c" -o "$W/calls.o"
+$CC -O2 $RETPOLINE -c "$SRC/calls_retpoline.c" -o "$W/retp.o"
+$CC -O2 -I"$INC" $PASS -c "$SRC/calls.c" -o "$W/calls.o"
 $CC "$W/calls.o" "$W/target.o" "$W/retp.o" -o "$W/calls" \
 	-L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lscall
+[ -z "$SCALL_LD" ] || "$SCALL_LD" "$W/calls"
+echo "$KIND $($CC -dumpversion)${SCALL_LD:+, scall-ld}"
 SCALL_QUIET=1 "$W/calls"
 if command -v valgrind >/dev/null 2>&1; then
 	echo "callgrind: instructions per call (10^6 calls, loop + callee)"
