@@ -5,14 +5,21 @@
 // IR has no source locations or syntax left to judge misuse, so the checks of
 // the GCC plugin are made here, on the AST, each an error at file:line:col:
 //   - SCALL_KEY (annotate("scall_key")) on anything but a function-pointer
-//     variable with static storage duration;
-//   - a store to a key (=, compound assignment, ++, --, and memcpy/memset/...
-//     with &key as destination);
-//   - &key anywhere except as an argument (through casts and parentheses) of
-//     a call to a function whose name starts with "__scall_" (the scall.h
-//     macros), unless -fplugin-arg-scall-allow-address.
-// It also hands the names of extern keys to the IR pass (clang drops the
-// annotation of a declaration that is not a definition).
+//     variable or a struct variable with a function-pointer member (a struct
+//     key), with static storage duration;
+//   - a store to a key or to the part of a struct key that holds a key
+//     member (=, compound assignment, ++, --, memcpy/memset/... and
+//     __atomic_store with &key as destination), unless
+//     -fplugin-arg-scall-convert-stores (the IR pass then converts it; a
+//     store inside a loop gets the warning [scall-store-in-loop]);
+//   - &key, &s or &s.inner holding a key member anywhere except as an
+//     argument (through casts and parentheses) of a call to a function whose
+//     name starts with "__scall_" (the scall.h macros), unless
+//     -fplugin-arg-scall-allow-address.
+// It also hands to the IR pass the names of extern keys (clang drops the
+// annotation of a declaration that is not a definition), the key members of
+// every struct key (IR types cannot tell unions and bit-fields apart) and
+// whether stores are converted.
 
 #include "shared.h"
 
@@ -20,6 +27,7 @@
 #include "clang/AST/ASTContext.h"
 #include "clang/AST/Mangle.h"
 #include "clang/AST/ParentMapContext.h"
+#include "clang/AST/RecordLayout.h"
 #include "clang/AST/RecursiveASTVisitor.h"
 #include "clang/Basic/Diagnostic.h"
 #include "clang/Frontend/CompilerInstance.h"
@@ -44,15 +52,80 @@ bool hasKeyAttr(const Decl *D)
 	return false;
 }
 
-const VarDecl *keyOf(const Expr *E)
+// Byte offsets of the key members of a struct type: every function-pointer
+// member at any depth of nested structs; not inside arrays, unions or
+// bit-fields (as the GCC plugin).
+void keyMembers(const ASTContext &Ctx, QualType T, uint64_t Base, std::vector<uint64_t> &Out)
+{
+	const RecordType *RT = T->getAsStructureType();
+	if (!RT)
+		return;
+	const RecordDecl *RD = RT->getDecl()->getDefinition();
+	if (!RD || RD->isInvalidDecl())
+		return;
+	const ASTRecordLayout &L = Ctx.getASTRecordLayout(RD);
+	for (const FieldDecl *F : RD->fields()) {
+		if (F->isBitField())
+			continue;
+		uint64_t Off = Base + L.getFieldOffset(F->getFieldIndex()) / 8;
+		if (F->getType()->isFunctionPointerType())
+			Out.push_back(Off);
+		else if (F->getType()->isStructureType())
+			keyMembers(Ctx, F->getType(), Off, Out);
+	}
+}
+
+bool isStructKey(const VarDecl *VD)
+{
+	return VD && VD->getType()->isStructureType() && hasKeyAttr(VD);
+}
+
+// The key that the lvalue E designates, or whose key-holding bytes it
+// covers (a member or nested struct of a struct key holding a key member,
+// or the whole struct key); null for anything else, data members included.
+const VarDecl *keyOf(const ASTContext &Ctx, const Expr *E)
 {
 	if (!E)
 		return nullptr;
-	const auto *DRE = dyn_cast<DeclRefExpr>(E->IgnoreParenImpCasts());
-	if (!DRE)
+	E = E->IgnoreParenImpCasts();
+	if (E->getType()->isIncompleteType())
 		return nullptr;
-	const auto *VD = dyn_cast<VarDecl>(DRE->getDecl());
-	return VD && hasKeyAttr(VD) ? VD : nullptr;
+	// [Off, Off + Size): the bytes of the current object that E covers.
+	uint64_t Off = 0, Size = Ctx.getTypeSizeInChars(E->getType()).getQuantity();
+	for (;;) {
+		if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+			const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+			if (ME->isArrow() || !F)
+				return nullptr;
+			const ASTRecordLayout &L = Ctx.getASTRecordLayout(F->getParent());
+			Off += L.getFieldOffset(F->getFieldIndex()) / 8;
+			E = ME->getBase()->IgnoreParenImpCasts();
+			continue;
+		}
+		if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) {
+			// Any element: the whole array.
+			const Expr *B = AS->getBase()->IgnoreParenImpCasts();
+			if (!B->getType()->isConstantArrayType())
+				return nullptr;
+			Off = 0;
+			Size = Ctx.getTypeSizeInChars(B->getType()).getQuantity();
+			E = B;
+			continue;
+		}
+		break;
+	}
+	const auto *DRE = dyn_cast<DeclRefExpr>(E);
+	const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+	if (!VD || !hasKeyAttr(VD))
+		return nullptr;
+	if (!isStructKey(VD))
+		return VD;
+	std::vector<uint64_t> M;
+	keyMembers(Ctx, VD->getType(), 0, M);
+	for (uint64_t O : M)
+		if (O + 8 > Off && O < Off + Size)
+			return VD;
+	return nullptr;
 }
 
 bool isStoreFn(StringRef N)
@@ -65,27 +138,49 @@ bool isStoreFn(StringRef N)
 	       N == "mempcpy" || N == "strcpy" || N == "strncpy";
 }
 
+// The string functions that write a string are never converted.
+bool isMemFn(StringRef N)
+{
+	return isStoreFn(N) && !N.contains("strcpy") && !N.contains("strncpy");
+}
+
+struct Options {
+	bool AllowAddress = false;
+	bool ConvertStores = false;
+	bool LoopWarning = true;
+};
+
 class Checker : public RecursiveASTVisitor<Checker> {
 	ASTContext &Ctx;
 	DiagnosticsEngine &DE;
-	bool AllowAddress;
-	unsigned BadAttr, Store, Addr;
+	Options Opt;
+	unsigned BadAttr, Store, Addr, InLoop;
 
 public:
-	Checker(ASTContext &Ctx, bool AllowAddress)
-		: Ctx(Ctx), DE(Ctx.getDiagnostics()), AllowAddress(AllowAddress)
+	Checker(ASTContext &Ctx, const Options &Opt)
+		: Ctx(Ctx), DE(Ctx.getDiagnostics()), Opt(Opt)
 	{
 		BadAttr = DE.getCustomDiagID(DiagnosticsEngine::Error,
 			"'scall_key' attribute: %0 is %1; a scall key must be a "
-			"function-pointer variable with static storage duration");
+			"function-pointer variable, or a struct variable (its "
+			"function-pointer members are keys), with static storage "
+			"duration");
 		Store = DE.getCustomDiagID(DiagnosticsEngine::Error,
 			"%0 scall key %1; use 'scall_update(%2, target)' to change "
-			"its target (it also retargets the call sites)");
+			"its target (it also retargets the call sites), or build with "
+			"'-fplugin-arg-scall-convert-stores'");
 		Addr = DE.getCustomDiagID(DiagnosticsEngine::Error,
 			"address of scall key %0 taken outside the scall.h macros; "
 			"use 'scall_update' or 'scall_query', or build with "
 			"'-fplugin-arg-scall-allow-address' and call 'scall_resync' "
 			"after writing the key through the pointer");
+		// Custom diagnostics cannot be remapped: -Werror is applied here.
+		InLoop = DE.getCustomDiagID(DE.getWarningsAsErrors() ? DiagnosticsEngine::Error
+								     : DiagnosticsEngine::Warning,
+			"converted store to scall key %0 inside a loop: each store "
+			"costs a patch cycle (cross-core syncs), not a store; store "
+			"once after the loop or use 'scall_update_batch' "
+			"[scall-store-in-loop]");
 	}
 
 	bool VisitDecl(Decl *D)
@@ -108,8 +203,10 @@ public:
 			Why = "a variable with automatic storage duration";
 		else if (VD->getTLSKind() != VarDecl::TLS_None)
 			Why = "a thread-local variable";
+		else if (VD->getType()->isStructureType())
+			Why = structKeyProblem(VD);
 		else if (!VD->getType()->isFunctionPointerType())
-			Why = "not a function pointer";
+			Why = "not a function pointer or a struct of them";
 		else if (VD->getType().isConstQualified())
 			Why = "const (scall_update() must be able to store it)";
 		if (Why) {
@@ -123,43 +220,96 @@ public:
 		return true;
 	}
 
+	const char *structKeyProblem(const VarDecl *VD)
+	{
+		if (VD->getType().isConstQualified())
+			return "const (scall_update() must be able to store it)";
+		if (VD->getType()->isIncompleteType())
+			return nullptr; // an extern declaration of an opaque struct
+		std::vector<uint64_t> M;
+		keyMembers(Ctx, VD->getType(), 0, M);
+		if (M.empty())
+			return "a struct without function-pointer members "
+			       "(arrays, unions and bit-fields do not count)";
+		return nullptr;
+	}
+
 	void storeError(SourceLocation L, const VarDecl *K, const char *How)
 	{
 		DE.Report(L, Store) << How << K << K->getName();
 	}
 
+	// A store the IR pass will follow with __scall_stored(), or an error.
+	void store(const Stmt *S, SourceLocation L, const VarDecl *K, const char *How)
+	{
+		if (!Opt.ConvertStores) {
+			storeError(L, K, How);
+			return;
+		}
+		if (Opt.LoopWarning && !DE.getIgnoreAllWarnings() && inLoop(S))
+			DE.Report(L, InLoop) << K;
+	}
+
+	// Inside the body or condition of a for/while/do of its function (the
+	// GCC plugin asks the CFG's loops; this sees the syntax).
+	bool inLoop(const Stmt *S)
+	{
+		DynTypedNode N = DynTypedNode::create(*S);
+		for (;;) {
+			auto Parents = Ctx.getParents(N);
+			if (Parents.empty())
+				return false;
+			const DynTypedNode &P = Parents[0];
+			if (const auto *FS = P.get<ForStmt>())
+				return FS->getInit() != N.get<Stmt>();
+			if (P.get<WhileStmt>() || P.get<DoStmt>())
+				return true;
+			if (P.get<Decl>() && !P.get<VarDecl>())
+				return false; // the function (or a block): no loop
+			N = P;
+		}
+	}
+
 	bool VisitBinaryOperator(BinaryOperator *BO)
 	{
 		if (BO->isAssignmentOp())
-			if (const VarDecl *K = keyOf(BO->getLHS()))
-				storeError(BO->getOperatorLoc(), K, "store to");
+			if (const VarDecl *K = keyOf(Ctx, BO->getLHS()))
+				store(BO, BO->getOperatorLoc(), K, "store to");
 		return true;
 	}
 
 	bool VisitUnaryOperator(UnaryOperator *UO)
 	{
 		if (UO->isIncrementDecrementOp()) {
-			if (const VarDecl *K = keyOf(UO->getSubExpr()))
-				storeError(UO->getOperatorLoc(), K, "store to");
+			if (const VarDecl *K = keyOf(Ctx, UO->getSubExpr()))
+				store(UO, UO->getOperatorLoc(), K, "store to");
 			return true;
 		}
 		if (UO->getOpcode() != UO_AddrOf)
 			return true;
-		const auto *DRE = dyn_cast<DeclRefExpr>(UO->getSubExpr()->IgnoreParens());
-		if (!DRE)
-			return true;
-		const auto *K = dyn_cast<VarDecl>(DRE->getDecl());
-		if (!K || !hasKeyAttr(K))
-			return true;
-		checkAddress(UO, K);
+		if (const VarDecl *K = keyOf(Ctx, UO->getSubExpr()))
+			checkAddress(UO, K);
 		return true;
 	}
 
 	bool VisitGCCAsmStmt(GCCAsmStmt *S)
 	{
 		for (unsigned i = 0; i < S->getNumOutputs(); i++)
-			if (const VarDecl *K = keyOf(S->getOutputExpr(i)))
+			if (const VarDecl *K = keyOf(Ctx, S->getOutputExpr(i)))
 				storeError(S->getOutputExpr(i)->getExprLoc(), K, "asm output to");
+		return true;
+	}
+
+	// &key as the destination of __atomic_store_n / __atomic_store.
+	bool atomicStore(const Expr *E, const Expr *Child, const VarDecl *K)
+	{
+		const auto *AE = dyn_cast<AtomicExpr>(E);
+		if (!AE || AE->getPtr() != Child)
+			return false;
+		if (AE->getOp() != AtomicExpr::AO__atomic_store_n &&
+		    AE->getOp() != AtomicExpr::AO__atomic_store)
+			return false;
+		store(AE, AE->getExprLoc(), K, "atomic store to");
 		return true;
 	}
 
@@ -181,6 +331,8 @@ public:
 				}
 				if (isa<UnaryExprOrTypeTraitExpr>(PE))
 					return; // sizeof / alignof: unevaluated
+				if (atomicStore(PE, Child, K))
+					return;
 				if (const auto *CE = dyn_cast<CallExpr>(PE)) {
 					const FunctionDecl *FD = CE->getDirectCallee();
 					unsigned Arg = ~0u;
@@ -192,8 +344,12 @@ public:
 						if (Name.startswith("__scall_"))
 							return;
 						if (Arg == 0 && isStoreFn(Name)) {
-							storeError(E->getExprLoc(), K,
-								   "store (via a string function) to");
+							if (isMemFn(Name))
+								store(CE, E->getExprLoc(), K,
+								      "store (via a string function) to");
+							else
+								storeError(E->getExprLoc(), K,
+									   "store (via a string function) to");
 							return;
 						}
 					}
@@ -201,7 +357,7 @@ public:
 			}
 			break;
 		}
-		if (!AllowAddress)
+		if (!Opt.AllowAddress)
 			DE.Report(E->getExprLoc(), Addr) << K;
 	}
 
@@ -209,61 +365,103 @@ public:
 	bool TraverseTypeOfExprTypeLoc(TypeOfExprTypeLoc) { return true; }
 };
 
-class Consumer : public ASTConsumer {
-	bool AllowAddress;
+// The name codegen gives a variable: its assembler name, or "fn.var" for a
+// static local (CodeGenModule's static-local naming).
+std::string irName(MangleContext &MC, const NamedDecl *D)
+{
+	std::string Name;
+	if (const auto *VD = dyn_cast<VarDecl>(D); VD && VD->isStaticLocal()) {
+		const auto *FD = dyn_cast<FunctionDecl>(VD->getDeclContext());
+		if (!FD)
+			return ""; // a block or a captured statement: not named here
+		return irName(MC, FD) + "." + VD->getName().str();
+	}
+	if (MC.shouldMangleDeclName(D)) {
+		llvm::raw_string_ostream OS(Name);
+		if (const auto *FD = dyn_cast<FunctionDecl>(D))
+			MC.mangleName(GlobalDecl(FD), OS);
+		else
+			MC.mangleName(GlobalDecl(cast<VarDecl>(D)), OS);
+	} else {
+		Name = D->getName().str();
+	}
+	if (!Name.empty() && Name[0] == '\1')
+		Name.erase(0, 1);
+	return Name;
+}
+
+// Hands every key with linkage, and every struct key's members, to the pass.
+class Collector : public RecursiveASTVisitor<Collector> {
+	ASTContext &Ctx;
+	std::unique_ptr<MangleContext> MC;
 
 public:
-	explicit Consumer(bool AllowAddress) : AllowAddress(AllowAddress) {}
+	explicit Collector(ASTContext &Ctx) : Ctx(Ctx), MC(Ctx.createMangleContext()) {}
+
+	bool VisitVarDecl(VarDecl *VD)
+	{
+		if (!VD->hasGlobalStorage() || isa<ParmVarDecl>(VD) || !hasKeyAttr(VD))
+			return true;
+		std::string Name = irName(*MC, VD);
+		if (Name.empty())
+			return true;
+		if (VD->hasExternalFormalLinkage())
+			scall_clang::astKeyNames().insert(Name);
+		if (isStructKey(VD) && !VD->getType()->isIncompleteType()) {
+			scall_clang::StructKey SK;
+			SK.Size = Ctx.getTypeSizeInChars(VD->getType()).getQuantity();
+			keyMembers(Ctx, VD->getType(), 0, SK.Offsets);
+			scall_clang::astStructKeys()[Name] = SK;
+		}
+		return true;
+	}
+};
+
+class Consumer : public ASTConsumer {
+	Options Opt;
+
+public:
+	explicit Consumer(const Options &Opt) : Opt(Opt) {}
 
 	void HandleTranslationUnit(ASTContext &Ctx) override
 	{
-		Checker(Ctx, AllowAddress).TraverseDecl(Ctx.getTranslationUnitDecl());
-		// Hand every key with linkage to the IR pass.
-		std::unique_ptr<MangleContext> MC(Ctx.createMangleContext());
-		for (Decl *D : Ctx.getTranslationUnitDecl()->decls()) {
-			auto *VD = dyn_cast<VarDecl>(D);
-			if (!VD || !hasKeyAttr(VD) || !VD->hasExternalFormalLinkage())
-				continue;
-			std::string Name;
-			if (MC->shouldMangleDeclName(VD)) {
-				llvm::raw_string_ostream OS(Name);
-				MC->mangleName(GlobalDecl(VD), OS);
-			} else {
-				Name = VD->getName().str();
-			}
-			if (!Name.empty() && Name[0] == '\1')
-				Name.erase(0, 1);
-			scall_clang::astKeyNames().insert(Name);
-		}
+		Checker(Ctx, Opt).TraverseDecl(Ctx.getTranslationUnitDecl());
+		Collector(Ctx).TraverseDecl(Ctx.getTranslationUnitDecl());
 	}
 };
 
 class Action : public PluginASTAction {
-	bool AllowAddress = false;
+	Options Opt;
 
 protected:
 	std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI, StringRef) override
 	{
 		scall_clang::astPluginActive() = true;
+		scall_clang::convertStores() = Opt.ConvertStores;
 		// Before the main file is entered: lets scall.h know the
 		// toolchain is there (the GCC plugin has __has_attribute).
 		Preprocessor &PP = CI.getPreprocessor();
 		PP.setPredefines(PP.getPredefines() + "#define __SCALL_CLANG_PLUGIN__ 1\n");
-		return std::make_unique<Consumer>(AllowAddress);
+		return std::make_unique<Consumer>(Opt);
 	}
 
 	bool ParseArgs(const CompilerInstance &CI, const std::vector<std::string> &Args) override
 	{
 		for (const std::string &A : Args) {
 			if (A == "allow-address") {
-				AllowAddress = true;
+				Opt.AllowAddress = true;
 			} else if (A == "verbose") {
 				scall_clang::verbose() = true;
+			} else if (A == "convert-stores") {
+				Opt.ConvertStores = true;
+			} else if (A == "no-store-in-loop-warning") {
+				Opt.LoopWarning = false;
 			} else {
 				DiagnosticsEngine &DE = CI.getDiagnostics();
 				DE.Report(DE.getCustomDiagID(DiagnosticsEngine::Error,
 					"unknown option '-fplugin-arg-scall-%0'; the scall "
-					"plugin knows 'allow-address' and 'verbose'")) << A;
+					"plugin knows 'allow-address', 'verbose', "
+					"'convert-stores' and 'no-store-in-loop-warning'")) << A;
 				return false;
 			}
 		}

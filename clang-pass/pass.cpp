@@ -4,13 +4,20 @@
 //
 // 1. Keys: variables annotated "scall_key" (SCALL_KEY under clang), plus the
 //    names the AST half recorded (extern declarations lose the annotation),
-//    plus those listed in !scall.keys by an earlier run.
-// 2. Conversion (every run): a call whose callee is a load of a key becomes a
-//    direct call to the hidden trampoline declaration __scall_tramp_K; a call
-//    whose callee is __scall_cond_target(key) (scall_cond at -O0) or its
-//    inlined form (select key == null ? __scall_nop : key) becomes a call to
-//    the cond trampoline __scall_ctramp_K.  !scall.tramps maps each
-//    trampoline declaration to its key and flags.
+//    plus those listed in !scall.keys by an earlier run.  Struct keys: the
+//    AST half's key member offsets, kept in !scall.struct.keys.
+// 2. Conversion (every run): a call whose callee is a load of a key (or of
+//    a key member of a struct key S at constant offset O: key "S__O")
+//    becomes a direct call to the hidden trampoline declaration
+//    __scall_tramp_K; a call whose callee is __scall_cond_target(key)
+//    (scall_cond at -O0) or its inlined form (select key == null ?
+//    __scall_nop : key) becomes a call to the cond trampoline
+//    __scall_ctramp_K.  !scall.tramps maps each trampoline declaration to
+//    its key, flags and member offset.
+//    Store conversion (-fplugin-arg-scall-convert-stores, first run only,
+//    marked by !scall.stores.converted): every store, memcpy/memset/memmove
+//    or sret call writing a key, or key-holding bytes of a struct key, is
+//    followed by __scall_stored(&key, sizeof key).
 // 3. Emission (last run of a non-LTO compile, or at the LTO link): one
 //    kind-4 (SCALL_KIND_UNRESOLVED) site record per call of a trampoline,
 //    the trampolines, their records and the module header, as module-level
@@ -28,11 +35,15 @@
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Mangler.h"
+#include "llvm/IR/Operator.h"
 #include "llvm/IR/Metadata.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
@@ -46,7 +57,9 @@
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
 #include <map>
+#include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
 using namespace llvm;
@@ -63,6 +76,16 @@ bool &astPluginActive()
 	return active;
 }
 bool &verbose()
+{
+	static bool on;
+	return on;
+}
+std::map<std::string, StructKey> &astStructKeys()
+{
+	static std::map<std::string, StructKey> keys;
+	return keys;
+}
+bool &convertStores()
 {
 	static bool on;
 	return on;
@@ -86,32 +109,54 @@ enum class Mode {
 	Auto,    // PreLink for an -flto compile, else Emit
 };
 
+const char *const StoredFn = "__scall_stored";
+
+// A key: a plain key (Off 0), or the key member at byte offset Off of the
+// struct key GV.
+struct KeyRef {
+	GlobalVariable *GV = nullptr;
+	uint64_t Off = 0;
+	explicit operator bool() const { return GV != nullptr; }
+	bool operator==(const KeyRef &O) const { return GV == O.GV && Off == O.Off; }
+};
+
 struct Tramp {
-	GlobalVariable *Key;
+	KeyRef Key;
 	unsigned Flags;
 };
 
 class Scall {
 	Module &M;
+	const DataLayout &DL;
 	SmallPtrSet<GlobalVariable *, 8> Keys;
+	MapVector<GlobalVariable *, scall_clang::StructKey> StructKeys;
 	MapVector<Function *, Tramp> Tramps;
-	std::map<std::pair<GlobalVariable *, unsigned>, Function *> TrampOf;
+	std::map<std::tuple<GlobalVariable *, uint64_t, unsigned>, Function *> TrampOf;
 	bool WarnNoAst;
+	bool LinkTime = false;
 	bool Retpoline = false;
 	bool ExternalThunk = false;
 
 public:
-	explicit Scall(Module &M, bool WarnNoAst = false) : M(M), WarnNoAst(WarnNoAst) {}
+	explicit Scall(Module &M, bool WarnNoAst = false, bool LinkTime = false)
+		: M(M), DL(M.getDataLayout()), WarnNoAst(WarnNoAst), LinkTime(LinkTime) {}
 	bool run(Mode mode);
 
 private:
 	void collectKeys();
+	bool addStructKey(GlobalVariable *GV, const scall_clang::StructKey &SK);
+	void listStructKeys();
 	void collectTramps();
 	bool convert();
 	bool convertCall(CallBase *CB);
-	GlobalVariable *keyOfLoad(Value *V);
-	bool matchCond(Value *V, GlobalVariable *&Key);
-	Function *getTramp(GlobalVariable *Key, unsigned Flags, FunctionType *FTy);
+	KeyRef keyOfLoad(Value *V);
+	bool matchCond(Value *V, KeyRef &Key);
+	Function *getTramp(KeyRef Key, unsigned Flags, FunctionType *FTy);
+	std::string keyName(KeyRef Key);
+	bool convertStores();
+	bool bytesOf(Value *Ptr, GlobalVariable *&GV, uint64_t &Off, std::optional<uint64_t> &Span);
+	GlobalVariable *storedKey(Value *Ptr, std::optional<uint64_t> Len);
+	bool insertStored(Instruction *I, GlobalVariable *K);
 	void keepAlive(GlobalValue *GV);
 	void addMarker();
 	bool removeMarker();
@@ -174,13 +219,55 @@ std::string hashSuffix(const Module &M, StringRef KeyName)
 
 void Scall::collectKeys()
 {
+	std::map<std::string, scall_clang::StructKey> &Ast = scall_clang::astStructKeys();
 	auto add = [&](Value *V) {
 		auto *GV = dyn_cast_or_null<GlobalVariable>(V ? V->stripPointerCasts() : nullptr);
-		if (!GV || GV->isThreadLocal() || !GV->getValueType()->isPointerTy())
+		if (!GV || GV->isThreadLocal())
 			return;
-		Keys.insert(GV);
+		if (GV->getValueType()->isPointerTy()) {
+			Keys.insert(GV);
+			return;
+		}
+		// (An opaque struct: an extern declaration whose address
+		// alone is used; nothing to convert.)
+		if (!GV->getValueType()->isStructTy() || !GV->getValueType()->isSized() ||
+		    StructKeys.count(GV))
+			return;
+		auto It = Ast.find(GV->getName().str());
+		if (It != Ast.end() && addStructKey(GV, It->second))
+			return;
+		// The AST half knows every struct key it compiled; one it
+		// could not name would silently keep indirect calls and, worse,
+		// unconverted stores.  (Without the AST half: documented.)
+		if (scall_clang::astPluginActive())
+			M.getContext().emitError("scall: struct key '" + GV->getName() +
+						 "': its key members are unknown to the pass");
 	};
-	if (GlobalVariable *A = M.getGlobalVariable("llvm.global.annotations")) {
+	// From an earlier run: plain keys in !scall.keys, struct keys with
+	// their size and member offsets in !scall.struct.keys.
+	if (NamedMDNode *NMD = M.getNamedMetadata("scall.struct.keys"))
+		for (MDNode *N : NMD->operands()) {
+			auto *VM = N->getNumOperands() >= 2
+					   ? dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get()) : nullptr;
+			auto *GV = VM ? dyn_cast<GlobalVariable>(VM->getValue()->stripPointerCasts()) : nullptr;
+			if (!GV)
+				continue;
+			scall_clang::StructKey SK{0, {}};
+			for (unsigned i = 1; i < N->getNumOperands(); i++) {
+				auto *C = mdconst::dyn_extract_or_null<ConstantInt>(N->getOperand(i));
+				uint64_t V = C ? C->getZExtValue() : 0;
+				if (i == 1)
+					SK.Size = V;
+				else
+					SK.Offsets.push_back(V);
+			}
+			addStructKey(GV, SK);
+		}
+	// At the LTO link, only the keys the compile-time runs listed: a unit
+	// compiled without the pass converted no store, so its keys' calls
+	// must stay indirect (its annotations are still in the merged IR).
+	GlobalVariable *A = LinkTime ? nullptr : M.getGlobalVariable("llvm.global.annotations");
+	if (A) {
 		if (auto *CA = dyn_cast_or_null<ConstantArray>(A->hasInitializer() ? A->getInitializer() : nullptr)) {
 			for (Value *Op : CA->operands()) {
 				auto *CS = dyn_cast<ConstantStruct>(Op);
@@ -197,6 +284,10 @@ void Scall::collectKeys()
 	}
 	for (const std::string &N : scall_clang::astKeyNames())
 		add(M.getNamedGlobal(N));
+	for (auto &E : Ast) // static locals and file-statics too
+		if (GlobalVariable *GV = M.getNamedGlobal(E.first))
+			if (!StructKeys.count(GV))
+				addStructKey(GV, E.second);
 	if (NamedMDNode *NMD = M.getNamedMetadata("scall.keys"))
 		for (MDNode *N : NMD->operands())
 			if (N->getNumOperands() >= 1)
@@ -204,7 +295,7 @@ void Scall::collectKeys()
 					add(VM->getValue());
 	// Record them for later runs (LTO link, opt on the output) and keep
 	// them: after conversion nothing in the IR may read a key any more.
-	if (Keys.empty())
+	if (Keys.empty() && StructKeys.empty())
 		return;
 	SmallPtrSet<GlobalVariable *, 8> Listed;
 	NamedMDNode *NMD = M.getOrInsertNamedMetadata("scall.keys");
@@ -213,7 +304,10 @@ void Scall::collectKeys()
 			if (auto *VM = dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get()))
 				if (auto *GV = dyn_cast<GlobalVariable>(VM->getValue()))
 					Listed.insert(GV);
-	for (GlobalVariable *K : Keys) {
+	std::vector<GlobalVariable *> All(Keys.begin(), Keys.end());
+	for (auto &E : StructKeys)
+		All.push_back(E.first);
+	for (GlobalVariable *K : All) {
 		// A file-static key becomes a hidden global with a name unique
 		// to this unit: the trampoline's R_X86_64_GOTPCREL must name the
 		// key's own symbol (the assembler turns a relocation against a
@@ -226,9 +320,40 @@ void Scall::collectKeys()
 			K->setVisibility(GlobalValue::HiddenVisibility);
 			K->setDSOLocal(true);
 		}
-		if (!Listed.count(K))
+		if (Keys.count(K) && !Listed.count(K))
 			NMD->addOperand(MDNode::get(M.getContext(), {ValueAsMetadata::get(K)}));
 		keepAlive(K);
+	}
+	listStructKeys();
+}
+
+// A struct key whose members the AST half (or an earlier run) gave.
+bool Scall::addStructKey(GlobalVariable *GV, const scall_clang::StructKey &SK)
+{
+	if (SK.Offsets.empty() || !GV->getValueType()->isSized())
+		return false;
+	scall_clang::StructKey K = SK;
+	if (!K.Size)
+		K.Size = DL.getTypeAllocSize(GV->getValueType());
+	StructKeys[GV] = K;
+	return true;
+}
+
+// !scall.struct.keys = !{!{ptr @S, i64 size, i64 offset...}...}, rebuilt.
+void Scall::listStructKeys()
+{
+	if (StructKeys.empty())
+		return;
+	LLVMContext &C = M.getContext();
+	Type *I64 = Type::getInt64Ty(C);
+	NamedMDNode *NMD = M.getOrInsertNamedMetadata("scall.struct.keys");
+	NMD->clearOperands(); // in place: the module prints the same each run
+	for (auto &E : StructKeys) {
+		std::vector<Metadata *> Ops{ValueAsMetadata::get(E.first),
+					    ConstantAsMetadata::get(ConstantInt::get(I64, E.second.Size))};
+		for (uint64_t O : E.second.Offsets)
+			Ops.push_back(ConstantAsMetadata::get(ConstantInt::get(I64, O)));
+		NMD->addOperand(MDNode::get(C, Ops));
 	}
 }
 
@@ -261,23 +386,45 @@ void Scall::collectTramps()
 		if (!F || !K || !C || Tramps.count(F))
 			continue;
 		unsigned Fl = (unsigned)C->getZExtValue();
-		Tramps.insert({F, {K, Fl}});
-		TrampOf.insert({{K, Fl & SCALL_TRAMP_COND}, F});
-		Keys.insert(K);
+		// A struct key's member: its offset (absent: a plain key).
+		uint64_t Off = 0;
+		bool Member = N->getNumOperands() >= 4;
+		if (Member)
+			if (auto *O = mdconst::dyn_extract_or_null<ConstantInt>(N->getOperand(3)))
+				Off = O->getZExtValue();
+		Tramps.insert({F, {{K, Off}, Fl}});
+		TrampOf.insert({{K, Off, Fl}, F});
+		if (!Member)
+			Keys.insert(K);
 	}
 }
 
-Function *Scall::getTramp(GlobalVariable *Key, unsigned Flags, FunctionType *FTy)
+// The key's name in trampoline names: K, or S__O for the member at offset
+// O of struct key S (docs/format.md "Names"); the unit suffix of a renamed
+// file-static S (S.scall.<md5>) goes last: S__O.scall.<md5>.
+std::string Scall::keyName(KeyRef Key)
 {
-	auto It = TrampOf.find({Key, Flags});
-	if (It != TrampOf.end())
-		return It->second;
-	StringRef KN = Key->getName();
+	StringRef KN = Key.GV->getName();
 	if (KN.startswith("\1"))
 		KN = KN.drop_front();
+	if (!StructKeys.count(Key.GV))
+		return KN.str();
+	size_t Dot = KN.find(".scall.");
+	std::string Member = "__" + utostr(Key.Off);
+	if (Dot == StringRef::npos)
+		return KN.str() + Member;
+	return KN.take_front(Dot).str() + Member + KN.drop_front(Dot).str();
+}
+
+Function *Scall::getTramp(KeyRef Key, unsigned Flags, FunctionType *FTy)
+{
+	auto It = TrampOf.find({Key.GV, Key.Off, Flags});
+	if (It != TrampOf.end())
+		return It->second;
+	std::string KN = keyName(Key);
 	std::string Name = (Flags & SCALL_TRAMP_COND) ? SCALL_SYM_CTRAMP_PREFIX : SCALL_SYM_TRAMP_PREFIX;
-	Name += KN.str();
-	if (Key->hasLocalLinkage())
+	Name += KN;
+	if (Key.GV->hasLocalLinkage())
 		Name += "." + hashSuffix(M, KN);
 	Function *F = M.getFunction(Name);
 	if (!F) {
@@ -286,32 +433,48 @@ Function *Scall::getTramp(GlobalVariable *Key, unsigned Flags, FunctionType *FTy
 		F->setDSOLocal(true);
 	}
 	LLVMContext &C = M.getContext();
-	M.getOrInsertNamedMetadata("scall.tramps")->addOperand(MDNode::get(C, {
-		ValueAsMetadata::get(F), ValueAsMetadata::get(Key),
-		ConstantAsMetadata::get(ConstantInt::get(Type::getInt32Ty(C), Flags))}));
+	std::vector<Metadata *> Ops{ValueAsMetadata::get(F), ValueAsMetadata::get(Key.GV),
+		ConstantAsMetadata::get(ConstantInt::get(Type::getInt32Ty(C), Flags))};
+	if (StructKeys.count(Key.GV))
+		Ops.push_back(ConstantAsMetadata::get(ConstantInt::get(Type::getInt64Ty(C), Key.Off)));
+	M.getOrInsertNamedMetadata("scall.tramps")->addOperand(MDNode::get(C, Ops));
 	Tramps.insert({F, {Key, Flags}});
-	TrampOf.insert({{Key, Flags}, F});
+	TrampOf.insert({{Key.GV, Key.Off, Flags}, F});
 	return F;
 }
 
-GlobalVariable *Scall::keyOfLoad(Value *V)
+// The key a load reads: a plain key, or a key member of a struct key at a
+// constant offset (nested GEPs, or the struct's address itself for O = 0).
+KeyRef Scall::keyOfLoad(Value *V)
 {
 	auto *LI = dyn_cast<LoadInst>(V->stripPointerCasts());
 	if (!LI || LI->isVolatile())
-		return nullptr;
-	auto *GV = dyn_cast<GlobalVariable>(LI->getPointerOperand()->stripPointerCasts());
-	return GV && Keys.count(GV) ? GV : nullptr;
+		return {};
+	Value *P = LI->getPointerOperand();
+	auto *GV = dyn_cast<GlobalVariable>(P->stripPointerCasts());
+	if (GV && Keys.count(GV))
+		return {GV, 0};
+	APInt Off(DL.getIndexTypeSizeInBits(P->getType()), 0);
+	GV = dyn_cast<GlobalVariable>(P->stripAndAccumulateConstantOffsets(DL, Off, true));
+	auto SK = GV ? StructKeys.find(GV) : StructKeys.end();
+	if (SK == StructKeys.end() || Off.isNegative() || !LI->getType()->isPointerTy() ||
+	    DL.getTypeStoreSize(LI->getType()) != 8)
+		return {};
+	for (uint64_t O : SK->second.Offsets)
+		if (O == Off.getZExtValue())
+			return {GV, O};
+	return {};
 }
 
 // scall_cond after inlining: key == null ? __scall_nop : key (or its
 // mirror image), as a select or a two-way phi.
-bool Scall::matchCond(Value *V, GlobalVariable *&Key)
+bool Scall::matchCond(Value *V, KeyRef &Key)
 {
 	if (auto *CI = dyn_cast<CallInst>(V)) {
 		if (!isCondTargetFn(CI->getCalledFunction()) || CI->arg_size() != 1)
 			return false;
 		Key = keyOfLoad(CI->getArgOperand(0));
-		return Key != nullptr;
+		return bool(Key);
 	}
 	if (auto *S = dyn_cast<SelectInst>(V)) {
 		auto *Cmp = dyn_cast<ICmpInst>(S->getCondition());
@@ -323,10 +486,10 @@ bool Scall::matchCond(Value *V, GlobalVariable *&Key)
 			std::swap(A, B);
 		if (!isa<ConstantPointerNull>(B))
 			return false;
-		GlobalVariable *KC = keyOfLoad(A);
+		KeyRef KC = keyOfLoad(A);
 		Value *OnNull = Cmp->getPredicate() == ICmpInst::ICMP_EQ ? S->getTrueValue() : S->getFalseValue();
 		Value *OnKey = Cmp->getPredicate() == ICmpInst::ICMP_EQ ? S->getFalseValue() : S->getTrueValue();
-		if (!KC || !isNop(OnNull) || keyOfLoad(OnKey) != KC)
+		if (!KC || !isNop(OnNull) || !(keyOfLoad(OnKey) == KC))
 			return false;
 		Key = KC;
 		return true;
@@ -336,7 +499,7 @@ bool Scall::matchCond(Value *V, GlobalVariable *&Key)
 			return false;
 		for (unsigned i = 0; i < 2; i++)
 			if (isNop(P->getIncomingValue(i)))
-				if (GlobalVariable *K = keyOfLoad(P->getIncomingValue(1 - i))) {
+				if (KeyRef K = keyOfLoad(P->getIncomingValue(1 - i))) {
 					Key = K;
 					return true;
 				}
@@ -352,7 +515,7 @@ bool Scall::convertCall(CallBase *CB)
 	Value *V = Callee->stripPointerCasts();
 	if (isa<Function>(V))
 		return false; // a cast direct call (already converted)
-	GlobalVariable *Key = keyOfLoad(V);
+	KeyRef Key = keyOfLoad(V);
 	unsigned Flags = 0;
 	if (!Key) {
 		if (!matchCond(V, Key))
@@ -372,7 +535,7 @@ bool Scall::convertCall(CallBase *CB)
 		if (const DebugLoc &DL = CB->getDebugLoc())
 			errs() << ":" << DL.getLine() << ":" << DL.getCol();
 		errs() << ": scall: " << CB->getFunction()->getName() << ": call through key "
-		       << Key->getName() << " -> " << T->getName() << "\n";
+		       << keyName(Key) << " -> " << T->getName() << "\n";
 	}
 	// Drop what fed the old callee once it is dead.
 	if (auto *I = dyn_cast<Instruction>(Callee)) {
@@ -416,6 +579,161 @@ bool Scall::convert()
 			Changed = true;
 		}
 	return Changed;
+}
+
+// The global Ptr points into and the offset it points at; a variable
+// index into an array member widens the access to the whole array (*Span
+// bytes).  False when that cannot be bounded.
+bool Scall::bytesOf(Value *Ptr, GlobalVariable *&GV, uint64_t &Off, std::optional<uint64_t> &Span)
+{
+	Ptr = Ptr->stripPointerCasts();
+	if ((GV = dyn_cast<GlobalVariable>(Ptr))) {
+		Off = 0;
+		return true;
+	}
+	auto *GEP = dyn_cast<GEPOperator>(Ptr);
+	if (!GEP || !bytesOf(GEP->getPointerOperand(), GV, Off, Span) || Span)
+		return false;
+	// The first index steps over whole objects: unbounded if variable.
+	Type *Ty = GEP->getSourceElementType();
+	auto Idx = GEP->idx_begin();
+	auto *C = dyn_cast<ConstantInt>(*Idx);
+	if (!C)
+		return false;
+	Off += C->getSExtValue() * DL.getTypeAllocSize(Ty).getFixedSize();
+	for (++Idx; Idx != GEP->idx_end(); ++Idx) {
+		C = dyn_cast<ConstantInt>(*Idx);
+		if (auto *ST = dyn_cast<StructType>(Ty)) {
+			Off += DL.getStructLayout(ST)->getElementOffset(C->getZExtValue());
+			Ty = ST->getElementType(C->getZExtValue());
+			continue;
+		}
+		auto *AT = dyn_cast<ArrayType>(Ty);
+		if (!AT)
+			return false;
+		if (!C) {
+			Span = DL.getTypeAllocSize(AT).getFixedSize();
+			return true;
+		}
+		Ty = AT->getElementType();
+		Off += C->getSExtValue() * DL.getTypeAllocSize(Ty).getFixedSize();
+	}
+	return true;
+}
+
+// The key whose key-holding bytes a write of Len bytes (unknown: none)
+// at Ptr reaches: a plain key, or a struct key when the range overlaps one
+// of its key members (a store to a data member is an ordinary store).
+GlobalVariable *Scall::storedKey(Value *Ptr, std::optional<uint64_t> Len)
+{
+	GlobalVariable *GV = nullptr;
+	uint64_t Off = 0;
+	std::optional<uint64_t> Span;
+	bool Known = bytesOf(Ptr, GV, Off, Span) && (int64_t)Off >= 0;
+	if (!Known) // somewhere in the object, perhaps
+		GV = dyn_cast<GlobalVariable>(getUnderlyingObject(Ptr));
+	if (!GV)
+		return nullptr;
+	if (Keys.count(GV))
+		return GV;
+	auto SK = StructKeys.find(GV);
+	if (SK == StructKeys.end())
+		return nullptr;
+	if (Span)
+		Len = Span;
+	if (!Known || !Len)
+		return GV;
+	for (uint64_t O : SK->second.Offsets)
+		if (O + 8 > Off && O < Off + *Len)
+			return GV;
+	return nullptr;
+}
+
+// __scall_stored(&K, sizeof K) right after the store I (docs/format.md
+// "Converted stores"), unless it is there already.
+bool Scall::insertStored(Instruction *I, GlobalVariable *K)
+{
+	if (auto *Next = dyn_cast_or_null<CallInst>(I->getNextNode()))
+		if (Function *F = Next->getCalledFunction())
+			if (F->getName() == StoredFn && Next->arg_size() == 2 &&
+			    Next->getArgOperand(0)->stripPointerCasts() == K)
+				return false;
+	Function *Fn = I->getFunction();
+	if (!isa<CallInst>(I) && I->isTerminator()) {
+		M.getContext().emitError(I, "scall: cannot convert this store to scall key '" +
+					    K->getName() + "' (it ends a basic block: it may throw); "
+					    "use 'scall_update'");
+		return false;
+	}
+	LLVMContext &C = M.getContext();
+	Type *I8P = Type::getInt8PtrTy(C), *I64 = Type::getInt64Ty(C);
+	FunctionCallee Stored = M.getOrInsertFunction(
+		StoredFn, FunctionType::get(Type::getInt32Ty(C), {I8P, I64}, false));
+	uint64_t Size = Keys.count(K) ? DL.getTypeAllocSize(K->getValueType()).getFixedSize()
+				      : StructKeys.lookup(K).Size;
+	IRBuilder<> B(I->getNextNode());
+	B.SetCurrentDebugLocation(I->getDebugLoc());
+	CallInst *CI = B.CreateCall(Stored, {B.CreatePointerCast(K, I8P), ConstantInt::get(I64, Size)});
+	CI->setDoesNotThrow();
+	if (scall_clang::verbose()) {
+		errs() << M.getSourceFileName();
+		if (const DebugLoc &DLoc = I->getDebugLoc())
+			errs() << ":" << DLoc.getLine() << ":" << DLoc.getCol();
+		errs() << ": scall: store in " << Fn->getName() << ": key " << K->getName()
+		       << " converted\n";
+	}
+	return true;
+}
+
+bool isMemFnName(StringRef N)
+{
+	return N == "memcpy" || N == "memmove" || N == "memset" || N == "bzero" ||
+	       N == "mempcpy" || N == "__memcpy_chk" || N == "__memmove_chk" ||
+	       N == "__memset_chk" || N == "__mempcpy_chk";
+}
+
+// -fplugin-arg-scall-convert-stores (or !scall.convert.stores in a test):
+// the stores to keys that the AST half let through, as the front end
+// emitted them.  Only once per module: later runs would find the stores of
+// an optimised memcpy, and the call after them is already there.
+bool Scall::convertStores()
+{
+	if (!(scall_clang::convertStores() || M.getNamedMetadata("scall.convert.stores")) ||
+	    M.getNamedMetadata("scall.stores.converted"))
+		return false;
+	M.getOrInsertNamedMetadata("scall.stores.converted");
+	if (Keys.empty() && StructKeys.empty())
+		return true;
+	std::vector<std::pair<Instruction *, GlobalVariable *>> Work;
+	for (Function &F : M) {
+		if (F.isDeclaration())
+			continue;
+		for (Instruction &I : instructions(F)) {
+			GlobalVariable *K = nullptr;
+			if (auto *SI = dyn_cast<StoreInst>(&I)) {
+				K = storedKey(SI->getPointerOperand(),
+					      DL.getTypeStoreSize(SI->getValueOperand()->getType()).getFixedSize());
+			} else if (auto *MI = dyn_cast<MemIntrinsic>(&I)) {
+				std::optional<uint64_t> Len;
+				if (auto *CL = dyn_cast<ConstantInt>(MI->getLength()))
+					Len = CL->getZExtValue();
+				K = storedKey(MI->getRawDest(), Len);
+			} else if (auto *CB = dyn_cast<CallBase>(&I)) {
+				Function *Callee = CB->getCalledFunction();
+				if (Callee && isMemFnName(Callee->getName()) && CB->arg_size())
+					K = storedKey(CB->getArgOperand(0), std::nullopt);
+				// A struct returned into the key (ops = make_ops()).
+				for (unsigned i = 0; !K && i < CB->arg_size(); i++)
+					if (CB->paramHasAttr(i, Attribute::StructRet))
+						K = storedKey(CB->getArgOperand(i), std::nullopt);
+			}
+			if (K)
+				Work.push_back({&I, K});
+		}
+	}
+	for (auto &W : Work)
+		insertStored(W.first, W.second);
+	return true;
 }
 
 void Scall::addMarker()
@@ -482,6 +800,18 @@ std::string Scall::sym(const GlobalValue *GV)
 		Q += c;
 	}
 	return Q + "\"";
+}
+
+// movq O(%r11), %r11: the key's load, O the member offset of a struct key
+// (0 for a plain key).  As bytes, in the forms of docs/format.md
+// "Trampolines", whatever the assembler would choose.
+std::string memberLoad(uint64_t Off)
+{
+	if (Off == 0)
+		return "\tmovq (%r11), %r11\n";
+	if (Off < 128)
+		return "\t.byte 0x4d, 0x8b, 0x5b, " + utostr(Off) + "\n";
+	return "\t.byte 0x4d, 0x8b, 0x9b\n\t.long " + utostr(Off) + "\n";
 }
 
 bool Scall::emit()
@@ -569,7 +899,8 @@ bool Scall::emit()
 		Function *T = E.first;
 		if (!Used.count(T))
 			continue;
-		std::string TS = sym(T), KS = sym(E.second.Key);
+		std::string TS = sym(T), KS = sym(E.second.Key.GV);
+		uint64_t Off = E.second.Key.Off;
 		unsigned Fl = E.second.Flags;
 		std::string Jmp = !(Fl & SCALL_TRAMP_RETPOLINE) ? "jmpq *%r11"
 				  : ExternalThunk ? "jmp __x86_indirect_thunk_r11"
@@ -581,7 +912,7 @@ bool Scall::emit()
 		   // movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL:
 		   // the linker must not relax it to movq $K, %r11 (-no-pie).
 		   << "\t.byte 0x4c, 0x8b, 0x1d\n\t.reloc ., R_X86_64_GOTPCREL, " << KS << "-4\n"
-		   << "\t.long 0\n\tmovq (%r11), %r11\n";
+		   << "\t.long 0\n" << memberLoad(Off);
 		if (Fl & SCALL_TRAMP_COND)
 			// je over the jump, as bytes: -O0 assembles with -mrelax-all
 			OS << "\ttestq %r11, %r11\n\t.byte 0x74, "
@@ -591,7 +922,8 @@ bool Scall::emit()
 		OS << "\t.cfi_endproc\n\t.size " << TS << ", .-" << TS << "\n"
 		   // linked to the trampoline: kept exactly as long as it is
 		   << "\t.section " SCALL_SECTION_TRAMPS ",\"awoG\",@progbits," << TS << ",comdat," << TS << "\n"
-		   << "\t.balign 8\n\t.quad " << KS << "\n\t.long " << TS << " - .\n\t.long " << Fl << "\n"
+		   << "\t.balign 8\n\t.quad " << KS << (Off ? "+" + utostr(Off) : "") << "\n\t.long " << TS
+		   << " - .\n\t.long " << Fl << "\n"
 		   << "\t.popsection\n";
 	}
 	if (NeedThunk)
@@ -698,7 +1030,8 @@ bool Scall::run(Mode mode)
 	}
 	collectTramps();
 	collectKeys();
-	bool Changed = convert();
+	bool Changed = convertStores();
+	Changed |= convert();
 	if (mode == Mode::PreLink && !Tramps.empty())
 		addMarker();
 	if (mode == Mode::Emit) {
@@ -725,7 +1058,10 @@ struct ScallPass : PassInfoMixin<ScallPass> {
 struct ScallLegacyLTO : ModulePass {
 	static char ID;
 	ScallLegacyLTO() : ModulePass(ID) {}
-	bool runOnModule(Module &M) override { return Scall(M).run(Mode::Emit); }
+	bool runOnModule(Module &M) override
+	{
+		return Scall(M, /*WarnNoAst=*/false, /*LinkTime=*/true).run(Mode::Emit);
+	}
 	StringRef getPassName() const override { return "scall (LTO link)"; }
 };
 char ScallLegacyLTO::ID = 0;

@@ -6,7 +6,9 @@
 #    compiler and b.c by the other (one trampoline, one module header);
 #  - tests/run/plugin shlib: key in a shared object, used from the
 #    executable and a dlopen()ed object, the three split between the
-#    compilers; the programs check registration and patching themselves.
+#    compilers; the programs check registration and patching themselves;
+#  - tests/run/plugin chain and structlib (struct keys, converted stores),
+#    their units split between the compilers.
 # Each output must equal the fallback build's (gcc, no plugin).
 set -u
 GCC=$1 GP=$2 CLANG=$3 CP=$4 SCALL_LD=$5 INC=$6 LIBDIR=$7 W=$8
@@ -55,6 +57,45 @@ for combo in gcg cgc ggc ccg; do
 	got=$("$d/e2e_main" "$d/e2e_plug.so") || fail "shlib $combo: run"
 	[ "$got" = "$want" ] || fail "shlib $combo: output differs from the fallback"
 	echo "shlib $combo (lib, plug, main; g=gcc c=clang): ok"
+done
+# Struct keys and converted stores across compilers: nginx's chain (three
+# units: e2e_chain.c, a, b) and a struct key in a shared object, split.
+cs=-fplugin-arg-scall-convert-stores
+f=$W/chain-fallback
+mkdir -p "$f"
+cc_f "$RUN/e2e_chain.c" "$RUN/e2e_chain_a.c" "$RUN/e2e_chain_b.c" -o "$f/chain" $link ||
+	fail "chain fallback"
+want=$("$f/chain") || fail "chain fallback run"
+for combo in gcc cgg gcg cgc; do
+	d=$W/chain-$combo
+	mkdir -p "$d"
+	i=0
+	for u in e2e_chain e2e_chain_a e2e_chain_b; do
+		i=$((i + 1))
+		c=cc_$(echo $combo | cut -c$i)
+		$c $cs -c "$RUN/$u.c" -o "$d/$u.o" || fail "chain $combo: $u"
+	done
+	$GCC "$d"/*.o -o "$d/chain" $link || fail "chain $combo: link"
+	"$SCALL_LD" --strict "$d/chain" || fail "chain $combo: scall-ld"
+	got=$("$d/chain") || fail "chain $combo: run"
+	[ "$got" = "$want" ] || fail "chain $combo: output differs from the fallback"
+	echo "chain $combo (e2e_chain, a, b; g=gcc c=clang): ok"
+done
+cc_f -fPIC -shared "$RUN/e2e_slib.c" -o "$f/libe2eslib.so" $link || fail "structlib fallback lib"
+cc_f "$RUN/e2e_smain.c" -o "$f/e2e_smain" "$f/libe2eslib.so" $link || fail "structlib fallback main"
+want=$("$f/e2e_smain") || fail "structlib fallback run"
+for combo in gc cg; do
+	l=cc_$(echo $combo | cut -c1) m=cc_$(echo $combo | cut -c2)
+	d=$W/structlib-$combo
+	mkdir -p "$d"
+	$l $cs -fPIC -shared "$RUN/e2e_slib.c" -o "$d/libe2eslib.so" $link || fail "structlib $combo: lib"
+	$m $cs "$RUN/e2e_smain.c" -o "$d/e2e_smain" "$d/libe2eslib.so" $link || fail "structlib $combo: main"
+	for x in libe2eslib.so e2e_smain; do
+		"$SCALL_LD" --strict "$d/$x" || fail "structlib $combo: scall-ld $x"
+	done
+	got=$("$d/e2e_smain") || fail "structlib $combo: run"
+	[ "$got" = "$want" ] || fail "structlib $combo: output differs from the fallback"
+	echo "structlib $combo (lib, main): ok"
 done
 # One shared object from both compilers, stressed; the executable by either.
 for combo in gcg cgc; do

@@ -1,6 +1,5 @@
 /* With -fplugin-arg-scall-convert-stores: what stays an error, and the
  * store-in-loop warning (an error under -Werror).
- * only: gcc
  * fail-flags: -fplugin-arg-scall-convert-stores
  */
 #include <scall.h>

@@ -1,6 +1,4 @@
-/* SCALL_KEY on what cannot be a struct key.
- * only: gcc
- */
+/* SCALL_KEY on what cannot be a struct key. */
 #include <scall.h>
 static int f(int x) { return x; }
 struct ops { int (*a)(int); long data; };

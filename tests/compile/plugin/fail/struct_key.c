@@ -1,6 +1,4 @@
-/* Struct keys: what stays an error.
- * only: gcc
- */
+/* Struct keys: what stays an error. */
 #include <scall.h>
 static int f(int x) { return x; }
 static int g(int x) { return -x; }

@@ -1,0 +1,117 @@
+; Store conversion (-fplugin-arg-scall-convert-stores; here
+; !scall.convert.stores): each store, memcpy/memset or sret call writing a
+; key, or key-holding bytes of a struct key, is followed by
+; __scall_stored(&key, sizeof key); data members are plain stores.  Only
+; once: a second run (or the pipeline's last run) adds nothing.
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert,scall-convert,scall -S %s | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %opt -load-pass-plugin=%plugin -passes=scall-convert,scall -S | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %opt -O2 -S | %opt -load-pass-plugin=%plugin -passes=scall-auto -S | %FileCheck %s --check-prefix=O2
+; Without the request: no conversion (the AST half made such stores errors).
+; RUN: sed /scall.convert.stores/d %s | %opt -load-pass-plugin=%plugin -passes=scall -S | %FileCheck %s --check-prefix=OFF
+
+target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
+target triple = "x86_64-pc-linux-gnu"
+
+%struct.ops = type { i32 (i32)*, i64, %struct.inner, [120 x i8], i32 (i32)*, [2 x void ()*], %union.anon }
+%struct.inner = type { i64, i32 (i32)*, void (i32)* }
+%union.anon = type { i32 (i32)* }
+
+@ops = dso_local global %struct.ops zeroinitializer, align 8
+@k = dso_local global i32 (i32)* null, align 8
+@.str = private unnamed_addr constant [10 x i8] c"scall_key\00", section "llvm.metadata"
+@.file = private unnamed_addr constant [4 x i8] c"t.c\00", section "llvm.metadata"
+@llvm.global.annotations = appending global [1 x { i8*, i8*, i8*, i32, i8* }] [
+  { i8*, i8*, i8*, i32, i8* } { i8* bitcast (i32 (i32)** @k to i8*), i8* getelementptr inbounds ([10 x i8], [10 x i8]* @.str, i32 0, i32 0), i8* getelementptr inbounds ([4 x i8], [4 x i8]* @.file, i32 0, i32 0), i32 1, i8* null }], section "llvm.metadata"
+
+declare void @llvm.memcpy.p0i8.p0i8.i64(i8* noalias nocapture writeonly, i8* noalias nocapture readonly, i64, i1 immarg)
+declare void @llvm.memset.p0i8.i64(i8* nocapture writeonly, i8, i64, i1 immarg)
+declare i8* @memcpy(i8*, i8*, i64)
+declare void @mk(%struct.ops* sret(%struct.ops) align 8)
+
+; CHECK-LABEL: define void @plain(
+; CHECK-NEXT: store i32 (i32)* %f, i32 (i32)** @k
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; CHECK-NEXT: store atomic i64 %i, i64* bitcast (i32 (i32)** @k to i64*) release
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; CHECK-NEXT: call i8* @memcpy(
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; CHECK-NEXT: ret void
+; O2-LABEL: define void @plain(
+; O2-COUNT-3: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; O2-NOT: __scall_stored
+; O2: ret void
+; OFF-LABEL: define void @plain(
+; OFF-NOT: __scall_stored
+; OFF: ret void
+define void @plain(i32 (i32)* %f, i64 %i, i8* %src) {
+  store i32 (i32)* %f, i32 (i32)** @k, align 8
+  store atomic i64 %i, i64* bitcast (i32 (i32)** @k to i64*) release, align 8
+  call i8* @memcpy(i8* bitcast (i32 (i32)** @k to i8*), i8* %src, i64 8)
+  ret void
+}
+
+; Members, nested structs, whole-struct copies, memset, atomic, sret: the
+; whole struct key (200 bytes) each time.
+; CHECK-LABEL: define void @members(
+; CHECK-NEXT: store i32 (i32)* %f, i32 (i32)** getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 2, i32 1)
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; CHECK-NEXT: store i64 3, i64* getelementptr
+; CHECK-NEXT: call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.ops* @ops to i8*)
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; CHECK-NEXT: call void @llvm.memset.p0i8.i64(
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; CHECK-NEXT: store atomic i64 %i,
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; CHECK-NEXT: call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.inner* getelementptr
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; CHECK-NEXT: call void @mk(
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; CHECK-NEXT: ret void
+; OFF-LABEL: define void @members(
+; OFF-NOT: __scall_stored
+; OFF: ret void
+define void @members(i32 (i32)* %f, i8* %src, i64 %i) {
+  store i32 (i32)* %f, i32 (i32)** getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 2, i32 1), align 8
+  store i64 3, i64* getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 1), align 8
+  call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.ops* @ops to i8*), i8* align 8 %src, i64 200, i1 false)
+  call void @llvm.memset.p0i8.i64(i8* align 8 bitcast (%struct.ops* @ops to i8*), i8 0, i64 200, i1 false)
+  store atomic i64 %i, i64* bitcast (i32 (i32)** getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 4) to i64*) release, align 8
+  call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.inner* getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 2) to i8*), i8* align 8 %src, i64 24, i1 false)
+  call void @mk(%struct.ops* sret(%struct.ops) align 8 @ops)
+  ret void
+}
+
+; Not key bytes: data members, the padding array, the function-pointer
+; array (also at a variable index), the union.
+; CHECK-LABEL: define void @data(
+; CHECK-NOT: __scall_stored
+; CHECK: ret void
+define void @data(i64 %x, i64 %n, void ()* %g, i32 (i32)* %f) {
+  store i64 %x, i64* getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 1), align 8
+  store i64 %x, i64* getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 2, i32 0), align 8
+  %p = getelementptr inbounds %struct.ops, %struct.ops* @ops, i64 0, i32 3, i64 %n
+  store i8 0, i8* %p, align 1
+  %t = getelementptr inbounds [2 x void ()*], [2 x void ()*]* getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 5), i64 0, i64 %n
+  store void ()* %g, void ()** %t, align 8
+  store i32 (i32)* %f, i32 (i32)** getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 6, i32 0), align 8
+  call void @llvm.memset.p0i8.i64(i8* align 8 getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 3, i64 0), i8 0, i64 120, i1 false)
+  ret void
+}
+
+; Unbounded: an unknown offset into the struct key is converted.
+; CHECK-LABEL: define void @unknown(
+; CHECK-NEXT: %p = getelementptr
+; CHECK-NEXT: store i64 0, i64* %p
+; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+define void @unknown(i64 %n) {
+  %p = getelementptr inbounds i64, i64* bitcast (%struct.ops* @ops to i64*), i64 %n
+  store i64 0, i64* %p, align 8
+  ret void
+}
+
+; CHECK: declare i32 @__scall_stored(i8*, i64)
+; CHECK: !scall.stores.converted = !{}
+!scall.convert.stores = !{}
+!scall.struct.keys = !{!0}
+!0 = !{%struct.ops* @ops, i64 200, i64 0, i64 24, i64 32, i64 160}
