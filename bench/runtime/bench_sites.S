@@ -1,5 +1,5 @@
 /* Keys with 1, 10, 100, 1000 and 10000 sites, plus one for the trap cost. */
-#include "../../tests/run/runtime/scall_asm.h"
+#include "../../tests/common/scall_asm.h"
 	SCALL_MODULE
 
 	.macro KEYSITES n

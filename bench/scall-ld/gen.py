@@ -16,7 +16,7 @@ with open(out, 'w') as f:
     w('\t.text\n\t.globl target\n\t.type target,@function\n'
       'target:\txorl %eax, %eax\n\tret\n\t.size target, .-target\n')
     for k in range(keys):
-        w('\tscall_tramp __scall_tramp_key%d, key%d\n' % (k, k))
+        w('\tSCALL_TRAMP key%d\n' % k)
     recs = []
     for i in range(0, n, per_fn):
         w('\t.text\n\t.globl f%d\n\t.type f%d,@function\nf%d:\n.Lf%d:\tpushq %%rbx\n'
@@ -28,7 +28,7 @@ with open(out, 'w') as f:
         w('\tpopq %%rbx\n\tret\n\t.size f%d, .-f%d\n' % (i, i))
     rnd.shuffle(recs)
     for j, k in recs:
-        w('\tscall_rec %s, __scall_tramp_key%d, %d\n' % (j, k, 4 if kind4 else 1))
+        w('\tSCALL_RECORD %s, __scall_tramp_key%d, %d\n' % (j, k, 4 if kind4 else 1))
     w('\t.globl main\n\t.type main,@function\nmain:\n\tpushq %rbx\n')
     w('\tcall f0\n\txorl %eax, %eax\n\tpopq %rbx\n\tret\n\t.size main, .-main\n')
-    w('\tscall_module\n\t.section .note.GNU-stack,"",@progbits\n')
+    w('\tSCALL_MODULE\n\t.section .note.GNU-stack,"",@progbits\n')

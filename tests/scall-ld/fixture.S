@@ -1,7 +1,12 @@
 /* scall-ld test fixture: hand-written scall output in the format of
  * docs/format.md.  -DCASE_<name> adds one defect (or feature); -DMAIN adds
  * main() so that the result runs.  Link with dummy_runtime.c. */
-#include "scall_asm.h"
+#include "../common/scall_asm.h"
+#ifdef CASE_RELAXED
+#define RELAX 1 /* REX_GOTPCRELX: ld may relax the trampoline's movq */
+#else
+#define RELAX 0
+#endif
 
 	.data
 	.globl	key_a, key_b, key_c
@@ -23,18 +28,17 @@ target_b:
 	ret
 	.size	target_b, .-target_b
 
-	scall_tramp __scall_tramp_key_a, key_a
-	scall_tramp __scall_tramp_key_b, key_b
-	scall_tramp __scall_ctramp_key_c, key_c, 1
-
+	SCALL_TRAMP_ __scall_tramp_key_a, key_a, 0, RELAX
+	SCALL_TRAMP_ __scall_tramp_key_b, key_b, 0, RELAX
+	SCALL_TRAMP_ __scall_ctramp_key_c, key_c, 1, RELAX
 	.text
 	.globl	f_calls
 	.type	f_calls,@function
 f_calls:
 	pushq	%rbx
-	scall_call __scall_tramp_key_a
-	scall_call __scall_tramp_key_b
-	scall_call __scall_ctramp_key_c
+	SCALL_CALL -, __scall_tramp_key_a
+	SCALL_CALL -, __scall_tramp_key_b
+	SCALL_CALL -, __scall_ctramp_key_c
 	popq	%rbx
 	ret
 	.size	f_calls, .-f_calls
@@ -43,8 +47,8 @@ f_calls:
 	.type	f_tail,@function
 f_tail:
 	testl	%edi, %edi
-	scall_jne __scall_tramp_key_a
-	scall_jmp __scall_tramp_key_b
+	SCALL_JCC -, 5, __scall_tramp_key_a
+	SCALL_JMP -, __scall_tramp_key_b
 	.size	f_tail, .-f_tail
 
 #ifdef CASE_UNSORTED
@@ -58,9 +62,9 @@ f_unsorted:
 	popq	%rbx
 	ret
 	.size	f_unsorted, .-f_unsorted
-	scall_rec 63b, __scall_tramp_key_a
-	scall_rec 61b, __scall_tramp_key_a
-	scall_rec 62b, __scall_tramp_key_b
+	SCALL_RECORD 63b, __scall_tramp_key_a
+	SCALL_RECORD 61b, __scall_tramp_key_a
+	SCALL_RECORD 62b, __scall_tramp_key_b
 #endif
 
 #ifdef CASE_BRANCH_INTO
@@ -69,7 +73,7 @@ f_into:
 	testl	%edi, %edi
 	.byte	0x75, 0x02	/* jne 71f + 2, as bytes: clang -O0 relaxes branches */
 71:	call	__scall_tramp_key_a
-	scall_rec 71b, __scall_tramp_key_a
+	SCALL_RECORD 71b, __scall_tramp_key_a
 	ret
 	.size	f_into, .-f_into
 #endif
@@ -78,7 +82,7 @@ f_into:
 	.type	f_notcall,@function
 f_notcall:
 72:	movl	$5, %eax
-	scall_rec 72b, __scall_tramp_key_a
+	SCALL_RECORD 72b, __scall_tramp_key_a
 	ret
 	.size	f_notcall, .-f_notcall
 #endif
@@ -87,7 +91,7 @@ f_notcall:
 	.type	f_wrongtramp,@function
 f_wrongtramp:
 73:	call	__scall_tramp_key_a
-	scall_rec 73b, __scall_tramp_key_b
+	SCALL_RECORD 73b, __scall_tramp_key_b
 	ret
 	.size	f_wrongtramp, .-f_wrongtramp
 #endif
@@ -96,7 +100,7 @@ f_wrongtramp:
 	.type	f_wrongkind,@function
 f_wrongkind:
 74:	jmp	__scall_tramp_key_a
-	scall_rec 74b, __scall_tramp_key_a, 1
+	SCALL_RECORD 74b, __scall_tramp_key_a, 1
 	.size	f_wrongkind, .-f_wrongkind
 #endif
 
@@ -104,8 +108,8 @@ f_wrongkind:
 	.type	f_dup,@function
 f_dup:
 75:	call	__scall_tramp_key_a
-	scall_rec 75b, __scall_tramp_key_a
-	scall_rec 75b, __scall_tramp_key_a
+	SCALL_RECORD 75b, __scall_tramp_key_a
+	SCALL_RECORD 75b, __scall_tramp_key_a
 	ret
 	.size	f_dup, .-f_dup
 #endif
@@ -115,8 +119,8 @@ f_dup:
 f_overlap:
 76:	.byte	0x0f, 0x85
 	.long	__scall_tramp_key_a - . - 4
-	scall_rec 76b, __scall_tramp_key_a, 3
-	scall_rec 76b + 1, __scall_tramp_key_a, 2
+	SCALL_RECORD 76b, __scall_tramp_key_a, 3
+	SCALL_RECORD 76b + 1, __scall_tramp_key_a, 2
 	ret
 	.size	f_overlap, .-f_overlap
 #endif
@@ -133,7 +137,7 @@ f_unrec:
 	.section .text.nofunc,"ax",@progbits
 nofunc:
 77:	call	__scall_tramp_key_a
-	scall_rec 77b, __scall_tramp_key_a
+	SCALL_RECORD 77b, __scall_tramp_key_a
 	ret
 	.text
 #endif
@@ -145,7 +149,7 @@ f_mid:
 	.byte	0x48, 0xb8
 78:	call	__scall_tramp_key_a
 	.byte	0, 0, 0
-	scall_rec 78b, __scall_tramp_key_a
+	SCALL_RECORD 78b, __scall_tramp_key_a
 	ret
 	.size	f_mid, .-f_mid
 #endif
@@ -154,7 +158,7 @@ f_mid:
 	.type	f_notramp,@function
 f_notramp:
 79:	call	target_a
-	scall_rec 79b, target_a
+	SCALL_RECORD 79b, target_a
 	ret
 	.size	f_notramp, .-f_notramp
 #endif
@@ -163,7 +167,7 @@ f_notramp:
 	.type	f_badkind,@function
 f_badkind:
 80:	call	__scall_tramp_key_a
-	scall_rec 80b, __scall_tramp_key_a, 7
+	SCALL_RECORD 80b, __scall_tramp_key_a, 7
 	ret
 	.size	f_badkind, .-f_badkind
 #endif
@@ -187,7 +191,7 @@ __scall_tramp_key_d:
 	.text
 	.type	f_badtramp,@function
 f_badtramp:
-	scall_jmp __scall_tramp_key_d
+	SCALL_JMP -, __scall_tramp_key_d
 	.size	f_badtramp, .-f_badtramp
 #endif
 
@@ -211,7 +215,7 @@ __scall_tramp_key_e:
 	.text
 	.type	f_wrongkey,@function
 f_wrongkey:
-	scall_jmp __scall_tramp_key_e
+	SCALL_JMP -, __scall_tramp_key_e
 	.size	f_wrongkey, .-f_wrongkey
 #endif
 
@@ -232,12 +236,12 @@ f_k4:
 	jmp	__scall_tramp_key_a
 	.size	f_k4, .-f_k4
 	/* (f_k4, a): 4 records, 4 sites; (f_k4, b): 2 records, 1 site */
-	scall_rec .Lf_k4, __scall_tramp_key_a, 4
-	scall_rec .Lf_k4, __scall_tramp_key_b, 4
-	scall_rec .Lf_k4, __scall_tramp_key_a, 4
-	scall_rec .Lf_k4, __scall_tramp_key_a, 4
-	scall_rec .Lf_k4, __scall_tramp_key_b, 4
-	scall_rec .Lf_k4, __scall_tramp_key_a, 4
+	SCALL_RECORD .Lf_k4, __scall_tramp_key_a, 4
+	SCALL_RECORD .Lf_k4, __scall_tramp_key_b, 4
+	SCALL_RECORD .Lf_k4, __scall_tramp_key_a, 4
+	SCALL_RECORD .Lf_k4, __scall_tramp_key_a, 4
+	SCALL_RECORD .Lf_k4, __scall_tramp_key_b, 4
+	SCALL_RECORD .Lf_k4, __scall_tramp_key_a, 4
 #endif
 #ifdef CASE_KIND4_EXTRA
 	/* 2 sites, 1 record: the second stays unrecorded */
@@ -250,7 +254,7 @@ f_k4x:
 	popq	%rbx
 	ret
 	.size	f_k4x, .-f_k4x
-	scall_rec .Lf_k4x, __scall_tramp_key_b, 4
+	SCALL_RECORD .Lf_k4x, __scall_tramp_key_b, 4
 #endif
 
 #ifdef MAIN
@@ -267,5 +271,5 @@ main:
 	.size	main, .-main
 #endif
 
-	scall_module
+	SCALL_MODULE
 	.section .note.GNU-stack,"",@progbits

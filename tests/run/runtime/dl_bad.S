@@ -1,5 +1,5 @@
 /* A module whose header the runtime must refuse (BAD_HEADER selects how). */
-#include "scall_asm.h"
+#include "../../common/scall_asm.h"
 #if BAD_HEADER == 1
 	SCALL_MODULE magic=0x12345678
 #elif BAD_HEADER == 2

@@ -1,5 +1,5 @@
 /* Sites of key_s in the shared object that defines it. */
-#include "scall_asm.h"
+#include "../../common/scall_asm.h"
 	SCALL_MODULE
 	SCALL_TRAMP key_s
 	SCALL_FUNC lib_call_s

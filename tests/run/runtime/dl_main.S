@@ -1,5 +1,5 @@
 /* The executable's own sites of key_s. */
-#include "scall_asm.h"
+#include "../../common/scall_asm.h"
 	SCALL_MODULE
 	SCALL_TRAMP key_s
 	SCALL_FUNC exe_call_s

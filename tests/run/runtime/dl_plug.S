@@ -1,5 +1,5 @@
 /* A dlopen'ed module calling key_s (defined in libdlkeyed.so). */
-#include "scall_asm.h"
+#include "../../common/scall_asm.h"
 	SCALL_MODULE
 	SCALL_TRAMP key_s
 	SCALL_FUNC plug_call_s

@@ -1,5 +1,5 @@
 /* Sites of every kind for kinds.c.  Keys are defined in C. */
-#include "scall_asm.h"
+#include "../../common/scall_asm.h"
 	SCALL_MODULE
 	SCALL_TRAMP key_a
 	SCALL_CTRAMP key_v

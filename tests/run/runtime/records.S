@@ -2,7 +2,7 @@
  * duplicate, a site whose trampoline has no record, a site whose bytes are
  * not the compiler's form.  The header is emitted VALIDATED|SORTED only
  * when RECORDS_VALIDATED is set (the records are then in address order). */
-#include "scall_asm.h"
+#include "../../common/scall_asm.h"
 #ifdef RECORDS_VALIDATED
 	SCALL_MODULE flags=3
 #else

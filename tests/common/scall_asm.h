@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Hand-written scall sites in exactly the format of docs/format.md, so that
- * the runtime is tested without the compiler plugin.  Include from a .S file.
+ * the runtime and scall-ld are tested without a compiler plugin.  Include
+ * from a .S file (tests/run/runtime, tests/scall-ld, bench).
  *
  *   SCALL_MODULE                      module header + ctor/dtor (once per .S)
  *   SCALL_TRAMP key                   plain trampoline + record
@@ -12,6 +13,9 @@
  *   SCALL_CALL label, tramp           labelled `call tramp` + site record
  *   SCALL_JMP label, tramp            labelled `jmp tramp` (tail call)
  *   SCALL_JCC label, cc, tramp        labelled `j<cc> tramp` (cc = 0..15)
+ *   SCALL_TRAMP_ sym, key, flags, relax   any trampoline name and flags
+ *   SCALL_RECORD site, tramp, kind    a site record alone (any site address,
+ *                                     any kind: for defects and kind 4)
  *   SCALL_FUNC name / SCALL_ENDF name global function bracket
  * A label `-` means "no global label".
  */
@@ -47,12 +51,14 @@ __scall_module:
 __scall_module_ctor:
 	leaq __scall_module(%rip), %rdi
 	jmp __scall_register_module@PLT
+	.size __scall_module_ctor, . - __scall_module_ctor
 	.globl __scall_module_dtor
 	.hidden __scall_module_dtor
 	.type __scall_module_dtor,@function
 __scall_module_dtor:
 	leaq __scall_module(%rip), %rdi
 	jmp __scall_unregister_module@PLT
+	.size __scall_module_dtor, . - __scall_module_dtor
 	.section .init_array,"awG",@init_array,__scall_module,comdat
 	.balign 8
 	.quad __scall_module_ctor
@@ -110,13 +116,17 @@ __scall_module_dtor:
 	.endif
 	.endm
 
-	.macro SCALL_REC kind, tramp
+	.macro SCALL_RECORD site, tramp, kind=1
 	.pushsection scall_sites,"a",@progbits
 	.balign 4
-	.long 9990b - .
+	.long \site - .
 	.long \tramp - .
 	.long \kind
 	.popsection
+	.endm
+
+	.macro SCALL_REC kind, tramp
+	SCALL_RECORD 9990b, \tramp, \kind
 	.endm
 
 	.macro SCALL_CALL label, tramp
