@@ -251,7 +251,8 @@ public:
 	}
 
 	// Inside the body or condition of a for/while/do of its function (the
-	// GCC plugin asks the CFG's loops; this sees the syntax).
+	// GCC plugin asks the CFG's loops; this sees the syntax, so the
+	// do { } while (0) of a macro is no loop).
 	bool inLoop(const Stmt *S)
 	{
 		DynTypedNode N = DynTypedNode::create(*S);
@@ -262,8 +263,16 @@ public:
 			const DynTypedNode &P = Parents[0];
 			if (const auto *FS = P.get<ForStmt>())
 				return FS->getInit() != N.get<Stmt>();
-			if (P.get<WhileStmt>() || P.get<DoStmt>())
+			if (P.get<WhileStmt>())
 				return true;
+			if (const auto *DS = P.get<DoStmt>()) {
+				bool Again = true;
+				if (DS->getCond()->EvaluateAsBooleanCondition(Again, Ctx) && !Again) {
+					N = P;
+					continue;
+				}
+				return true;
+			}
 			if (P.get<Decl>() && !P.get<VarDecl>())
 				return false; // the function (or a block): no loop
 			N = P;
