@@ -95,8 +95,8 @@ const VarDecl *keyOf(const ASTContext &Ctx, const Expr *E)
 	for (;;) {
 		if (const auto *ME = dyn_cast<MemberExpr>(E)) {
 			const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
-			if (ME->isArrow() || !F)
-				return nullptr;
+			if (ME->isArrow() || !F || F->getParent()->isInvalidDecl())
+				return nullptr; // (no layout for an invalid record)
 			const ASTRecordLayout &L = Ctx.getASTRecordLayout(F->getParent());
 			Off += L.getFieldOffset(F->getFieldIndex()) / 8;
 			E = ME->getBase()->IgnoreParenImpCasts();
@@ -226,6 +226,8 @@ public:
 			return "const (scall_update() must be able to store it)";
 		if (VD->getType()->isIncompleteType())
 			return nullptr; // an extern declaration of an opaque struct
+		if (VD->getType()->getAsStructureType()->getDecl()->isInvalidDecl())
+			return nullptr; // already an error
 		std::vector<uint64_t> M;
 		keyMembers(Ctx, VD->getType(), 0, M);
 		if (M.empty())
