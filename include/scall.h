@@ -223,8 +223,8 @@ int scall_update_batch(const struct scall_update *u, size_t n);
  * needs nothing: registration starts every site from the key's value.
  * Without the option such stores are compile errors.  Stores through
  * pointers the plugin cannot see remain errors (the address is refused).
- * Clang: the pass neither converts stores nor knows struct keys
- * (clang-pass/README.md).
+ * Clang: the same with -fplugin-arg-scall-convert-stores given to the
+ * Clang plugin's AST half (clang-pass/README.md).
  */
 int scall_resync(void);
 
