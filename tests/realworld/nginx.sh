@@ -16,7 +16,11 @@
 # Environment knobs:
 #   RW_GROUPS    annotate.sed groups to apply: auto (those the plugin can
 #                compile, probed), all, none, or a list ("filters structs")
-#   RW_SECONDS   seconds per wrk run (1)          RW_ROUNDS  alternations (12)
+#   RW_SECONDS   seconds per wrk run (1)
+#   RW_BLOCKS    fresh server pairs for throughput (6)
+#   RW_ROUNDS    plain/scall alternations per block and path (3)
+#   RW_AA        1: the "scall" server of the throughput runs is the plain
+#                binary too (an A/A run: the noise floor of the ratio)
 #   RW_CALLGRIND requests per callgrind measure (500)
 #   RW_RETPOLINE 1: also the -mindirect-branch=thunk -mfunction-return=thunk
 #                pair of builds (1)
@@ -35,7 +39,9 @@ SCALL_LD=$B/scall-ld/scall-ld
 SCAN=${SCALL_SCAN:-$B/scall-scan/scall-scan}
 RW_GROUPS=${RW_GROUPS:-auto}
 RW_SECONDS=${RW_SECONDS:-1}
-RW_ROUNDS=${RW_ROUNDS:-12}
+RW_ROUNDS=${RW_ROUNDS:-3}
+RW_BLOCKS=${RW_BLOCKS:-6}
+RW_AA=${RW_AA:-0}
 RW_CALLGRIND=${RW_CALLGRIND:-500}
 RW_RETPOLINE=${RW_RETPOLINE:-1}
 RW_JOBS=${RW_JOBS:-$(nproc)}
@@ -327,7 +333,10 @@ stream {
 EOF
 }
 stop_nginx() { # pid
-	local p=$1 i
+	local p=$1 i m keep=()
+	# forget it, so that the exit trap never signals a reused pid
+	for m in "${masters[@]}"; do [ "$m" = "$p" ] || keep+=("$m"); done
+	masters=(${keep[@]+"${keep[@]}"})
 	kill -QUIT "$p" 2>/dev/null || return 0
 	for i in $(seq 100); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.05; done
 	kill -KILL "$p" 2>/dev/null || true
@@ -448,8 +457,7 @@ reload_under_load() {
 
 declare -A R     # results: R[config.metric]
 run_config() { # config extra-cflags
-	local cfg=$1 extra=$2 pl sc mpl msc ppl psc i r a b cnt live
-	local -a rpl rsc rr
+	local cfg=$1 extra=$2 pl sc mpl msc ppl psc i r a b cnt live blk
 	pl=plain$cfg sc=scall$cfg
 	if [ -z "$cfg" ] && command -v bear >/dev/null; then
 		build "$pl" 0 "$extra" bear --output "$W/$pl/compile_commands.json" --
@@ -469,35 +477,6 @@ run_config() { # config extra-cflags
 	R[$cfg.live]=$live
 	[ "${live% *}" = "${live#* }" ] || die "$sc: only $live recorded sites are direct in the worker"
 
-	# alternate plain/scall (ABBA) so drift hits both alike
-	for what in static gzip; do
-		local url=http://127.0.0.1 hdr=() path=static.html
-		[ $what = gzip ] && hdr=("${GZ[@]}") path=gz/page.txt
-		rpl=() rsc=() rr=()
-		# warm-up (discarded): first runs pay for page cache, connections
-		wrk_run "$url:$ppl/$path" "${hdr[@]}" >/dev/null
-		wrk_run "$url:$psc/$path" "${hdr[@]}" >/dev/null
-		for i in $(seq "$RW_ROUNDS"); do
-			if [ $((i % 2)) = 1 ]; then
-				a=$(wrk_run "$url:$ppl/$path" "${hdr[@]}")
-				b=$(wrk_run "$url:$psc/$path" "${hdr[@]}")
-			else
-				b=$(wrk_run "$url:$psc/$path" "${hdr[@]}")
-				a=$(wrk_run "$url:$ppl/$path" "${hdr[@]}")
-			fi
-			[ "${a#* }" = 0 ] && [ "${b#* }" = 0 ] || die "$cfg $what: failed requests (plain: ${a#* }, scall: ${b#* })"
-			rpl+=("${a% *}") rsc+=("${b% *}") rr+=("$(ratio "${a% *}" "${b% *}")")
-		done
-		R[$cfg.$what.plain]=$(printf '%s\n' "${rpl[@]}" | quantile 0.5 %.0f)
-		R[$cfg.$what.scall]=$(printf '%s\n' "${rsc[@]}" | quantile 0.5 %.0f)
-		# paired: the median of the per-round ratios (a round runs both
-		# builds back to back, so load drift cancels in its ratio), and
-		# their interquartile range, which shows how much to trust it
-		R[$cfg.$what.ratio]=$(printf '%s\n' "${rr[@]}" | quantile 0.5)
-		R[$cfg.$what.iqr]="$(printf '%s\n' "${rr[@]}" | quantile 0.25)-$(printf '%s\n' "${rr[@]}" | quantile 0.75)"
-		say "$cfg $what: plain ${rpl[*]} scall ${rsc[*]} req/s, ratios ${rr[*]} ($(elapsed)s)"
-	done
-
 	# reload under load on both builds, then the new workers still serve
 	# identical bytes and the scall one runs patched code
 	for b in "$pl:$ppl:$mpl" "$sc:$psc:$msc"; do
@@ -513,6 +492,59 @@ run_config() { # config extra-cflags
 	stop_nginx "$mpl"
 	stop_nginx "$msc"
 	say "$cfg reload: 0 failed requests, new worker $live sites direct ($(elapsed)s)"
+
+	# Throughput.  Two instances of one binary differ by 1-3 % here
+	# (address-space and page placement; an A/A run of plain against plain
+	# gave medians of 1.002 to 1.032), so one pair of servers cannot show
+	# a 1 % effect: RW_BLOCKS blocks, each with a fresh pair started in
+	# alternating order, each running RW_ROUNDS rounds per path that
+	# alternate plain/scall (ABBA) so drift hits both alike.
+	local -A rpl rsc rr
+	local sc_exe=$W/$sc/objs/nginx
+	[ "$RW_AA" = 1 ] && sc_exe=$W/$pl/objs/nginx && say "$cfg: A/A run (RW_AA=1): plain against plain"
+	for blk in $(seq "$RW_BLOCKS"); do
+		if [ $((blk % 2)) = 1 ]; then
+			start_nginx "$pl" "$W/$pl/objs/nginx"; ppl=$port; mpl=${masters[-1]}
+			start_nginx "$sc" "$sc_exe"; psc=$port; msc=${masters[-1]}
+		else
+			start_nginx "$sc" "$sc_exe"; psc=$port; msc=${masters[-1]}
+			start_nginx "$pl" "$W/$pl/objs/nginx"; ppl=$port; mpl=${masters[-1]}
+		fi
+		for what in static gzip; do
+			local url=http://127.0.0.1 hdr=() path=static.html
+			[ $what = gzip ] && hdr=("${GZ[@]}") path=gz/page.txt
+			# warm-up: first requests pay for page cache, allocations
+			for i in $ppl $psc; do
+				curl -sf "${hdr[@]}" -o /dev/null "$url:$i/$path?[1-200]" ||
+					die "$cfg $what: warm-up requests failed"
+			done
+			for i in $(seq "$RW_ROUNDS"); do
+				if [ $((i % 2)) = 1 ]; then
+					a=$(wrk_run "$url:$ppl/$path" "${hdr[@]}")
+					b=$(wrk_run "$url:$psc/$path" "${hdr[@]}")
+				else
+					b=$(wrk_run "$url:$psc/$path" "${hdr[@]}")
+					a=$(wrk_run "$url:$ppl/$path" "${hdr[@]}")
+				fi
+				[ "${a#* }" = 0 ] && [ "${b#* }" = 0 ] || die "$cfg $what: failed requests (plain: ${a#* }, scall: ${b#* })"
+				rpl[$what]+="${a% *} " rsc[$what]+="${b% *} "
+				rr[$what]+="$(ratio "${a% *}" "${b% *}") "
+			done
+		done
+		stop_nginx "$mpl"
+		stop_nginx "$msc"
+	done
+	for what in static gzip; do
+		R[$cfg.$what.plain]=$(printf '%s\n' ${rpl[$what]} | quantile 0.5 %.0f)
+		R[$cfg.$what.scall]=$(printf '%s\n' ${rsc[$what]} | quantile 0.5 %.0f)
+		# paired: the median of the per-round ratios (a round runs both
+		# builds back to back, so load drift cancels in its ratio), and
+		# their interquartile range, which shows how much to trust it
+		R[$cfg.$what.ratio]=$(printf '%s\n' ${rr[$what]} | quantile 0.5)
+		R[$cfg.$what.iqr]="$(printf '%s\n' ${rr[$what]} | quantile 0.25)-$(printf '%s\n' ${rr[$what]} | quantile 0.75)"
+		say "$cfg $what: ratios scall/plain ${rr[$what]}(${RW_BLOCKS} blocks of ${RW_ROUNDS})"
+	done
+	say "$cfg throughput done ($(elapsed)s)"
 
 	r=$(callgrind_ir "$pl" "$W/$pl/objs/nginx")
 	read -r R[$cfg.ir.static.plain] R[$cfg.ir.gzip.plain] R[$cfg.ind.static.plain] R[$cfg.ind.gzip.plain] _ _ <<<"$r"
@@ -542,7 +574,7 @@ fi
 # --- 6. the table ---------------------------------------------------------
 echo
 echo "nginx $NGX_VER with scall: annotation groups: ${groups:-none}; plugin args: ${plugin_args:-none}"
-echo "(req/s: median of $RW_ROUNDS alternating ${RW_SECONDS}s wrk runs, scall/plain = median of per-round ratios;"
+echo "(req/s: median of $RW_BLOCKS x $RW_ROUNDS alternating ${RW_SECONDS}s wrk runs, scall/plain = median of per-round ratios;"
 echo " per request over $RW_CALLGRIND requests under callgrind: Ir, and executions of nginx's indirect branches)"
 printf '%-40s %12s %12s %9s\n' "" "plain" "scall" "scall/plain"
 for cfg in "" -rp; do
