@@ -6,7 +6,7 @@ pkgs="build-essential make pkg-config meson ninja-build python3
 gcc g++ gcc-12-plugin-dev
 libelf-dev libcapstone-dev elfutils binutils
 valgrind bc
-wrk bear curl zlib1g-dev
+wrk bear curl zlib1g-dev cmake
 clang-14 llvm-14-dev llvm-14-tools libclang-14-dev lld-14 libclang-rt-14-dev"
 
 missing=
