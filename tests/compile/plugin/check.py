@@ -8,7 +8,7 @@
   check.py ... --lto-missing   -flto without the pass on the link line must fail
 
 Fixtures (fixtures/NAME.c or fixtures/NAME/*.c) are plain C programs.  Each is
-compiled with the option set, linked with stub.c, and the linked file is
+compiled with the option set, linked with tramp_runtime.c, and the linked file is
 checked:
   1. no indirect call or jump remains in the fixture's own functions
      (unless the fixture says `scall-allow-indirect`);
@@ -19,7 +19,7 @@ checked:
   4. every trampoline has the byte-exact body of docs/format.md and its
      record names a key variable; the module header is well formed;
   5. at least `expect-min-sites: N` sites, trampolines for `expect-keys:`;
-  6. the program runs and prints `expect-output:` (the stub runtime never
+  6. the program runs and prints `expect-output:` (tramp_runtime.c never
      patches, so this is the unpatched behaviour).
 Fail fixtures mark each expected error with `expect-error: REGEX` on the line
 that must carry it; `fail-flags: ...` adds flags; `only: gcc` restricts.
@@ -321,10 +321,10 @@ def main():
     if a.fail:
         return check_fail(a, base, pf, flags, kind)
 
-    stub_o = os.path.join(a.workdir, "stub.o")
-    r = run(base + flags + ["-c", os.path.join(a.srcdir, "stub.c"), "-o", stub_o])
+    rt_o = os.path.join(a.workdir, "tramp_runtime.o")
+    r = run(base + flags + ["-c", os.path.join(a.srcdir, "tramp_runtime.c"), "-o", rt_o])
     if r.returncode:
-        err("stub: " + r.stderr)
+        err("tramp_runtime.c: " + r.stderr)
         return 1
 
     if a.verbose_check:
@@ -347,7 +347,7 @@ def main():
         if r.returncode:
             err("compile: " + r.stderr)
         else:
-            r = run(base + flags + ["-flto", o, stub_o, "-o", os.path.join(a.workdir, "lto")])
+            r = run(base + flags + ["-flto", o, rt_o, "-o", os.path.join(a.workdir, "lto")])
             if r.returncode == 0:
                 err("-flto link without the pass succeeded")
             elif "__scall_lto_link_requires_fplugin_scall" not in r.stderr:
@@ -387,7 +387,7 @@ def main():
         if len(objs) != len(srcs):
             continue
         exe = os.path.join(a.workdir, name)
-        r = run(base + lpf + flags + extra + shlex.split(a.link_flags) + objs + [stub_o, "-o", exe])
+        r = run(base + lpf + flags + extra + shlex.split(a.link_flags) + objs + [rt_o, "-o", exe])
         if r.returncode:
             err(f"{name}: link failed:\n{r.stderr}")
             continue

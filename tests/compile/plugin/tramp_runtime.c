@@ -1,14 +1,16 @@
-/* Link stub for the compile checks: the runtime entry points the emitted
- * code references, doing nothing.  The end-to-end tests use libscall. */
+/* The runtime the compile checks link with: the entry points the emitted
+ * code references, and no patching, so every checked program runs entirely
+ * on its trampolines (which linking libscall would hide: it patches the
+ * sites at start-up).  The end-to-end tests use libscall. */
 #include <scall/format.h>
 #include <stdio.h>
 
-int stub_registered;
+int tramp_runtime_registered;
 
 void __scall_register_module(struct scall_module *m)
 {
 	if (m->magic == SCALL_MODULE_MAGIC)
-		stub_registered++;
+		tramp_runtime_registered++;
 }
 void __scall_unregister_module(struct scall_module *m) { (void)m; }
 void __scall_nop(void) {}

@@ -1,0 +1,1 @@
+../plugin/tramp_runtime.c
