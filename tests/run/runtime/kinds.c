@@ -6,15 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "rt_test.h"
-
-int call_a(int), jmp_a(int), jcc_a(int), far_fn(int);
-void ccall_v(void), cjmp_v(void), cjcc_v(int);
-long call_r(void);
-extern uint8_t site_call_a[], site_jmp_a[], site_jcc_a[], site_ccall_v[],
-	site_cjmp_v[], site_cjcc_v[], site_call_r[], far_fn_end[];
-extern uint8_t __scall_tramp_key_a[], __scall_ctramp_key_v[],
-	__scall_tramp_key_r[];
+#include "common_keys.h"
 
 static int fa(int x) { return x + 1; }
 static int fb(int x) { return x + 2; }
@@ -24,8 +16,7 @@ static void fv2(void) { v2++; }
 static long fr(void) { return 5; }
 
 int (*key_a)(int) SCALL_KEY = fa;
-void (*key_v)(void) SCALL_KEY = NULL;
-long (*key_r)(void) SCALL_KEY = scall_return0;
+DEFINE_OTHER_KEYS;
 
 static const uint8_t nop5[] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 static const uint8_t xor5[] = { 0x2e, 0x2e, 0x2e, 0x31, 0xc0 };

@@ -98,6 +98,23 @@ static void reset(int sc)
 	ran_a = ran_b = ran_c = 0;
 }
 
+/* Sends the caller into the INT3 of the cycle fa -> fb (a call or a tail
+ * jmp site) and lets that cycle finish with the caller's handler held.
+ * Returns the stats from before it; step_hook stays installed. */
+static struct scall_stats hold_in_first_cycle(int sc)
+{
+	struct scall_stats s0;
+
+	CHECK(scall_update(key_a, fa) == 0);
+	reset(sc);
+	watched = sc == 1 ? site_call_a : site_jmp_a;
+	s0 = rt_stats();
+	__scall_test_hook = step_hook;
+	CHECK(scall_update(key_a, fb) == 0);
+	CHECK_EQ(cycle, 1);
+	return s0;
+}
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -113,14 +130,8 @@ int main(void)
 
 	/* A: held past the end of the cycle fa -> fb (call, then tail jmp). */
 	for (int sc = 1; sc <= 2; sc++) {
-		CHECK(scall_update(key_a, fa) == 0);
-		reset(sc);
-		watched = sc == 1 ? site_call_a : site_jmp_a;
-		s0 = rt_stats();
-		__scall_test_hook = step_hook;
-		CHECK(scall_update(key_a, fb) == 0);
+		s0 = hold_in_first_cycle(sc);
 		__scall_test_hook = NULL;
-		CHECK_EQ(cycle, 1);
 		CHECK(watched[0] != 0xcc);
 		__atomic_store_n(&release, 1, __ATOMIC_RELEASE);
 		wait_for(&result, 12, "the late call to reach fb");
@@ -136,13 +147,7 @@ int main(void)
 
 	/* B: held across the cycle fa -> fb into the cycle fb -> fc. */
 	for (int sc = 1; sc <= 2; sc++) {
-		CHECK(scall_update(key_a, fa) == 0);
-		reset(sc);
-		watched = sc == 1 ? site_call_a : site_jmp_a;
-		s0 = rt_stats();
-		__scall_test_hook = step_hook;
-		CHECK(scall_update(key_a, fb) == 0);
-		CHECK_EQ(cycle, 1);
+		s0 = hold_in_first_cycle(sc);
 		CHECK(scall_update(key_a, fc) == 0); /* step_hook releases */
 		__scall_test_hook = NULL;
 		CHECK_EQ(cycle, 2);
