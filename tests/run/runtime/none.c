@@ -51,18 +51,27 @@ static void bad_modules(char **paths, int n)
 	CHECK_EQ(rt_stats().sites, s0.sites);
 }
 
+/* argv[1] says which part runs ("none" or "bad-header"), not the writer
+ * found: a runtime that ignored SCALL_WRITER=none must fail "none". */
 int main(int argc, char **argv)
 {
 	uint8_t *s[7] = { site_call_a, site_jmp_a, site_jcc_a, site_ccall_v,
 			  site_cjmp_v, site_cjcc_v, site_call_r };
 	struct scall_stats st = rt_stats();
+	const char *env = getenv("SCALL_WRITER");
 
-	if (strcmp(st.writer, "none")) {
-		/* Run as the proc-mem writer: only the bad-module part. */
-		bad_modules(argv + 1, argc - 1);
+	CHECK(argc >= 2);
+	if (!strcmp(argv[1], "bad-header")) {
+		/* With a writer: a bad header must be refused, not patched. */
+		CHECK(strcmp(st.writer, "none"));
+		bad_modules(argv + 2, argc - 2);
 		puts("ok (bad modules)");
 		return 0;
 	}
+	CHECK(!strcmp(argv[1], "none"));
+	CHECK(env && !strcmp(env, "none"));
+	printf("writer %s\n", st.writer);
+	CHECK(!strcmp(st.writer, "none"));
 	for (int i = 0; i < 7; i++) {
 		sites[i] = s[i];
 		memcpy(snap[i], s[i], 6);
@@ -89,7 +98,7 @@ int main(int argc, char **argv)
 	CHECK_EQ(v1, 3);
 	expect_untouched();
 	CHECK_EQ(rt_stats().syncs, 0);
-	bad_modules(argv + 1, argc - 1);
+	bad_modules(argv + 2, argc - 2);
 	puts("ok");
 	return 0;
 }
