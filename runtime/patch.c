@@ -342,6 +342,7 @@ static struct rt_module *build_module(struct scall_module *h)
 	struct rt_item *it, *tramps, *sites;
 	Dl_info info;
 	size_t i, k;
+	bool trusted;
 
 	if (!m)
 		return NULL;
@@ -432,10 +433,15 @@ static struct rt_module *build_module(struct scall_module *h)
 	}
 	m->nsites = k;
 	/* Trust scall-ld's order only when its count matches the table. */
-	if ((h->flags & (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED)) !=
-		    (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED) ||
-	    h->nsites != ns)
+	trusted = (h->flags & (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED)) ==
+			  (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED) &&
+		  h->nsites == ns;
+	if (!trusted)
 		qsort(sites, k, sizeof(*sites), cmp_item);
+	if (scall_debug)
+		fprintf(stderr, "scall: module %s: %zu site records, %s\n",
+			m->name ? m->name : "?", ns,
+			trusted ? "in scall-ld's order" : "sorted here");
 	m->nitems = m->ntramps + m->nsites;
 	/* Reject overlapping windows (sites and trampolines together). */
 	{

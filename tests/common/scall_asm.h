@@ -4,7 +4,9 @@
  * the runtime and scall-ld are tested without a compiler plugin.  Include
  * from a .S file (tests/run/runtime, tests/scall-ld, bench).
  *
- *   SCALL_MODULE                      module header + ctor/dtor (once per .S)
+ *   SCALL_MODULE                      module header + ctor/dtor (once per .S);
+ *                                     flags= and nsites= write what scall-ld
+ *                                     would (a sorted table, its count)
  *   SCALL_TRAMP key                   plain trampoline + record
  *   SCALL_CTRAMP key                  cond trampoline + record
  *     (the movq carries a plain R_X86_64_GOTPCREL, as the compilers emit
@@ -19,7 +21,7 @@
  *   SCALL_FUNC name / SCALL_ENDF name global function bracket
  * A label `-` means "no global label".
  */
-	.macro SCALL_MODULE magic=0x4c414353, version=1, flags=0
+	.macro SCALL_MODULE magic=0x4c414353, version=1, flags=0, nsites=0
 	.section scall_module,"awG",@progbits,__scall_module,comdat
 	.balign 8
 	.globl __scall_module
@@ -29,7 +31,7 @@ __scall_module:
 	.long \magic
 	.short \version
 	.short \flags
-	.long 0
+	.long \nsites
 	.long 0
 	.quad __start_scall_sites
 	.quad __stop_scall_sites

@@ -1,10 +1,19 @@
-/* Unusual records: kind 0 and 4, unknown flag bits, an overlapping
- * duplicate, a site whose trampoline has no record, a site whose bytes are
- * not the compiler's form.  The header is emitted VALIDATED|SORTED only
- * when RECORDS_VALIDATED is set (the records are then in address order). */
+/* Unusual records: kind 0 and 4, unknown flag bits, a site whose trampoline
+ * has no record, a site whose bytes are not the compiler's form, and two
+ * sites whose bytes are both the compiler's form but whose windows overlap
+ * (so that only the overlap check can refuse one).
+ * RECORDS_ORDER selects the table and header:
+ *   0  records in no particular order, header as the compiler emits it;
+ *   1  what scall-ld writes: records sorted by site, VALIDATED|SORTED and
+ *      nsites = the number of records;
+ *   2  the same table and flags with a wrong nsites (must not be trusted). */
 #include "../../common/scall_asm.h"
-#ifdef RECORDS_VALIDATED
-	SCALL_MODULE flags=3
+#define NRECORDS 9
+#define NRECORDS_WRONG 8
+#if RECORDS_ORDER == 1
+	SCALL_MODULE flags=3, nsites=NRECORDS
+#elif RECORDS_ORDER == 2
+	SCALL_MODULE flags=3, nsites=NRECORDS_WRONG
 #else
 	SCALL_MODULE
 #endif
@@ -27,7 +36,8 @@ site_rec_c:
 	addq $8, %rsp
 	ret
 	SCALL_ENDF rec_call
-	/* a call to a trampoline without record */
+	/* a call to a trampoline without record; its first 5 bytes are a
+	 * record's window that is not the compiler's form */
 	SCALL_FUNC orphan
 	movl $7, %eax
 	ret
@@ -42,27 +52,54 @@ site_rec_orphan:
 	ret
 	SCALL_ENDF rec_orphan
 
+/* Never executed.  At X: e8 e8 01 00 00 = call X+5+0x1e8 (trampoline T1);
+ * at X+1: e8 01 00 00 00 = call X+7 (trampoline T2).  Both trampolines are
+ * of key_o, which stays NULL: nothing here is ever written. */
+	.text
+	.balign 16
+	.globl site_rec_ov
+site_rec_ov:
+	.byte 0xe8, 0xe8, 0x01, 0x00, 0x00, 0x00, 0xcc
+.Lt2:	/* X+7 */
+	.byte 0x4c, 0x8b, 0x1d
+	.long key_o@GOTPCREL - 4
+	movq (%r11), %r11
+	jmpq *%r11
+	.org site_rec_ov + 5 + 0x1e8, 0xcc
+.Lt1:
+	.byte 0x4c, 0x8b, 0x1d
+	.long key_o@GOTPCREL - 4
+	movq (%r11), %r11
+	jmpq *%r11
+
+	.section scall_tramps,"aw",@progbits
+	.balign 8
+	.quad key_o
+	.long .Lt1 - .
+	.long 0
+	.quad key_o
+	.long .Lt2 - .
+	.long 0
+
+	.macro REC site, tramp, info
 	.section scall_sites,"a",@progbits
 	.balign 4
-	.long .Lq1 - .
-	.long __scall_tramp_key_q - .
-	.long 1                         /* valid */
-	.long .Lq1 + 2 - .
-	.long __scall_tramp_key_q - .
-	.long 0                         /* kind 0: ignored */
-	.long .Lq1 + 2 - .              /* overlaps .Lq1: refused */
-	.long __scall_tramp_key_q - .
-	.long 1
-	.long .Lq2 - .
-	.long __scall_tramp_key_q - .
-	.long 0x101                     /* unknown flag: ignored */
-	.long .Lq3 - .
-	.long __scall_tramp_key_q - .
-	.long 1                         /* valid */
-	.long .Lq4 - .
-	.long orphan - .
-	.long 1                         /* no trampoline record: refused */
-	.long rec_call - .
-	.long __scall_tramp_key_q - .
-	.long 4                         /* unresolved: counted, ignored */
+	.long \site - .
+	.long \tramp - .
+	.long \info
+	.endm
+#define R_KIND4   REC rec_call, __scall_tramp_key_q, 4   /* unresolved: counted */
+#define R_A       REC .Lq1, __scall_tramp_key_q, 1       /* valid */
+#define R_KIND0   REC .Lq1 + 2, __scall_tramp_key_q, 0   /* ignored */
+#define R_FLAGGED REC .Lq2, __scall_tramp_key_q, 0x101   /* unknown flag: ignored */
+#define R_C       REC .Lq3, __scall_tramp_key_q, 1       /* valid */
+#define R_BYTES   REC orphan, __scall_tramp_key_q, 1     /* refused: bytes */
+#define R_ORPHAN  REC .Lq4, orphan, 1                    /* refused: no tramp record */
+#define R_OV1     REC site_rec_ov, .Lt1, 1               /* valid */
+#define R_OV2     REC site_rec_ov + 1, .Lt2, 1           /* refused: overlaps */
+#if RECORDS_ORDER
+	R_KIND4; R_A; R_KIND0; R_FLAGGED; R_C; R_BYTES; R_ORPHAN; R_OV1; R_OV2
+#else
+	R_A; R_KIND0; R_OV2; R_FLAGGED; R_C; R_OV1; R_ORPHAN; R_KIND4; R_BYTES
+#endif
 	.text

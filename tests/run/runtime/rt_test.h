@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "scall.h"
 
@@ -67,6 +69,57 @@ static inline void rt_expect(const char *what, const void *site,
 	}
 }
 #define EXPECT_BYTES(site, want, len) rt_expect(#site, site, want, len, __LINE__)
+
+/* What the runtime writes to stderr (fd 2) between rt_capture_begin() and
+ * rt_capture_end(): its diagnostics are observables a test checks.  The
+ * text is echoed to the real stderr, for the log. */
+struct rt_capture {
+	int fd, saved;
+};
+
+static inline struct rt_capture rt_capture_begin(void)
+{
+	struct rt_capture c = { memfd_create("stderr", MFD_CLOEXEC), dup(2) };
+
+	CHECK(c.fd >= 0 && c.saved >= 0);
+	fflush(stderr);
+	CHECK(dup2(c.fd, 2) == 2);
+	return c;
+}
+
+static inline char *rt_capture_end(struct rt_capture c)
+{
+	off_t n;
+	char *b;
+
+	fflush(stderr);
+	CHECK(dup2(c.saved, 2) == 2);
+	close(c.saved);
+	n = lseek(c.fd, 0, SEEK_END);
+	CHECK(n >= 0 && (b = malloc((size_t)n + 1)));
+	CHECK(pread(c.fd, b, (size_t)n, 0) == n);
+	b[n] = 0;
+	close(c.fd);
+	fputs(b, stderr);
+	return b;
+}
+
+/* The number of lines of text that contain a and b (b may be ""). */
+static inline int rt_count_lines(const char *text, const char *a,
+				 const char *b)
+{
+	int k = 0;
+
+	for (const char *l = text; *l;) {
+		const char *e = strchr(l, '\n');
+		size_t n = e ? (size_t)(e - l) : strlen(l);
+
+		if (memmem(l, n, a, strlen(a)) && memmem(l, n, b, strlen(b)))
+			k++;
+		l += e ? n + 1 : n;
+	}
+	return k;
+}
 
 static inline struct scall_stats rt_stats(void)
 {
