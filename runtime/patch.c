@@ -233,6 +233,8 @@ static void reap(void)
 	    __atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST) == 0) {
 		free_retired(retire_list);
 		retire_list = NULL;
+		if (scall_debug)
+			fprintf(stderr, "scall: retired tables freed\n");
 	}
 }
 
@@ -254,6 +256,9 @@ static void retire(void *p0, void *p1, void *p2)
 		return; /* leak rather than free under a handler */
 	*r = (struct retired){ retire_list, { p0, p1, p2 } };
 	retire_list = r;
+	if (scall_debug)
+		fprintf(stderr, "scall: handler in flight: old table freed "
+				"later\n");
 }
 
 /* Scratch space of the patch cycle, sized for every item of every module

@@ -74,9 +74,11 @@ static void prev_store(const struct sigaction *sa)
 
 #define NO_ASAN __attribute__((no_sanitize("address", "undefined")))
 
-/* Test hook: called first thing in the handler with the trapping address.
- * A test delays "delivery" in it until a patch cycle has moved on, to reach
- * the late-delivery paths below deterministically (tests/run/runtime/late.c). */
+/* Test hook (not API): called with the trapping address once the handler
+ * is in flight (counter raised, table pointer loaded, nothing looked up
+ * yet).  A test holds a handler there while patch cycles move on (the late
+ * delivery paths, tests/run/runtime/late.c) or while a module is unloaded
+ * (the table it holds must outlive it, inflight.c). */
 SCALL_EXPORT void (*volatile __scall_test_trap_hook)(uintptr_t ip);
 
 static void chain(int sig, siginfo_t *si, void *uc)
@@ -151,16 +153,17 @@ NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
 	uintptr_t ip = (uintptr_t)g[REG_RIP] - 1;
-	const struct rt_item *it = NULL;
+	const struct rt_table *t = NULL;
+	const struct rt_item *it;
 	int saved_errno = errno;
 
-	if (__scall_test_trap_hook)
-		__scall_test_trap_hook(ip);
 	__atomic_fetch_add(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
 	/* INT3 reports SI_KERNEL; valgrind reports TRAP_BRKPT. */
 	if (si->si_code == SI_KERNEL || si->si_code == TRAP_BRKPT)
-		it = lookup(__atomic_load_n(&scall_table, __ATOMIC_SEQ_CST),
-			    ip);
+		t = __atomic_load_n(&scall_table, __ATOMIC_SEQ_CST);
+	if (__scall_test_trap_hook)
+		__scall_test_trap_hook(ip);
+	it = lookup(t, ip);
 	if (!it || it->refused) {
 		__atomic_fetch_sub(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
 		errno = saved_errno;

@@ -11,11 +11,8 @@
  * Each wait is bounded (5 s); a missed handshake fails the test.
  */
 #include <pthread.h>
-#include <time.h>
 
 #include "common_keys.h"
-
-extern void (*volatile __scall_test_trap_hook)(uintptr_t ip);
 
 static volatile int ran_a, ran_b, ran_c;
 static int fa(int x) { ran_a++; return x + 1; }
@@ -32,26 +29,12 @@ static int result;    /* caller -> main: the call's value, or 0 */
 static int late_byte0; /* byte 0 the held handler saw when released */
 static const uint8_t *watched;
 
-static void wait_for(int *flag, int want, const char *what)
-{
-	struct timespec t0, t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != want) {
-		clock_gettime(CLOCK_MONOTONIC, &t);
-		if (t.tv_sec - t0.tv_sec > 5) {
-			fprintf(stderr, "late: timed out waiting for %s\n", what);
-			abort();
-		}
-	}
-}
-
 static void trap_hook(uintptr_t ip)
 {
 	if ((const uint8_t *)ip != watched)
 		return;
 	__atomic_store_n(&trapped, 1, __ATOMIC_RELEASE);
-	wait_for(&release, 1, "release");
+	rt_wait_for(&release, 1, "release");
 	late_byte0 = *(volatile const uint8_t *)ip;
 }
 
@@ -82,11 +65,11 @@ static void step_hook(int step)
 		/* INT3 is on byte 0 of every site: send the caller into it
 		 * and hold its handler there. */
 		__atomic_store_n(&go, scenario, __ATOMIC_RELEASE);
-		wait_for(&trapped, 1, "the caller to trap");
+		rt_wait_for(&trapped, 1, "the caller to trap");
 	} else if (cycle == 2) {
 		/* Case B: a newer cycle has INT3 on byte 0 again. */
 		__atomic_store_n(&release, 1, __ATOMIC_RELEASE);
-		wait_for(&result, 13, "the caller's call to reach fc");
+		rt_wait_for(&result, 13, "the caller's call to reach fc");
 	}
 }
 
@@ -134,7 +117,7 @@ int main(void)
 		__scall_test_hook = NULL;
 		CHECK(watched[0] != 0xcc);
 		__atomic_store_n(&release, 1, __ATOMIC_RELEASE);
-		wait_for(&result, 12, "the late call to reach fb");
+		rt_wait_for(&result, 12, "the late call to reach fb");
 		s = rt_stats();
 		CHECK(late_byte0 != 0xcc);
 		CHECK_EQ(ran_a, 0);

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "scall.h"
@@ -33,7 +34,25 @@
 		}                                                              \
 	} while (0)
 
+/* The runtime's test hooks (runtime/patch.c, trap.c; not API). */
 extern void (*volatile __scall_test_hook)(int step);
+extern void (*volatile __scall_test_trap_hook)(uintptr_t ip);
+
+/* Wait until *flag == want (a handshake between threads); a missed
+ * handshake fails the test after 5 s instead of hanging it. */
+static inline void rt_wait_for(int *flag, int want, const char *what)
+{
+	struct timespec t0, t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (__atomic_load_n(flag, __ATOMIC_ACQUIRE) != want) {
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if (t.tv_sec - t0.tv_sec > 5) {
+			fprintf(stderr, "timed out waiting for %s\n", what);
+			abort();
+		}
+	}
+}
 
 static inline int rt_in_range(const void *site, int len, const void *to)
 {
