@@ -3,6 +3,7 @@
 directory; fixtures in the build tree are never modified.
 
   ldtest.py case   SCALL_LD FILE RC REGEX [--run] [-- ARGS...]
+                   (REGEX '' means no output at all, on stdout or stderr)
   ldtest.py bad    SCALL_LD FILE          bad-input corpus derived from FILE
   ldtest.py strip  SCALL_LD FILE          strip / only-keep-debug workflows
   ldtest.py elflint SCALL_LD FILE         eu-elflint --gnu not worse after
@@ -82,7 +83,11 @@ def case(ld, src, rc_want, regex, rest):
         sys.stdout.write(out + err)
         if rc != int(rc_want):
             fail('exit %d, want %s' % (rc, rc_want))
-        if not re.search(regex, out + err, re.M):
+        if regex == '':
+            # a clean run prints nothing: any note or warning is a finding
+            if out + err:
+                fail('output %r, want none' % (out + err))
+        elif not re.search(regex, out + err, re.M):
             fail('output does not match %r' % regex)
         for line in err.splitlines():
             if not line.startswith(f + ': '):
