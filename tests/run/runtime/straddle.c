@@ -6,39 +6,13 @@
  * all bytes of the window, in both pages, and not one byte around it;
  * mid-patch the handler emulates them.
  */
-#include "rt_test.h"
+#include "straddle.h"
 
-enum { NS = 9, NCALL = 4, NP = 4, AROUND = 32 };
+enum { AROUND = 32 };
 
 static int fa(int x) { return x + 1; }
 static int fb(int x) { return x + 2; }
 int (*key_p)(int) SCALL_KEY = fa;
-extern int (*const straddle_fns[NS])(int), (*const straddle_page_fns[NP])(int);
-extern uint8_t *const straddle_sites[NS], *const straddle_page_sites[NP];
-extern uint8_t __scall_tramp_key_p[];
-
-static int len_of(int i) { return i < NCALL ? 5 : 6; }
-
-/* Every site's bytes for target f, then the calls. */
-static void expect(int (*f)(int))
-{
-	uint8_t b[6];
-
-	for (int i = 0; i < NS; i++) {
-		const uint8_t *s = straddle_sites[i];
-
-		rt_branch(b, s, i < NCALL ? 0xe8 : 0x0f, 13, (void *)f);
-		EXPECT_BYTES(straddle_sites[i], b, len_of(i));
-		CHECK_EQ(straddle_fns[i](150), f(150));
-	}
-	for (int i = 0; i < NP; i++) {
-		rt_branch(b, straddle_page_sites[i], 0xe8, 0, (void *)f);
-		EXPECT_BYTES(straddle_page_sites[i], b, 5);
-		CHECK_EQ(straddle_page_fns[i](7), f(7));
-	}
-	for (int i = NCALL; i < NS; i++)
-		CHECK_EQ(straddle_fns[i](5), -1);
-}
 
 static int hook_runs;
 static void hook(int step)
@@ -58,14 +32,14 @@ static void snap_around(void)
 {
 	for (int i = 0; i < NS; i++) {
 		memcpy(around[i][0], straddle_sites[i] - AROUND, AROUND);
-		memcpy(around[i][1], straddle_sites[i] + len_of(i), AROUND);
+		memcpy(around[i][1], straddle_sites[i] + straddle_len(i), AROUND);
 	}
 }
 static void expect_around(void)
 {
 	for (int i = 0; i < NS; i++) {
 		EXPECT_BYTES(straddle_sites[i] - AROUND, around[i][0], AROUND);
-		EXPECT_BYTES(straddle_sites[i] + len_of(i), around[i][1], AROUND);
+		EXPECT_BYTES(straddle_sites[i] + straddle_len(i), around[i][1], AROUND);
 	}
 }
 
@@ -87,16 +61,16 @@ int main(void)
 		      (a & ~4095ul) || i >= NCALL);
 	}
 	snap_around();
-	expect(fa);
+	straddle_expect(fa);
 
 	__scall_test_hook = hook;
 	CHECK(scall_update(key_p, fb) == 0);
 	__scall_test_hook = NULL;
 	CHECK_EQ(hook_runs, 2);
-	expect(fb);
+	straddle_expect(fb);
 	expect_around();
 	CHECK(scall_update(key_p, fa) == 0);
-	expect(fa);
+	straddle_expect(fa);
 	expect_around();
 	s = rt_stats();
 	CHECK_EQ(s.sites_direct, NS + NP);
