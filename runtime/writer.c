@@ -293,11 +293,14 @@ static int write_procmem(const struct wr *w, size_t n,
 		size_t j = i + 1;
 
 		/* Extend the group while the next write stays in the page
-		 * and no refused window lies between. */
+		 * and no refused window reaches the bytes between: one that
+		 * starts up to ITEM_MAXLEN - 1 bytes before `end` (a record
+		 * overlapping a live window) may end after it. */
 		while (scall_coalesce && j < n &&
 		       (w[j].addr & ~(PAGE - 1)) == page &&
 		       w[j].addr + w[j].len <= page + PAGE &&
-		       !barrier_in(barriers, nb, end, w[j].addr)) {
+		       !barrier_in(barriers, nb, end - (ITEM_MAXLEN - 1),
+				   w[j].addr)) {
 			if (w[j].addr + w[j].len > end)
 				end = w[j].addr + w[j].len;
 			j++;
