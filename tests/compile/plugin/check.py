@@ -11,13 +11,17 @@ Fixtures (fixtures/NAME.c or fixtures/NAME/*.c) are plain C programs.  Each is
 compiled with the option set, linked with tramp_runtime.c, and the linked file is
 checked:
   1. no indirect call or jump remains in the fixture's own functions
-     (unless the fixture says `scall-allow-indirect`);
+     (unless the fixture says `scall-allow-indirect`): `call/jmp *`,
+     `notrack`, a branch to a retpoline thunk, an inline retpoline
+     (-mindirect-branch=thunk-inline); at least one function is checked;
   2. every site record decodes, at its exact address, to E8/E9/0F 8x with the
      record's kind, and its rel32 targets the record's trampoline;
   3. the set of recorded sites equals the set of direct branches to
      trampolines in the file (no site missing, none recorded twice);
-  4. every trampoline has the byte-exact body of docs/format.md and its
-     record names a key variable; the module header is well formed;
+  4. every trampoline has the byte-exact body of docs/format.md, loads its
+     record's key (leaq target or GOT slot) and its record names a key
+     variable; the module header is well formed and bounds the sections
+     (PIE too: absolute words are read through their RELATIVE relocations);
   5. at least `expect-min-sites: N` sites, trampolines for `expect-keys:`;
   6. the program runs and prints `expect-output:` (tramp_runtime.c never
      patches, so this is the unpatched behaviour).
@@ -77,6 +81,43 @@ class Elf:
                     self.syms.setdefault(n, (value, size, info & 0xF, shndx))
                     if info & 0xF == 1:
                         self.objects.append((value, size))
+        self.relocs = self._dynamic_relocs()
+
+    def _dynamic_relocs(self):
+        """address -> value the loader stores there (link-time addresses,
+        load base 0), or None when it depends on another module.  In a PIE
+        the file holds 0 where a RELA relocation applies; RELR (implicit
+        addends) needs nothing: the file already holds the value."""
+        d = self.data
+        dynsym = []
+        for s in self.secs:
+            if s["type"] == 11:  # SHT_DYNSYM
+                for o in range(s["offset"], s["offset"] + s["size"], 24):
+                    _, _, _, shndx, value, _ = struct.unpack_from("<IBBHQQ", d, o)
+                    dynsym.append(value if shndx else None)
+        out = {}
+        for s in self.secs:
+            if s["type"] != 4 or not s["flags"] & 2:  # SHT_RELA, SHF_ALLOC
+                continue
+            for o in range(s["offset"], s["offset"] + s["size"], 24):
+                where, info, addend = struct.unpack_from("<QQq", d, o)
+                rtype, sym = info & 0xFFFFFFFF, info >> 32
+                if rtype == 8:  # R_X86_64_RELATIVE
+                    out[where] = addend & (2**64 - 1)
+                elif rtype in (1, 6, 7):  # R_X86_64_64, GLOB_DAT, JUMP_SLOT
+                    v = dynsym[sym] if sym < len(dynsym) else None
+                    out[where] = None if v is None else (v + addend) & (2**64 - 1)
+                else:
+                    out[where] = None
+        return out
+
+    def u64(self, addr):
+        """The 64-bit word at addr as the loader leaves it (see
+        _dynamic_relocs); None if not in the file or not known here."""
+        if addr in self.relocs:
+            return self.relocs[addr]
+        b = self.read(addr, 8)
+        return None if b is None else struct.unpack("<Q", b)[0]
 
     def _str(self, off):
         end = self.data.index(b"\0", off)
@@ -129,6 +170,35 @@ def objdump_lines(path):
             yield func, int(m.group(1), 16), m.group(2).strip()
 
 
+# Retpoline thunks and the trampolines: the only code allowed an indirect
+# branch (GCC's __x86_indirect_thunk_REG and __x86_return_thunk, clang's
+# __llvm_retpoline_REG, the plugin's own __scall_* thunks).
+THUNK_FUNC = re.compile(r"(__scall_|__x86_indirect_|__x86_return_thunk|"
+                        r"__llvm_retpoline_|__llvm_external_retpoline_)")
+THUNK_CALL = re.compile(r"(call|jmp|j[a-z]+)\s+[0-9a-f]+ <(__x86_indirect_|"
+                        r"__llvm_retpoline_|__llvm_external_retpoline_|"
+                        r"__scall_indirect_thunk)")
+
+
+def indirect_branch(ins, prev):
+    """How the instruction `ins` (after `prev` in the same function) is an
+    indirect branch, or None: `call/jmp *`, `notrack`, a branch to a
+    retpoline thunk (-mindirect-branch=thunk, clang -mretpoline), or the
+    end of an inline retpoline (-mindirect-branch=thunk-inline), which
+    overwrites its return address with the target: `mov %REG,(%rsp); ret`
+    (the inline return thunk is `lea 0x8(%rsp),%rsp; ret`)."""
+    if re.match(r"(call|jmp)\s*\*", ins):
+        # call *printf@GOTPCREL(%rip) (-fno-plt) calls a library function
+        return None if re.search(r"# [0-9a-f]+ <[^>]*@", ins) else "call/jmp *"
+    if re.match(r"notrack\s+(call|jmp)", ins):
+        return "notrack"
+    if THUNK_CALL.match(ins):
+        return "retpoline thunk"
+    if re.match(r"ret[q]?\s*$", ins) and re.match(r"mov[q]?\s+%r\w+,\(%rsp\)$", prev):
+        return "inline retpoline, after " + prev
+    return None
+
+
 def check_tramp(elf, name, addr, flags, key_addr):
     b = elf.read(addr, 32)
     if b is None:
@@ -153,11 +223,11 @@ def check_tramp(elf, name, addr, flags, key_addr):
         if key_addr is not None and tgt + disp != key_addr:
             err(f"{name}: leaq targets {tgt:#x}+{disp}, key is at {key_addr:#x}")
     else:
-        slot = elf.read(tgt, 8)
-        # In a PIE the slot holds a RELATIVE relocation (value 0 or addend).
-        if slot is not None and elf.type == 2 and key_addr is not None and \
-                struct.unpack("<Q", slot)[0] + disp != key_addr:
-            err(f"{name}: GOT slot does not hold the key")
+        slot = elf.u64(tgt)
+        if slot is None:
+            err(f"{name}: GOT slot {tgt:#x} has no value the checker can resolve")
+        elif key_addr is not None and slot + disp != key_addr:
+            err(f"{name}: GOT slot holds {slot:#x}+{disp}, key is at {key_addr:#x}")
     retp = flags & 2
     jlen = 5 if retp else 3
     if flags & 1:
@@ -183,17 +253,17 @@ def check_binary(exe, fixture_funcs, allow_indirect, min_sites, keys):
         for o in range(0, tsec["size"], 16):
             a = tsec["addr"] + o
             raw = elf.data[tsec["offset"] + o: tsec["offset"] + o + 16]
-            key, rel, flags = struct.unpack("<QiI", raw)
+            _, rel, flags = struct.unpack("<QiI", raw)
             t = a + 8 + rel
             names = [n for n, v in elf.syms.items() if v[0] == t and n.startswith("__scall_")]
             name = names[0] if names else hex(t)
-            if elf.type == 2:  # ET_EXEC: the absolute key is in the file
-                # the key variable, or a struct key holding the member
-                kn = [v for v in elf.objects if v[0] <= key < v[0] + max(v[1], 8)]
-                if not kn:
-                    err(f"{name}: record key {key:#x} is not a variable")
-                    key = None
-            else:
+            # absolute: in the file (ET_EXEC) or a RELATIVE relocation (PIE);
+            # the key variable, or a struct key holding the member
+            key = elf.u64(a)
+            if key is None:
+                err(f"{name}: record key at {a:#x} does not resolve in this file")
+            elif not [v for v in elf.objects if v[0] <= key < v[0] + max(v[1], 8)]:
+                err(f"{name}: record key {key:#x} is not a variable")
                 key = None
             if flags & ~3:
                 err(f"{name}: unknown flags {flags:#x}")
@@ -229,15 +299,22 @@ def check_binary(exe, fixture_funcs, allow_indirect, min_sites, keys):
             recorded[site] = kind
     # every direct branch to a trampoline, and indirect branches
     branches = {}
+    checked = set()
+    prev = (None, None, "")
     for func, addr, ins in objdump_lines(exe):
         m = re.match(r"(call|jmp|j[a-z]+)\s+([0-9a-f]+) <", ins)
         if m and int(m.group(2), 16) in tramps and not func.startswith("__scall_"):
             kind = 1 if m.group(1) == "call" else 2 if m.group(1) == "jmp" else 3
             branches[addr] = kind
-        if func in fixture_funcs and not allow_indirect and not func.startswith("__scall_"):
-            if re.match(r"(call|jmp)\s*\*", ins) and not re.search(r"# [0-9a-f]+ <[^>]*@", ins) or re.search(r"(call|jmp)\s+\S+ <__x86_indirect_thunk", ins) \
-               or re.match(r"notrack\s+(call|jmp)", ins):
-                err(f"{func}+{addr:#x}: indirect branch remains: {ins}")
+        if func in fixture_funcs and not allow_indirect and not THUNK_FUNC.match(func):
+            checked.add(func)
+            how = indirect_branch(ins, prev[2] if prev[0] == func else "")
+            if how:
+                err(f"{func}+{addr:#x}: indirect branch remains ({how}): {ins}")
+        prev = (func, addr, ins)
+    if not allow_indirect and not checked:
+        err(f"no function of the fixture was checked for indirect branches "
+            f"(fixture functions: {sorted(fixture_funcs)})")
     for a, k in branches.items():
         if a not in recorded:
             err(f"branch to a trampoline at {a:#x} has no site record")
@@ -267,12 +344,13 @@ def check_binary(exe, fixture_funcs, allow_indirect, min_sites, keys):
             magic, ver, flags, nsites = struct.unpack_from("<IHHI", h)
             if (magic, ver) != (0x4C414353, 1):
                 err(f"module header magic/version {magic:#x}/{ver}")
-            if elf.type == 2:
-                q = struct.unpack_from("<QQQQ", h, 16)
-                want = (ssec["addr"], ssec["addr"] + ssec["size"], tsec["addr"], tsec["addr"] + tsec["size"])
-                if q != want:
-                    err(f"module bounds {q} != sections {want}")
-    return len(recorded), len(tramps)
+            # absolute bounds: in the file, or RELATIVE relocations (PIE)
+            q = tuple(elf.u64(v[0] + off) for off in (16, 24, 32, 40))
+            want = tuple(x for sec in (ssec, tsec) for x in
+                         ((sec["addr"], sec["addr"] + sec["size"]) if sec else (0, 0)))
+            if q != want:
+                err(f"module bounds {q} != sections {want}")
+    return len(recorded), len(tramps), len(checked)
 
 
 def fixture_sets(srcdir):
@@ -354,6 +432,9 @@ def main():
                 err("link failed without naming the marker: " + r.stderr[-500:])
         return 1 if errors else 0
 
+    # -ffat-lto-objects linked with -fno-lto: the objects' code is linked
+    lto_link = any(f == "-flto" or f.startswith("-flto=") for f in flags) and \
+        "-fno-lto" not in shlex.split(a.link_flags)
     total = 0
     for name, srcs in fixture_sets(a.srcdir):
         if a.only and name != a.only:
@@ -379,11 +460,10 @@ def main():
                 err(f"{name}: compile {os.path.basename(s)} failed:\n{r.stderr}")
                 break
             objs.append(o)
-            if "-flto" not in flags:
-                for ln in run(["nm", "--defined-only", o]).stdout.splitlines():
-                    p = ln.split()
-                    if len(p) == 3 and p[1] in "tT":
-                        funcs.add(p[2])
+            if not lto_link:
+                # the objects hold the code that is linked; their own
+                # .symtab, as nm would show a fat LTO object's IR symbols
+                funcs |= {n for n, v in Elf(o).syms.items() if v[2] == 2}  # STT_FUNC
         if len(objs) != len(srcs):
             continue
         exe = os.path.join(a.workdir, name)
@@ -396,14 +476,14 @@ def main():
             if r.returncode:
                 err(f"{name}: post-link failed:\n{r.stdout}{r.stderr}")
                 continue
-        if "-flto" in flags and "-fno-lto" not in a.link_flags:  # function names change; check the fixture's own
+        if lto_link:  # function names change; check the fixture's own
             for func, _, _ in objdump_lines(exe):
                 if not func.startswith(("_", "frame_dummy", "register_tm", "deregister_tm")) and "@plt" not in func:
                     funcs.add(func)
         allow = bool(directives(srcs, "scall-allow-indirect"))
         mins = directives(srcs, "expect-min-sites")
         keys = sum((x.split() for x in directives(srcs, "expect-keys")), [])
-        n, t = check_binary(exe, funcs, allow, int(mins[0]) if mins else 1, keys)
+        n, t, nf = check_binary(exe, funcs, allow, int(mins[0]) if mins else 1, keys)
         out = directives(srcs, "expect-output")
         r = run([exe])
         got = r.stdout.strip()
@@ -412,7 +492,8 @@ def main():
         elif out and got != "\n".join(out).replace("\\n", "\n"):
             err(f"{name}: output {got!r}, expected {out!r}")
         status = "ok" if len(errors) == before else "FAILED"
-        print(f"{name}: {n} sites, {t} trampolines: {status}")
+        print(f"{name}: {n} sites, {t} trampolines, {nf} functions without "
+              f"indirect branches: {status}")
         total += 1
     if total == 0:
         err("no fixture checked")
