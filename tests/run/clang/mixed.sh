@@ -6,7 +6,8 @@
 #    compiler and b.c by the other (one trampoline, one module header);
 #  - tests/run/plugin shlib: key in a shared object, used from the
 #    executable and a dlopen()ed object, the three split between the
-#    compilers; the programs check registration and patching themselves;
+#    compilers; the programs check registration and patching themselves
+#    (-DE2E_EXPECT_PATCHED: in the code's bytes, tests/common/site_check.h);
 #  - tests/run/plugin chain and structlib (struct keys, converted stores),
 #    their units split between the compilers.
 # Each output must equal the fallback build's (gcc, no plugin).
@@ -19,11 +20,10 @@ HERE=$T/run/clang
 mkdir -p "$W"
 base="-I$INC -std=gnu11 -Wall -Werror -D_GNU_SOURCE -O2"
 link="-L$LIBDIR -Wl,-rpath,$LIBDIR -lscall -lpthread -ldl"
-cc_g() { $GCC $base -fplugin="$GP" "$@"; }
-cc_c() { $CLANG $base -Wno-unused-command-line-argument -fplugin="$CP" -fpass-plugin="$CP" "$@"; }
+cc_g() { $GCC $base -DE2E_EXPECT_PATCHED -fplugin="$GP" "$@"; }
+cc_c() { $CLANG $base -DE2E_EXPECT_PATCHED -Wno-unused-command-line-argument -fplugin="$CP" -fpass-plugin="$CP" "$@"; }
 cc_f() { $GCC $base "$@"; }
 fail() { echo "FAIL: $*"; exit 1; }
-export SCALL_QUIET=1
 
 for order in gc cg; do
 	a=cc_${order%?} b=cc_${order#?}

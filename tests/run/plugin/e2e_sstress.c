@@ -4,11 +4,15 @@
  * times with ordinary stores (whole-struct copies, member stores, key =
  * key), which -fplugin-arg-scall-convert-stores turns into updates.  Every
  * call returns one of the installed targets' ids, and right after each
- * store the storing thread's next call reaches the new target.  Bounded. */
+ * store the storing thread's next call reaches the new target.  Bounded.
+ * Built with the toolchain (E2E_EXPECT_PATCHED), every site must then be
+ * a direct branch to its key's target. */
 #include <pthread.h>
 #include <scall.h>
 #include <stdatomic.h>
 #include <stdio.h>
+
+#include "../../common/site_check.h"
 
 static int a0(int x) { return 0 + (x & 0); }
 static int a1(int x) { return 1 + (x & 0); }
@@ -72,5 +76,13 @@ int main(void)
 		pthread_join(th[i], NULL);
 	printf("stale after store: %d, bad results: %ld\n", fails, (long)bad);
 	fprintf(stderr, "calls %ld\n", (long)calls);
+#ifdef E2E_EXPECT_PATCHED
+	/* call_a, tail_b, call_pk: every target is in this executable. */
+	if (!site_check_all_direct("final", 1, 3))
+		return 1;
+#else
+	if (!site_check_none("fallback"))
+		return 1;
+#endif
 	return fails || bad;
 }
