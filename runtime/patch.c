@@ -21,7 +21,8 @@ static int initialised;
 static struct rt_module *modules;
 static size_t nmodules;
 
-/* Test hook: called after each sync of a patch cycle with the step (1-3). */
+/* Test hook (not API, see scall.h): called after each sync of a patch cycle
+ * with the step (1-3). */
 SCALL_EXPORT void (*volatile __scall_test_hook)(int step);
 
 /* ------------------------------------------------------------------ */

@@ -74,7 +74,7 @@ static void prev_store(const struct sigaction *sa)
 
 #define NO_ASAN __attribute__((no_sanitize("address", "undefined")))
 
-/* Test hook (not API): called with the trapping address once the handler
+/* Test hook (not API, see scall.h): called with the trapping address once the handler
  * is in flight (counter raised, table pointer loaded, nothing looked up
  * yet).  A test holds a handler there while patch cycles move on (the late
  * delivery paths, tests/run/runtime/late.c) or while a module is unloaded
