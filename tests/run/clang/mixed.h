@@ -9,4 +9,6 @@ SCALL_DECLARE(mv, mx_h);
 int call_a(int x), tail_a(int x), call_b(int x), tail_b(int x);
 void cond_a(int x), cond_b(int x);
 int mx_retarget(int i); /* 0 or a negative errno */
-long mx_hits(void);
+int mx_target(long i);  /* id of mk's target after mx_retarget(i) (-1: initial) */
+int mx_cond_on(long i); /* mv non-NULL after mx_retarget(i) (-1: initially) */
+long *mx_hits(void);    /* this thread's count of calls that reached mx_h */

@@ -105,7 +105,7 @@ for combo in gcg cgc; do
 	$a -fPIC -c "$HERE/mixed_a.c" -o "$d/a.o" || fail "stress $combo: a"
 	$b -fPIC -c "$HERE/mixed_b.c" -o "$d/b.o" || fail "stress $combo: b"
 	$GCC -shared "$d/a.o" "$d/b.o" -o "$d/libmixed.so" $link || fail "stress $combo: lib"
-	$m -DMIXED_CHECK_SITES "$HERE/mixed_stress.c" -o "$d/stress" "$d/libmixed.so" $link ||
+	$m "$HERE/mixed_stress.c" -o "$d/stress" "$d/libmixed.so" $link ||
 		fail "stress $combo: main"
 	"$SCALL_LD" --strict "$d/libmixed.so" || fail "stress $combo: scall-ld"
 	out=$(timeout 120 "$d/stress") || fail "stress $combo: run: $out"
