@@ -179,11 +179,15 @@ static int cmp_item(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/* By address; at one address (duplicate records) the live item first: the
+ * handler takes the first entry of an address. */
 static int cmp_entry(const void *a, const void *b)
 {
 	const struct rt_entry *x = a, *y = b;
 
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	return (int)x->it->refused - (int)y->it->refused;
 }
 
 static int cmp_itemp(const void *a, const void *b)

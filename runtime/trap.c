@@ -131,21 +131,24 @@ static int cond_true(unsigned cc, unsigned long fl)
 	return (cc & 1) ? !r : r;
 }
 
+/* The first entry at a: the live item when refused duplicates of its
+ * record share the address (the table puts it first). */
 static const struct rt_item *lookup(const struct rt_table *t, uintptr_t a)
 {
-	size_t lo = 0, hi = t ? t->n : 0;
+	size_t lo = 0, hi;
 
+	if (!t)
+		return NULL;
+	hi = t->n;
 	while (lo < hi) {
 		size_t m = (lo + hi) / 2;
 
 		if (t->e[m].addr < a)
 			lo = m + 1;
-		else if (t->e[m].addr > a)
-			hi = m;
 		else
-			return t->e[m].it;
+			hi = m;
 	}
-	return NULL;
+	return lo < t->n && t->e[lo].addr == a ? t->e[lo].it : NULL;
 }
 
 NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)

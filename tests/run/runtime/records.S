@@ -1,15 +1,16 @@
 /* Unusual records: kind 0 and 4, unknown flag bits, a site whose trampoline
- * has no record, a site whose bytes are not the compiler's form, and two
- * sites whose bytes are both the compiler's form but whose windows overlap
- * (so that only the overlap check can refuse one).
+ * has no record, a site whose bytes are not the compiler's form, two sites
+ * whose bytes are both the compiler's form but whose windows overlap (so
+ * that only the overlap check can refuse one), and two duplicates of a
+ * valid record (refused as overlapping; the site stays live).
  * RECORDS_ORDER selects the table and header:
  *   0  records in no particular order, header as the compiler emits it;
  *   1  what scall-ld writes: records sorted by site, VALIDATED|SORTED and
  *      nsites = the number of records;
  *   2  the same table and flags with a wrong nsites (must not be trusted). */
 #include "../../common/scall_asm.h"
-#define NRECORDS 9
-#define NRECORDS_WRONG 8
+#define NRECORDS 11
+#define NRECORDS_WRONG 10
 #if RECORDS_ORDER == 1
 	SCALL_MODULE flags=3, nsites=NRECORDS
 #elif RECORDS_ORDER == 2
@@ -90,6 +91,7 @@ site_rec_ov:
 	.endm
 #define R_KIND4   REC rec_call, __scall_tramp_key_q, 4   /* unresolved: counted */
 #define R_A       REC .Lq1, __scall_tramp_key_q, 1       /* valid */
+#define R_DUP     REC .Lq1, __scall_tramp_key_q, 1       /* refused: overlaps */
 #define R_KIND0   REC .Lq1 + 2, __scall_tramp_key_q, 0   /* ignored */
 #define R_FLAGGED REC .Lq2, __scall_tramp_key_q, 0x101   /* unknown flag: ignored */
 #define R_C       REC .Lq3, __scall_tramp_key_q, 1       /* valid */
@@ -98,8 +100,10 @@ site_rec_ov:
 #define R_OV1     REC site_rec_ov, .Lt1, 1               /* valid */
 #define R_OV2     REC site_rec_ov + 1, .Lt2, 1           /* refused: overlaps */
 #if RECORDS_ORDER
-	R_KIND4; R_A; R_KIND0; R_FLAGGED; R_C; R_BYTES; R_ORPHAN; R_OV1; R_OV2
+	R_KIND4; R_A; R_DUP; R_DUP; R_KIND0; R_FLAGGED; R_C; R_BYTES; R_ORPHAN
+	R_OV1; R_OV2
 #else
-	R_A; R_KIND0; R_OV2; R_FLAGGED; R_C; R_OV1; R_ORPHAN; R_KIND4; R_BYTES
+	R_DUP; R_A; R_KIND0; R_OV2; R_FLAGGED; R_C; R_OV1; R_DUP; R_ORPHAN
+	R_KIND4; R_BYTES
 #endif
 	.text
