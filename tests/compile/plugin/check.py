@@ -26,7 +26,8 @@ checked:
   6. the program runs and prints `expect-output:` (tramp_runtime.c never
      patches, so this is the unpatched behaviour).
 Fail fixtures mark each expected error with `expect-error: REGEX` on the line
-that must carry it; `fail-flags: ...` adds flags; `only: gcc` restricts.
+that must carry it (any other line of the fixture must have no error or
+warning); `fail-flags: ...` adds flags; `only: gcc` restricts.
 Uses only objdump and the ELF file itself (no Capstone needed).
 """
 import argparse
@@ -529,6 +530,15 @@ def check_fail(a, base, pf, flags, kind):
                 err(f"{name}:{line}: no error matching /{rx}/ in:\n{r.stderr}")
             elif not line and not pat.search(r.stderr):
                 err(f"{name}: no error matching /{rx}/ in:\n{r.stderr}")
+        # and nothing else: a line without expect-error must compile quietly
+        # (how a fixture shows that an option silences a diagnostic)
+        marked = {line for line, _ in expect if line}
+        anywhere = [rx for line, rx in expect if not line]
+        for m in re.finditer(r"^(?:.*/)?%s:(\d+):(?:\d+:)? (error|warning): (.*)$"
+                             % re.escape(name), r.stderr, re.M):
+            if int(m.group(1)) not in marked and \
+                    not any(re.search(rx, m.group(3)) for rx in anywhere):
+                err(f"{name}:{m.group(1)}: unexpected {m.group(2)}: {m.group(3)}")
         if not expect:
             err(f"{name}: fixture has no expect-error")
         print(f"{name}: {'ok' if len(errors) == before else 'FAILED'}")

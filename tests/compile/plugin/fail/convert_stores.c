@@ -18,6 +18,10 @@ struct ops *escape(void)
 {
 	return &ops; /* expect-error: address of scall key .*scall_resync */
 }
+void asm_out(void)
+{
+	__asm__("" : "=m"(k)); /* expect-error: asm output to scall key */
+}
 int (*xchg(void))(int)
 {
 	return __atomic_exchange_n(&k, g, __ATOMIC_ACQ_REL); /* expect-error: address of scall key */
