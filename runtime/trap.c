@@ -74,11 +74,11 @@ static void prev_store(const struct sigaction *sa)
 
 #define NO_ASAN __attribute__((no_sanitize("address", "undefined")))
 
-/* Test hook (not API, see scall.h): called with the trapping address once the handler
- * is in flight (counter raised, table pointer loaded, nothing looked up
- * yet).  A test holds a handler there while patch cycles move on (the late
- * delivery paths, tests/run/runtime/late.c) or while a module is unloaded
- * (the table it holds must outlive it, inflight.c). */
+/* Test hook (not API, see scall.h): called with the trapping address once
+ * the handler is in flight (counter raised, table pointer loaded, nothing
+ * looked up yet).  A test holds a handler there while patch cycles move on
+ * (the late delivery paths, tests/run/runtime/late.c) or while a module is
+ * unloaded (the table it holds must outlive it, inflight.c). */
 SCALL_EXPORT void (*volatile __scall_test_trap_hook)(uintptr_t ip);
 
 static void chain(int sig, siginfo_t *si, void *uc)
