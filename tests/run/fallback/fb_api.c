@@ -71,6 +71,47 @@ static void test_null_and_cond(void)
 	CHECK_EQ(hits, 24);
 }
 
+static int evals;
+static int eval(int v)
+{
+	evals++;
+	return v;
+}
+
+/* scall.h: "The arguments are evaluated either way": each side effect
+ * happens once, whether the target is called, NULL (nothing is called) or
+ * scall_return0.  (tests/run/plugin/e2e_cond.c: the same with the
+ * toolchain.) */
+static void test_cond_args(void)
+{
+	int n = 0;
+
+	CHECK_EQ(scall_update(event, NULL), 0);
+	hits = evals = 0;
+	scall_cond(event)(eval(3) + n++);
+	CHECK_EQ(evals, 1);
+	CHECK_EQ(n, 1);
+	CHECK_EQ(hits, 0);
+
+	CHECK_EQ(scall_update(event, hit), 0);
+	scall_cond(event)(eval(3) + n++);
+	CHECK_EQ(evals, 2);
+	CHECK_EQ(n, 2);
+	CHECK_EQ(hits, 4);
+
+	CHECK_EQ(scall_update(event, scall_return0), 0);
+	scall_cond(event)(eval(5) + n++);
+	CHECK_EQ(evals, 3);
+	CHECK_EQ(n, 3);
+	CHECK_EQ(hits, 4);
+
+	CHECK_EQ(scall_update(event, NULL), 0);
+	scall_cond(event)(eval(7) + n++);
+	CHECK_EQ(evals, 4);
+	CHECK_EQ(n, 4);
+	CHECK_EQ(hits, 4);
+}
+
 static void test_ret0(void)
 {
 	CHECK_EQ(scall(count)(41), 0);
@@ -178,7 +219,7 @@ static void test_stats(void)
 
 	memset(&st, 0xff, sizeof(st));
 	CHECK_EQ(scall_stats(&st), 0);
-	CHECK_EQ(st.updates, 18); /* every successful update above, no refused one */
+	CHECK_EQ(st.updates, 22); /* every successful update above, no refused one */
 	CHECK(st.writer != NULL);
 	/* Built without the toolchain: nothing was registered or patched. */
 	CHECK_EQ(st.sites, 0);
@@ -191,6 +232,7 @@ int main(void)
 {
 	test_call_update_query();
 	test_null_and_cond();
+	test_cond_args();
 	test_ret0();
 	test_runtime_type_checks();
 	test_plain_keys();
