@@ -4,6 +4,11 @@
  * thread retargets the key between two implementations.  It prints how many
  * calls reached each target, what the runtime patched, and whether the
  * compiler converted the calls (plugin or pass in use).
+ *
+ * It exits 0 only if what it prints holds: both targets were reached, and,
+ * when built with the toolchain (-DSCALL_DEMO_TOOLCHAIN, which
+ * examples/Makefile adds with the plugin), call sites were registered and
+ * every one of them was patched.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -38,14 +43,17 @@ SCALL_DEFINE(checksum, checksum_generic);
 
 static atomic_int stop;
 static atomic_ulong total_generic, total_fast;
+static atomic_ulong batches; /* batches of 1000 calls finished, all workers */
 
 static void *worker(void *arg)
 {
 	unsigned long acc = (unsigned long)(uintptr_t)arg;
 
-	while (!atomic_load_explicit(&stop, memory_order_relaxed))
+	while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
 		for (int i = 0; i < 1000; i++)
 			acc += scall(checksum)(acc);
+		atomic_fetch_add(&batches, 1);
+	}
 	atomic_fetch_add(&total_generic, calls_generic);
 	atomic_fetch_add(&total_fast, calls_fast);
 	return (void *)(uintptr_t)acc;
@@ -55,8 +63,8 @@ int main(void)
 {
 	pthread_t tid[WORKERS];
 	struct scall_stats st;
-	struct timespec pause = { 0, 1000000 }; /* 1 ms between updates */
-	int err;
+	struct timespec pause = { 0, 100000 };
+	int err, ok = 1;
 
 	for (int i = 0; i < WORKERS; i++)
 		if (pthread_create(&tid[i], NULL, worker, (void *)(uintptr_t)i)) {
@@ -69,7 +77,13 @@ int main(void)
 			fprintf(stderr, "scall_update: %s\n", strerror(-err));
 			return 1;
 		}
-		nanosleep(&pause, NULL);
+		/* Let the workers run on the new target: once WORKERS + 1
+		 * batches have finished since the update returned, one worker
+		 * ran a whole batch after it, which must all reach the new
+		 * target. */
+		unsigned long b0 = atomic_load(&batches);
+		while (atomic_load(&batches) < b0 + WORKERS + 1)
+			nanosleep(&pause, NULL);
 	}
 	atomic_store(&stop, 1);
 	for (int i = 0; i < WORKERS; i++)
@@ -95,7 +109,18 @@ int main(void)
 	printf("  patch cycles: %llu syncs, %llu calls emulated by the trap handler, writer: %s\n",
 	       (unsigned long long)st.syncs, (unsigned long long)st.traps,
 	       st.writer ? st.writer : "?");
-	/* Each worker ran until stop, so both targets must have been reached
-	 * at least once unless the machine starved a thread completely. */
-	return atomic_load(&total_generic) + atomic_load(&total_fast) ? 0 : 1;
+	/* After each update a whole batch ran on the new target. */
+	if (!atomic_load(&total_generic) || !atomic_load(&total_fast)) {
+		fprintf(stderr, "scall demo: FAIL: a target was never reached\n");
+		ok = 0;
+	}
+#ifdef SCALL_DEMO_TOOLCHAIN
+	/* Both targets are in this executable: every site can be direct. */
+	if (!st.modules || !st.sites || st.sites_direct != st.sites) {
+		fprintf(stderr, "scall demo: FAIL: built with the toolchain, but not "
+				"every call site was registered and patched\n");
+		ok = 0;
+	}
+#endif
+	return !ok;
 }
