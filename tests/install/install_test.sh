@@ -1,10 +1,13 @@
 #!/bin/sh
-# install_test.sh BUILD_DIR SOURCE_ROOT
+# install_test.sh BUILD_DIR SOURCE_ROOT gcc-plugin|no-gcc-plugin CLANG|'' scall-ld|no-scall-ld
 # `meson install` into a DESTDIR, then build and run the demo against what
-# was installed: headers and libscall through pkg-config, and the plugin and
-# scall-ld from the DESTDIR when this build has them.
+# was installed: headers and libscall through pkg-config, and the GCC plugin,
+# the Clang plugin (with CLANG) and scall-ld from the DESTDIR when this build
+# has them.  A demo built with a plugin must hold its site (key checksum, in
+# worker), recorded and validated: tests/scall-ld/sites.py with the installed
+# scall-ld, or at least a scall_sites section without scall-ld.
 set -eu
-build=$1 src=$2
+build=$1 src=$2 gcc_plugin=$3 clang=$4 scall_ld=$5
 dest=$(mktemp -d)
 trap 'rm -rf "$dest" "$dest.log"' EXIT
 # Without --no-rebuild: `meson test` builds only what tests need, so let
@@ -14,7 +17,7 @@ meson install -C "$build" --destdir "$dest" --quiet >"$dest.log" 2>&1 ||
 
 need() {
 	found=$(find "$dest" -path "*$1" | head -n 1)
-	[ -n "$found" ] || { echo "not installed: $1"; exit 1; }
+	[ -n "$found" ] || { echo "not installed: $1" >&2; exit 1; }
 	echo "$found"
 }
 need /include/scall.h >/dev/null
@@ -22,19 +25,40 @@ need /include/scall/format.h >/dev/null
 need /libscall.a >/dev/null
 lib=$(need /libscall.so)
 pc=$(need /pkgconfig/scall.pc)
+ld=
+[ "$scall_ld" = no-scall-ld ] || ld=$(need /bin/scall-ld)
 
 cflags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --cflags scall)
 libs=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --libs scall)
 
-plugin_flag=
-if grep -q "gcc-plugin" "$build/meson-info/intro-targets.json" 2>/dev/null; then
-	plugin=$(need /plugin/scall.so)
-	plugin_flag=-fplugin=$plugin
+# demo OUT WITH-PLUGIN(yes|no) CC FLAGS...: build, validate, check, run
+demo() {
+	out=$1 with=$2
+	shift 2
+	# shellcheck disable=SC2086
+	"$@" -O2 -pthread $cflags -o "$out" "$src/examples/demo.c" $libs -pthread
+	[ -z "$ld" ] || "$ld" "$out"
+	if [ "$with" = no ]; then
+		if readelf -S "$out" | grep -q scall_; then
+			echo "$out: scall sections without a plugin"; exit 1
+		fi
+	elif [ -n "$ld" ]; then
+		python3 "$src/tests/scall-ld/sites.py" "$ld" "$out" checksum:worker
+	elif ! readelf -S "$out" | grep -q scall_sites; then
+		echo "$out: built with the plugin but has no scall_sites section"; exit 1
+	fi
+	LD_LIBRARY_PATH=$(dirname "$lib") "$out"
+}
+
+if [ "$gcc_plugin" = gcc-plugin ]; then
+	gp=$(need /plugin/scall.so)
+	demo "$dest/demo" yes gcc -fplugin="$gp"
+else
+	demo "$dest/demo" no gcc
 fi
-out=$dest/demo
-# shellcheck disable=SC2086
-gcc -O2 -pthread $plugin_flag $cflags -o "$out" "$src/examples/demo.c" $libs -pthread
-if grep -q '"scall-ld"' "$build/meson-info/intro-targets.json" 2>/dev/null; then
-	"$(need /bin/scall-ld)" "$out"
+if [ -n "$clang" ]; then
+	cp=$(need /scall-clang.so)
+	# kind-4 records only become sites through scall-ld
+	[ -n "$ld" ] || { echo "the Clang plugin is installed without scall-ld"; exit 1; }
+	demo "$dest/demo-clang" yes "$clang" -fplugin="$cp" -fpass-plugin="$cp"
 fi
-LD_LIBRARY_PATH=$(dirname "$lib") "$out"

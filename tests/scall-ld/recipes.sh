@@ -4,8 +4,9 @@
 # The meson and CMake recipes of scall-ld/README.md, as written there (the
 # plugin, include and library paths of this build substituted), on
 # tests/scall-ld/example/example.c:
-#   1. the build validates the binary (scall-ld --check: valid, SORTED and
-#      VALIDATED) and it runs;
+#   1. the build validates the binary (sites.py: the two sites of
+#      example.c recorded and valid, the header SORTED and VALIDATED) and it
+#      runs;
 #   2. a second build does nothing;
 #   3. when scall-ld fails, the build fails; the next build (scall-ld
 #      working again) runs it again and ends with a validated binary.
@@ -14,6 +15,7 @@
 # build would).
 set -eu
 kind=$1 real_ld=$2 plugin=$3 inc=$4 libdir=$5 example=$6
+sites_py=$(dirname "$0")/sites.py
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
 mkdir -p "$w/bin" "$w/src"
@@ -29,8 +31,7 @@ cp "$example" "$w/src/app.c"
 fail() { echo "recipes.sh ($kind): FAIL: $*"; exit 1; }
 
 validated() { # binary
-	j=$("$real_ld" --check --json "$1") || fail "$1: scall-ld --check: $j"
-	case $j in *'"valid":true,"header_flags":3,'*) ;; *) fail "$1 not validated: $j" ;; esac
+	python3 "$sites_py" "$real_ld" "$1" --records 2 op:use op:tail || fail "$1 not validated"
 	LD_LIBRARY_PATH=$libdir "$1" >/dev/null || fail "$1 does not run"
 }
 
