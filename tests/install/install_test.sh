@@ -35,8 +35,11 @@ libs=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest pkg-config 
 demo() {
 	out=$1 with=$2
 	shift 2
+	# with a plugin the demo itself fails unless its site was patched
+	def=
+	[ "$with" = no ] || def=-DSCALL_DEMO_TOOLCHAIN
 	# shellcheck disable=SC2086
-	"$@" -O2 -pthread $cflags -o "$out" "$src/examples/demo.c" $libs -pthread
+	"$@" -O2 -pthread $def $cflags -o "$out" "$src/examples/demo.c" $libs -pthread
 	[ -z "$ld" ] || "$ld" "$out"
 	if [ "$with" = no ]; then
 		if readelf -S "$out" | grep -q scall_; then
