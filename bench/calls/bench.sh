@@ -20,11 +20,11 @@ $CC "$W/calls.o" "$W/target.o" "$W/retp.o" -o "$W/calls" \
 	-L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -lscall
 [ -z "$SCALL_LD" ] || "$SCALL_LD" "$W/calls"
 echo "$KIND $($CC -dumpversion)${SCALL_LD:+, scall-ld}"
-SCALL_QUIET=1 "$W/calls"
+"$W/calls"
 if command -v valgrind >/dev/null 2>&1; then
 	echo "callgrind: instructions per call (10^6 calls, loop + callee)"
 	for m in direct scall indirect retpoline; do
-		SCALL_QUIET=1 valgrind -q --tool=callgrind --callgrind-out-file="$W/cg.$m" \
+		valgrind -q --tool=callgrind --callgrind-out-file="$W/cg.$m" \
 			--toggle-collect="loop_$m" "$W/calls" cg $m
 		ir=$(sed -n 's/^totals: *\([0-9]*\).*/\1/p' "$W/cg.$m")
 		awk -v m="$m" -v ir="$ir" 'BEGIN { printf "%-10s %8.2f\n", m, ir / 1e6 }'
