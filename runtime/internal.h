@@ -135,6 +135,10 @@ SCALL_HIDDEN int scall_write(const struct wr *w, size_t n,
 			     const uintptr_t *barriers, size_t nb);
 SCALL_HIDDEN void scall_sync(void);
 
+/* alias.c: the alias writer; w[0..n) sorted by address. */
+SCALL_HIDDEN int scall_alias_write(const struct wr *w, size_t n);
+SCALL_HIDDEN int scall_alias_probe(void);
+
 SCALL_HIDDEN extern int scall_debug;
 
 #endif

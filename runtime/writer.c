@@ -72,83 +72,6 @@ static int probe_procmem(void)
 	return pwrite(mem_fd, &b, 1, (off_t)(uintptr_t)scall_return0) == 1;
 }
 
-/* Replace the page at `page` by a copy with w[] applied (the parts of the
- * writes that fall in the page). */
-static int alias_page(uintptr_t page, const struct wr *w, size_t n)
-{
-	uint8_t *q = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	int err = 0;
-
-	if (q == MAP_FAILED)
-		return -errno;
-	memcpy(q, (const void *)page, PAGE);
-	for (size_t i = 0; i < n; i++)
-		for (size_t k = 0; k < w[i].len; k++) {
-			uintptr_t a = w[i].addr + k;
-
-			if (a >= page && a < page + PAGE)
-				q[a - page] = w[i].bytes[k];
-		}
-	if (mprotect(q, PAGE, PROT_READ | PROT_EXEC) ||
-	    mremap(q, PAGE, PAGE, MREMAP_MAYMOVE | MREMAP_FIXED,
-		   (void *)page) == MAP_FAILED) {
-		err = -errno;
-		munmap(q, PAGE);
-		return err;
-	}
-	scall_pwrites++;
-	VALGRIND_DISCARD_TRANSLATIONS(page, PAGE);
-	return 0;
-}
-
-/* Probe on a scratch r-x page of our own. */
-static int probe_alias(void)
-{
-	uint8_t *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
-			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	static const uint8_t b = 0xc3;
-	struct wr w = { 0, &b, 1 };
-	int ok;
-
-	if (p == MAP_FAILED)
-		return 0;
-	memset(p, 0xcc, PAGE);
-	mprotect(p, PAGE, PROT_READ | PROT_EXEC);
-	w.addr = (uintptr_t)p + 7;
-	ok = alias_page((uintptr_t)p, &w, 1) == 0 && p[7] == 0xc3 &&
-	     p[6] == 0xcc;
-	munmap(p, PAGE);
-	return ok;
-}
-
-static int write_alias(const struct wr *w, size_t n)
-{
-	size_t i = 0;
-
-	/* One swap per page touched; a window may straddle two pages. */
-	while (i < n) {
-		uintptr_t page = w[i].addr & ~(PAGE - 1);
-		uintptr_t last = (w[i].addr + w[i].len - 1) & ~(PAGE - 1);
-		size_t j = i + 1;
-		int err;
-
-		while (j < n && (w[j].addr & ~(PAGE - 1)) == page)
-			j++;
-		if ((err = alias_page(page, w + i, j - i)))
-			return err;
-		if (last != page || (j > i && ((w[j - 1].addr + w[j - 1].len - 1) &
-					       ~(PAGE - 1)) != page)) {
-			uintptr_t next = page + PAGE;
-
-			if ((err = alias_page(next, w + i, j - i)))
-				return err;
-		}
-		i = j;
-	}
-	return 0;
-}
-
 void scall_writer_init(void)
 {
 	const char *env = getenv("SCALL_WRITER");
@@ -168,10 +91,10 @@ void scall_writer_init(void)
 	} else if (env && !strcmp(env, "mprotect")) {
 		scall_writer = WRITER_MPROTECT;
 	} else if (env && !strcmp(env, "alias")) {
-		scall_writer = probe_alias() ? WRITER_ALIAS : WRITER_NONE;
+		scall_writer = scall_alias_probe() ? WRITER_ALIAS : WRITER_NONE;
 	} else if (probe_procmem()) {
 		scall_writer = WRITER_PROCMEM;
-	} else if (probe_alias()) {
+	} else if (scall_alias_probe()) {
 		scall_writer = WRITER_ALIAS;
 	} else {
 		scall_writer = WRITER_NONE;
@@ -197,7 +120,7 @@ void scall_writer_atfork_child(void)
 		}
 		close(mem_fd); /* never write the parent */
 		mem_fd = -1;
-		scall_writer = probe_alias() ? WRITER_ALIAS : WRITER_NONE;
+		scall_writer = scall_alias_probe() ? WRITER_ALIAS : WRITER_NONE;
 		if (scall_writer == WRITER_NONE)
 			fprintf(stderr, "scall: child of fork cannot write code: "
 					"patched sites keep their targets\n");
@@ -338,20 +261,20 @@ int scall_write(const struct wr *w, size_t n, const uintptr_t *barriers,
 				return err;
 		return 0;
 	case WRITER_ALIAS:
-		return write_alias(w, n);
+		return scall_alias_write(w, n);
 	case WRITER_PROCMEM:
 		err = write_procmem(w, n, barriers, nb, &done);
 		if (!err)
 			return 0;
 		/* Should not happen after the probe; finish this step (and
 		 * every later one) with the alias writer if it works. */
-		if (!probe_alias())
+		if (!scall_alias_probe())
 			return err;
 		fprintf(stderr, "scall: /proc/self/mem write failed (%s): "
 				"switching to the alias writer\n",
 			strerror(-err));
 		scall_writer = WRITER_ALIAS;
-		return write_alias(w + done, n - done);
+		return scall_alias_write(w + done, n - done);
 	default:
 		return -ENOSYS;
 	}

@@ -3,7 +3,11 @@
  * scall_update latency for 1..10000 sites with 0 and 2 threads calling,
  * syncs per update, the cost of a trapped call, and the effect of write
  * coalescing (the same run re-executed with SCALL_COALESCE=0, and with
- * SCALL_WRITER=mprotect).  Prints tables; asserts nothing about time.
+ * SCALL_WRITER=mprotect).  The alias writer is compared with proc-mem in
+ * the same run: children with either writer alternate over several rounds,
+ * and the ratio of their medians is printed per round (the machine's load
+ * drifts between rounds, much less within one).  Prints tables; asserts
+ * nothing about time.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -154,21 +158,120 @@ static void trap_cost(void)
 	       direct_ns, trap_ns);
 }
 
-static void rerun(const char *env)
+static pid_t spawn(const char *env, const char *mode, int out)
 {
 	pid_t pid = fork();
 	if (pid == 0) {
-		putenv((char *)env);
-		execle("/proc/self/exe", "bench_update", "--child", (char *)NULL,
+		if (env)
+			putenv((char *)env);
+		if (out >= 0)
+			dup2(out, 1);
+		execle("/proc/self/exe", "bench_update", mode, (char *)NULL,
 		       environ);
 		_exit(127);
 	}
-	waitpid(pid, NULL, 0);
+	return pid;
+}
+
+static void rerun(const char *env)
+{
+	waitpid(spawn(env, "--child", -1), NULL, 0);
+}
+
+/* --compare child: "writer sites callers median" lines, 0 and 2 callers,
+ * for the 1000- and 10000-site keys. */
+static void compare_child(void)
+{
+	struct scall_stats st;
+	scall_stats(&st);
+	for (int nth = 0; nth <= 2; nth += 2) {
+		pthread_t th[2];
+		stop = 0;
+		for (int i = 0; i < nth; i++)
+			pthread_create(&th[i], NULL, caller, NULL);
+		for (int r = 3; r < NROWS; r++) {
+			double med, p90, mean, max, sy;
+			measure(r, rows[r].n >= 10000 ? 30 : 100, &med, &p90,
+				&mean, &max, &sy);
+			printf("%s %d %d %.1f\n", st.writer, rows[r].n, nth, med);
+		}
+		stop = 1;
+		for (int i = 0; i < nth; i++)
+			pthread_join(th[i], NULL);
+	}
+}
+
+enum { ROUNDS = 5, NCMP = 4 };
+
+/* One child's medians, in compare_child's order; 0 if it failed. */
+static int compare_run(const char *env, const char *writer, double *med)
+{
+	int fd[2], st, n = 0;
+	char w[32];
+	FILE *f;
+
+	if (pipe(fd))
+		return 0;
+	pid_t pid = spawn(env, "--compare", fd[1]);
+	close(fd[1]);
+	f = fdopen(fd[0], "r");
+	int sites, nth;
+	while (n < NCMP && fscanf(f, "%31s %d %d %lf", w, &sites, &nth, &med[n]) == 4 &&
+	       !strcmp(w, writer))
+		n++;
+	fclose(f);
+	waitpid(pid, &st, 0);
+	return n == NCMP && WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void sort_d(double *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(double), cmpd);
+}
+
+static void compare_writers(void)
+{
+	double pm[ROUNDS][NCMP], al[ROUNDS][NCMP];
+	static const int sites[NCMP] = { 1000, 10000, 1000, 10000 },
+			 nth[NCMP] = { 0, 0, 2, 2 };
+
+	for (int r = 0; r < ROUNDS; r++)
+		if (!compare_run(NULL, "proc-mem", pm[r]) ||
+		    !compare_run("SCALL_WRITER=alias", "alias", al[r])) {
+			printf("\nwriter comparison: a child failed\n");
+			return;
+		}
+	printf("\nalias writer / proc-mem writer, same run (%d rounds, each "
+	       "child alternating; median us of each)\n", ROUNDS);
+	printf("%7s %8s | %12s %12s | %-36s | %s\n", "sites", "callers",
+	       "proc-mem us", "alias us", "ratio per round", "median ratio");
+	for (int c = 0; c < NCMP; c++) {
+		double ratio[ROUNDS], p[ROUNDS], a[ROUNDS];
+		char buf[64] = "";
+		for (int r = 0; r < ROUNDS; r++) {
+			ratio[r] = al[r][c] / pm[r][c];
+			p[r] = pm[r][c];
+			a[r] = al[r][c];
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+				 "%.2f ", ratio[r]);
+		}
+		sort_d(ratio, ROUNDS);
+		sort_d(p, ROUNDS);
+		sort_d(a, ROUNDS);
+		printf("%7d %8d | %12.1f %12.1f | %-36s | %.2f\n", sites[c],
+		       nth[c], p[ROUNDS / 2], a[ROUNDS / 2], buf,
+		       ratio[ROUNDS / 2]);
+	}
 }
 
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1 && !strcmp(argv[1], "--compare")) {
+		setvbuf(stdout, NULL, _IOLBF, 0);
+		compare_child();
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "--child")) {
 		child_mode = 1;
 		const char *c = getenv("SCALL_COALESCE");
@@ -179,6 +282,7 @@ int main(int argc, char **argv)
 	}
 	table("scall_update latency", 0);
 	trap_cost();
+	compare_writers();
 	rerun("SCALL_COALESCE=0");
 	rerun("SCALL_WRITER=alias");
 	rerun("SCALL_WRITER=mprotect");
