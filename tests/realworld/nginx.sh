@@ -278,7 +278,11 @@ with open(f"{d}/gz/page.txt", "w") as f:           # 16 KiB, gzip-filtered
 EOF
 truncate -s 4096 "$docroot/static.html"
 
-port_base=$(( 20000 + $$ % 20000 ))
+# Below the ephemeral range: wrk's own connections (thousands, with
+# "Connection: close") take local ports from it, and one of them on a
+# server's port makes that server's bind() fail.
+eph_lo=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+port_base=$(( 10000 + $$ % (eph_lo - 10000 - 200) ))
 port_next=$port_base
 cpu_srv=0 cpu_cli=0
 if [ "$(nproc)" -ge 2 ]; then cpu_srv=0 cpu_cli=1; fi
