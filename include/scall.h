@@ -246,7 +246,9 @@ struct scall_stats {
 	size_t sites;            /* site records registered (kinds 1-3) */
 	size_t sites_direct;     /* sites encoding their target in place
 				    (direct branch, NOP, RET, xor form) */
-	size_t sites_trampoline; /* sites resting on their trampoline */
+	size_t sites_trampoline; /* sites resting on their trampoline (or, with
+				    writer "int3", parked on INT3): they
+				    reach the key's target through the key */
 	size_t sites_refused;    /* sites whose bytes did not verify; never
 				    written */
 	size_t sites_unresolved; /* kind-4 records (Clang, no scall-ld) */
@@ -254,7 +256,12 @@ struct scall_stats {
 	uint64_t updates;        /* scall_update / batch / resync calls */
 	uint64_t traps;          /* calls emulated by the SIGTRAP handler */
 	uint64_t syncs;          /* cross-core syncs issued */
-	const char *writer;      /* "proc-mem", "alias", "mprotect" or "none" */
+	const char *writer;      /* how code is written: "proc-mem",
+				    "alias", "mprotect", "none" (nothing is:
+				    every site stays on its trampoline), or
+				    "int3" (the cross-core sync failed after
+				    start-up: sites are only parked on INT3);
+				    docs/protocol.md, "The writer" */
 };
 
 /*

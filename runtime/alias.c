@@ -111,19 +111,22 @@ int scall_alias_probe(void)
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	static const uint8_t b[2] = { 0xc3, 0xc3 };
 	struct wr w;
-	int ok;
+	int err;
 
 	if (p == MAP_FAILED)
-		return 0;
+		return -errno;
 	memset(p, 0xcc, 2 * PAGE);
 	if (mprotect(p, 2 * PAGE, PROT_READ | PROT_EXEC)) {
+		err = -errno;
 		munmap(p, 2 * PAGE);
-		return 0;
+		return err;
 	}
 	/* Two bytes across the page boundary. */
 	w = (struct wr){ (uintptr_t)p + PAGE - 1, b, 2 };
-	ok = scall_alias_write(&w, 1) == 0 && p[PAGE - 1] == 0xc3 &&
-	     p[PAGE] == 0xc3 && p[PAGE - 2] == 0xcc && p[PAGE + 1] == 0xcc;
+	if (!(err = scall_alias_write(&w, 1)) &&
+	    (p[PAGE - 1] != 0xc3 || p[PAGE] != 0xc3 || p[PAGE - 2] != 0xcc ||
+	     p[PAGE + 1] != 0xcc))
+		err = -EIO;
 	munmap(p, 2 * PAGE);
-	return ok;
+	return err;
 }

@@ -128,14 +128,29 @@ SCALL_HIDDEN extern int scall_coalesce;
 SCALL_HIDDEN extern uint64_t scall_syncs, scall_pwrites;
 SCALL_HIDDEN void scall_writer_init(void);
 SCALL_HIDDEN void scall_writer_atfork_child(void);
+/* "proc-mem", "alias", "mprotect", "none", or "int3" once a sync failed. */
 SCALL_HIDDEN const char *scall_writer_name(void);
+/* Why a better writer was passed over ("" for proc-mem); *loud when the
+ * writer is none without SCALL_WRITER asking for it. */
+SCALL_HIDDEN const char *scall_writer_reason(bool *loud);
 /* Write w[0..n) (sorted by address); barriers[0..nb) (sorted) are
  * addresses of refused windows a coalesced write must not cover. */
 SCALL_HIDDEN int scall_write(const struct wr *w, size_t n,
 			     const uintptr_t *barriers, size_t nb);
-SCALL_HIDDEN void scall_sync(void);
+/* Make every core running a thread of ours execute a core-serialising
+ * instruction: 0, or -errno when it failed (then and ever after). */
+SCALL_HIDDEN int scall_sync(void);
+SCALL_HIDDEN bool scall_sync_lost(void);
 
-/* alias.c: the alias writer; w[0..n) sorted by address. */
+/* cycle.c: write chg[0..n) (sorted by address, verified, want[] set) with
+ * the three steps and their syncs; w has room for n writes, bar[0..nb) as
+ * for scall_write.  0, or -errno when a write failed: each item's cur then
+ * holds what memory holds, every INT3 among them emulated from the key. */
+SCALL_HIDDEN int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
+			     const uintptr_t *bar, size_t nb);
+
+/* alias.c: the alias writer; w[0..n) sorted by address.  The probe
+ * returns 0 or -errno. */
 SCALL_HIDDEN int scall_alias_write(const struct wr *w, size_t n);
 SCALL_HIDDEN int scall_alias_probe(void);
 

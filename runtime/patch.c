@@ -4,7 +4,6 @@
  * patch cycle (docs/protocol.md).
  */
 
-#include <dirent.h>
 #include <dlfcn.h>
 #include <signal.h>
 #include <errno.h>
@@ -21,10 +20,6 @@ static int initialised;
 static struct rt_module *modules;
 static size_t nmodules;
 
-/* Test hook (not API, see scall.h): called after each sync of a patch cycle
- * with the step (1-3). */
-SCALL_EXPORT void (*volatile __scall_test_hook)(int step);
-
 /* ------------------------------------------------------------------ */
 /* Init, fork                                                          */
 /* ------------------------------------------------------------------ */
@@ -40,6 +35,22 @@ static void atfork_child(void)
 	scall_lock_atfork_child();
 }
 
+/* The writer chosen, with SCALL_DEBUG; also without it when no writer
+ * works (or no sync), which leaves every site on its trampoline. */
+static void report_writer(void)
+{
+	bool loud;
+	const char *why = scall_writer_reason(&loud);
+
+	if (scall_debug || loud)
+		fprintf(stderr, "scall: writer %s%s%s%s%s\n",
+			scall_writer_name(), *why ? " (" : "", why,
+			*why ? ")" : "",
+			scall_writer == WRITER_NONE
+				? ": sites stay on their trampolines"
+				: "");
+}
+
 /* Lock held (or in the constructor, before any thread exists). */
 static void init_locked(void)
 {
@@ -52,8 +63,7 @@ static void init_locked(void)
 	scall_writer_init();
 	scall_trap_install();
 	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	if (scall_debug)
-		fprintf(stderr, "scall: writer %s\n", scall_writer_name());
+	report_writer();
 }
 
 /* Runs before the executable's constructors when libscall is a shared
@@ -325,6 +335,8 @@ static int patch_items(const struct scall_req *req, size_t n,
 
 /* scall_patch_range: keys in [range_lo, range_hi) instead of req (lock held). */
 static uintptr_t range_lo, range_hi;
+/* A cycle failed to write: the next one takes every item. */
+static bool repair;
 
 
 static int bad_header(const struct scall_module *h)
@@ -575,49 +587,6 @@ static bool wanted(const struct scall_req *req, size_t n, void **key)
 	return false;
 }
 
-/* A thread that blocks SIGTRAP and hits an INT3 is killed by the kernel.
- * Warn once for the updating thread; with SCALL_DEBUG, name every thread
- * of the process that blocks it. */
-static void check_blocked(void)
-{
-	static int warned;
-	char path[64], line[256];
-	struct dirent *d;
-	DIR *dir;
-
-	if (!warned && scall_trap_blocked()) {
-		warned = 1;
-		fprintf(stderr, "scall: warning: SIGTRAP is blocked in the "
-				"updating thread; if it runs a site mid-patch "
-				"(signal handler) the process is killed\n");
-	}
-	if (!scall_debug || !(dir = opendir("/proc/self/task")))
-		return;
-	while ((d = readdir(dir))) {
-		FILE *f;
-
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%.20s/status",
-			 d->d_name);
-		if (!(f = fopen(path, "re")))
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, "SigBlk:", 7)) {
-				unsigned long long m = strtoull(line + 7, NULL, 16);
-
-				if (m & (1ull << (SIGTRAP - 1)))
-					fprintf(stderr, "scall: warning: thread %s "
-							"blocks SIGTRAP: it dies "
-							"if it runs a site "
-							"mid-patch\n", d->d_name);
-				break;
-			}
-		fclose(f);
-	}
-	closedir(dir);
-}
-
 static double now_us(void)
 {
 	struct timespec ts;
@@ -635,9 +604,10 @@ static int patch_items(const struct scall_req *req, size_t n,
 	struct rt_item **chg = scr_chg;
 	struct wr *w = scr_w;
 	uintptr_t *bar = scr_bar;
-	size_t nchg = 0, nbar = 0, nw, i;
+	size_t nchg = 0, nbar = 0, i;
 	double t0 = scall_debug ? now_us() : 0;
 	uint64_t s0 = scall_syncs;
+	bool all = repair;
 	int err = 0;
 
 	if (scall_writer == WRITER_NONE || !t || !t->n)
@@ -652,10 +622,10 @@ static int patch_items(const struct scall_req *req, size_t n,
 			bar[nbar++] = it->addr;
 			continue;
 		}
-		if (only ? it->mod != only
-			 : range_hi ? (uintptr_t)it->key < range_lo ||
-					      (uintptr_t)it->key >= range_hi
-				    : !wanted(req, n, it->key))
+		if (!all && (only ? it->mod != only
+				  : range_hi ? (uintptr_t)it->key < range_lo ||
+						       (uintptr_t)it->key >= range_hi
+					     : !wanted(req, n, it->key)))
 			continue;
 		encode(it, scall_desired(it, __atomic_load_n(it->key,
 							     __ATOMIC_ACQUIRE)),
@@ -671,57 +641,15 @@ static int patch_items(const struct scall_req *req, size_t n,
 		}
 		chg[nchg++] = it;
 	}
-	if (!nchg)
+	if (!nchg) {
+		repair = false;
 		goto out;
-	/* bar[] was filled in table order: sorted, as scall_write needs. */
-	scall_trap_install();
-	check_blocked();
-	/* Step 1: INT3 on byte 0. */
-	static const uint8_t int3 = 0xcc;
-	for (i = 0; i < nchg; i++)
-		w[i] = (struct wr){ chg[i]->addr, &int3, 1 };
-	err = scall_write(w, nchg, bar, nbar);
-	if (err)
-		goto fail;
-	scall_sync();
-	if (__scall_test_hook)
-		__scall_test_hook(1);
-	/* Step 2: bytes 1..n-1 that change. */
-	for (i = nw = 0; i < nchg; i++) {
-		struct rt_item *it = chg[i];
-		if (memcmp(it->want + 1, it->cur + 1, it->len - 1u))
-			w[nw++] = (struct wr){ it->addr + 1, it->want + 1,
-					       (uint8_t)(it->len - 1) };
 	}
-	err = scall_write(w, nw, bar, nbar);
-	if (err)
-		goto fail;
-	scall_sync();
-	if (__scall_test_hook)
-		__scall_test_hook(2);
-	/* Step 3: the new byte 0. */
-	for (i = 0; i < nchg; i++)
-		w[i] = (struct wr){ chg[i]->addr, chg[i]->want, 1 };
-	err = scall_write(w, nchg, bar, nbar);
-	if (err)
-		goto fail;
-	for (i = 0; i < nchg; i++)
-		memcpy(chg[i]->cur, chg[i]->want, chg[i]->len);
-	scall_sync();
-	if (__scall_test_hook)
-		__scall_test_hook(3);
-	goto out;
-fail:
-	/* A write failed mid-cycle and no fallback writer works (should not
-	 * happen once probed).  Items holding INT3 are emulated from the key
-	 * (correct); the others hold their old or new state.  Sync, record
-	 * what memory holds, and let the next update try again. */
-	scall_sync();
-	fprintf(stderr, "scall: write failed (%s): some sites may keep their "
-			"previous target until an update succeeds\n",
-		strerror(-err));
-	for (i = 0; i < nchg; i++)
-		memcpy(chg[i]->cur, (const void *)chg[i]->addr, chg[i]->len);
+	/* bar[] was filled in table order: sorted, as scall_write needs. */
+	err = scall_cycle(chg, nchg, w, bar, nbar);
+	/* A failed write leaves items of this cycle off their targets:
+	 * the next cycle takes every item, whatever its keys. */
+	repair = err != 0;
 	err = 0;
 out:
 	if (scall_debug)
@@ -768,9 +696,12 @@ void scall_patch_stats(struct scall_stats *out)
 			struct rt_item *it = &m->items[i];
 
 			out->sites++;
+			/* Parked on INT3 (no sync): it reads the key, as the
+			 * trampoline does. */
 			if (it->refused)
 				out->sites_refused++;
-			else if (!memcmp(it->cur, it->orig, it->len))
+			else if (!memcmp(it->cur, it->orig, it->len) ||
+				 it->cur[0] == 0xcc)
 				out->sites_trampoline++;
 			else
 				out->sites_direct++;

@@ -7,14 +7,18 @@
  *           protocol step that fall in one page are coalesced into a single
  *           pwrite of a buffer made of the current bytes plus the changes.
  * alias     when /proc/self/mem cannot be written (or SCALL_WRITER=alias):
- *           per page, a private RW copy is made elsewhere, modified, made
- *           r-x, and swapped in over the original with mremap(MREMAP_FIXED).
+ *           private copies of the pages swapped in with mremap (alias.c).
  *           No page is ever writable and executable.
  * mprotect  only with SCALL_WRITER=mprotect: the page is made RWX for the
  *           copy (violates W^X briefly).
  * none      nothing is ever written; sites stay on their trampolines, which
- *           read the key (always correct).  Chosen at init when neither
+ *           read the key (always correct).  Chosen at init when no writer
  *           works, or when membarrier SYNC_CORE is unavailable.
+ *
+ * Every writer is probed before it is chosen, and the reason a better one
+ * was passed over is kept for SCALL_DEBUG.  A sync that fails later (a
+ * seccomp filter installed after start-up) is remembered: from then on the
+ * patch cycle only parks sites on INT3 (cycle.c), reported as "int3".
  */
 
 #include <errno.h>
@@ -40,6 +44,9 @@ int scall_coalesce = 1;
 uint64_t scall_syncs, scall_pwrites;
 static int mem_fd = -1;
 static int have_sync_core;
+static int sync_lost;         /* errno of the first failed sync, or 0 */
+static char reason[160];      /* why not proc-mem; "" when it is */
+static bool asked_none;       /* SCALL_WRITER=none */
 
 #define PAGE 4096ul
 
@@ -53,51 +60,100 @@ static int open_mem(void)
 	return open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 }
 
+/* 0, or -errno (-ENOSYS: the kernel does not offer the command). */
 static int register_sync_core(void)
 {
 	int cmds = membarrier(MEMBARRIER_CMD_QUERY);
 
-	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE))
-		return 0;
-	return membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE) == 0;
+	if (cmds < 0)
+		return -errno;
+	if (!(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE))
+		return -ENOSYS;
+	if (membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE))
+		return -errno;
+	return 0;
+}
+
+static void passed_over(const char *what, int err)
+{
+	size_t n = strlen(reason);
+
+	snprintf(reason + n, sizeof(reason) - n, "%s%s: %s", n ? "; " : "",
+		 what, strerror(-err));
 }
 
 /* Probe: rewrite one byte of our own code with its own value. */
-static int probe_procmem(void)
+static int probe_procmem(int open_err)
 {
 	uint8_t b = *(volatile uint8_t *)(uintptr_t)scall_return0;
+	ssize_t r;
 
 	if (mem_fd < 0)
-		return 0;
-	return pwrite(mem_fd, &b, 1, (off_t)(uintptr_t)scall_return0) == 1;
+		return open_err;
+	r = pwrite(mem_fd, &b, 1, (off_t)(uintptr_t)scall_return0);
+	return r == 1 ? 0 : r < 0 ? -errno : -EIO;
+}
+
+static int write_mprotect(uintptr_t addr, const uint8_t *b, size_t len);
+
+/* Probe on a scratch r-x page of our own. */
+static int probe_mprotect(void)
+{
+	uint8_t *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	static const uint8_t b = 0xc3;
+	int err;
+
+	if (p == MAP_FAILED)
+		return -errno;
+	memset(p, 0xcc, PAGE);
+	if (mprotect(p, PAGE, PROT_READ | PROT_EXEC))
+		err = -errno;
+	else if (!(err = write_mprotect((uintptr_t)p + 7, &b, 1)) &&
+		 (p[7] != 0xc3 || p[6] != 0xcc))
+		err = -EIO;
+	munmap(p, PAGE);
+	return err;
 }
 
 void scall_writer_init(void)
 {
 	const char *env = getenv("SCALL_WRITER");
 	const char *co = getenv("SCALL_COALESCE");
+	int err, open_err;
 
 	if (co && !strcmp(co, "0"))
 		scall_coalesce = 0;
-	have_sync_core = register_sync_core();
+	asked_none = env && !strcmp(env, "none");
 	mem_fd = open_mem();
-	if (!have_sync_core) {
-		scall_writer = WRITER_NONE;
-		if (env && strcmp(env, "none"))
-			fprintf(stderr, "scall: no membarrier SYNC_CORE: "
-					"sites stay on their trampolines\n");
-	} else if (env && !strcmp(env, "none")) {
-		scall_writer = WRITER_NONE;
+	open_err = mem_fd < 0 ? -errno : 0;
+	scall_writer = WRITER_NONE;
+	have_sync_core = 1;
+	if ((err = register_sync_core())) {
+		have_sync_core = 0;
+		passed_over("membarrier SYNC_CORE", err);
+	} else if (asked_none) {
+		snprintf(reason, sizeof(reason), "SCALL_WRITER=none");
 	} else if (env && !strcmp(env, "mprotect")) {
-		scall_writer = WRITER_MPROTECT;
+		snprintf(reason, sizeof(reason), "SCALL_WRITER=mprotect");
+		if (!(err = probe_mprotect()))
+			scall_writer = WRITER_MPROTECT;
+		else
+			passed_over("mprotect", err);
 	} else if (env && !strcmp(env, "alias")) {
-		scall_writer = scall_alias_probe() ? WRITER_ALIAS : WRITER_NONE;
-	} else if (probe_procmem()) {
+		snprintf(reason, sizeof(reason), "SCALL_WRITER=alias");
+		if (!(err = scall_alias_probe()))
+			scall_writer = WRITER_ALIAS;
+		else
+			passed_over("alias", err);
+	} else if (!(err = probe_procmem(open_err))) {
 		scall_writer = WRITER_PROCMEM;
-	} else if (scall_alias_probe()) {
-		scall_writer = WRITER_ALIAS;
 	} else {
-		scall_writer = WRITER_NONE;
+		passed_over("/proc/self/mem", err);
+		if (!(err = scall_alias_probe()))
+			scall_writer = WRITER_ALIAS;
+		else
+			passed_over("alias", err);
 	}
 	if (scall_writer != WRITER_PROCMEM && mem_fd >= 0) {
 		close(mem_fd);
@@ -108,8 +164,8 @@ void scall_writer_init(void)
 /* The child of fork: our fd names the parent's address space. */
 void scall_writer_atfork_child(void)
 {
-	if (have_sync_core)
-		register_sync_core();
+	if (have_sync_core && !sync_lost)
+		register_sync_core(); /* a failure shows at the first sync */
 	if (scall_writer == WRITER_PROCMEM) {
 		int fd = open_mem();
 
@@ -120,7 +176,7 @@ void scall_writer_atfork_child(void)
 		}
 		close(mem_fd); /* never write the parent */
 		mem_fd = -1;
-		scall_writer = scall_alias_probe() ? WRITER_ALIAS : WRITER_NONE;
+		scall_writer = scall_alias_probe() ? WRITER_NONE : WRITER_ALIAS;
 		if (scall_writer == WRITER_NONE)
 			fprintf(stderr, "scall: child of fork cannot write code: "
 					"patched sites keep their targets\n");
@@ -129,6 +185,8 @@ void scall_writer_atfork_child(void)
 
 const char *scall_writer_name(void)
 {
+	if (sync_lost && scall_writer != WRITER_NONE)
+		return "int3";
 	switch (scall_writer) {
 	case WRITER_PROCMEM:
 		return "proc-mem";
@@ -141,10 +199,31 @@ const char *scall_writer_name(void)
 	}
 }
 
-void scall_sync(void)
+const char *scall_writer_reason(bool *loud)
 {
-	scall_syncs++;
-	membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE);
+	*loud = scall_writer == WRITER_NONE && !asked_none;
+	return reason;
+}
+
+bool scall_sync_lost(void)
+{
+	return sync_lost != 0;
+}
+
+int scall_sync(void)
+{
+	if (sync_lost)
+		return -sync_lost;
+	if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE) == 0) {
+		scall_syncs++;
+		return 0;
+	}
+	sync_lost = errno;
+	fprintf(stderr, "scall: membarrier SYNC_CORE failed (%s): from now on "
+			"a site whose target changes is parked on INT3 (each "
+			"call traps) and no other byte is written\n",
+		strerror(sync_lost));
+	return -sync_lost;
 }
 
 static int pwrite_all(const void *buf, size_t len, uintptr_t addr)
@@ -268,7 +347,7 @@ int scall_write(const struct wr *w, size_t n, const uintptr_t *barriers,
 			return 0;
 		/* Should not happen after the probe; finish this step (and
 		 * every later one) with the alias writer if it works. */
-		if (!scall_alias_probe())
+		if (scall_alias_probe())
 			return err;
 		fprintf(stderr, "scall: /proc/self/mem write failed (%s): "
 				"switching to the alias writer\n",

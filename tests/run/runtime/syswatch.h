@@ -1,16 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Real syscall failures and a record of the writes, for the writer tests,
- * through seccomp user notification.  sw_start() starts a supervisor
- * thread, then filters the calling thread: each of its pwrite64, mprotect
- * and mremap calls waits for the supervisor, which answers as the test's
- * rule says: run it, fail it with an errno, or (pwrite64) perform only its
- * first byte itself and report that short count.  The supervisor logs the
- * range of every pwrite64.  Nothing in the runtime is replaced: it makes
- * its real syscalls and sees what the kernel returns.
+ * with seccomp filters the tests install themselves (prctl + BPF).
  *
- * A filter cannot be removed: run a scenario that breaks a writer in a
- * child (sw_child).
+ * Rules per call: sw_start() starts a supervisor thread, then filters the
+ * calling thread (user notification): each of its pwrite64, mprotect,
+ * mremap and membarrier calls waits for the supervisor, which answers as
+ * the test's rule says: run it, fail it with an errno, or (pwrite64)
+ * perform only its first byte itself and report that short count.  The
+ * supervisor logs the range of every pwrite64.
+ *
+ * Hardened systems: sw_harden() installs a plain filter that fails, for
+ * every thread created after it and across execve, the calls a hardened
+ * kernel or a container profile refuses (SW_F_* below).
+ *
+ * Nothing in the runtime is replaced: it makes its real syscalls and sees
+ * what the kernel returns.  A filter cannot be removed: run a scenario
+ * that breaks a writer in a child (sw_child).
  */
 #ifndef SYSWATCH_H
 #define SYSWATCH_H
@@ -22,13 +28,14 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
 #include "rt_test.h"
 
-enum sw_sys { SW_PWRITE, SW_MPROTECT, SW_MREMAP, SW_NSYS };
+enum sw_sys { SW_PWRITE, SW_MPROTECT, SW_MREMAP, SW_MEMBARRIER, SW_NSYS };
 
 /* For one syscall: let `pass` calls through, then fail `fail` of them (-1:
  * every later one) with errno `err`, then let the rest through.
@@ -100,7 +107,8 @@ static inline void sw_answer(const struct seccomp_notif *q,
 {
 	enum sw_sys s = q->data.nr == __NR_pwrite64    ? SW_PWRITE
 			: q->data.nr == __NR_mprotect ? SW_MPROTECT
-						      : SW_MREMAP;
+			: q->data.nr == __NR_mremap   ? SW_MREMAP
+						      : SW_MEMBARRIER;
 	struct sw_rule *r = &sw.rule[s];
 	unsigned n;
 
@@ -164,9 +172,10 @@ static inline int sw_start(void)
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
 			 offsetof(struct seccomp_data, nr)),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_pwrite64, 3, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mprotect, 2, 0),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mremap, 1, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_pwrite64, 4, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mprotect, 3, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_mremap, 2, 0),
+		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_membarrier, 1, 0),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
 		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 	};
@@ -187,6 +196,79 @@ static inline int sw_start(void)
 	if (fd < 0)
 		return -errno;
 	__atomic_store_n(&sw.fd, fd, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* What hardened systems refuse, as sw_harden() fails it:
+ *   SW_F_PROCMEM     pwrite64, pwritev -> EPERM: writes to /proc/self/mem
+ *                    fail (Linux 6.12+ proc_mem.force_override=never);
+ *   SW_F_EXECMEM     mprotect with PROT_EXEC, and mmap of anonymous memory
+ *                    with PROT_EXEC -> EACCES (SELinux deny_execmem);
+ *   SW_F_MEMBARRIER  membarrier -> ENOSYS (container profiles, old kernels);
+ *   SW_F_MREMAP      mremap -> EPERM (container profiles). */
+enum {
+	SW_F_PROCMEM = 1,
+	SW_F_EXECMEM = 2,
+	SW_F_MEMBARRIER = 4,
+	SW_F_MREMAP = 8,
+};
+
+#define SW_ARG_LO(n) (offsetof(struct seccomp_data, args) + 8 * (n))
+#define SW_ERRNO(e) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (e))
+
+/* Install the filter for `faults` (SW_F_*); flags for seccomp(2), e.g.
+ * SECCOMP_FILTER_FLAG_TSYNC for every thread of a running process.
+ * Returns 0 or -errno. */
+static inline int sw_harden(unsigned faults, unsigned flags)
+{
+	struct sock_filter f[64];
+	struct sock_fprog prog;
+	unsigned n = 0;
+
+#define SW_PUT(...) (f[n++] = (struct sock_filter)__VA_ARGS__)
+#define SW_NR(sysno, skip)                                                     \
+	(SW_PUT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS,                             \
+			 offsetof(struct seccomp_data, nr))),                  \
+	 SW_PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (sysno), 0, (skip))))
+	SW_PUT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS,
+			offsetof(struct seccomp_data, arch)));
+	SW_PUT(BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0));
+	SW_PUT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+	if (faults & SW_F_PROCMEM) {
+		SW_NR(__NR_pwrite64, 1);
+		SW_PUT(SW_ERRNO(EPERM));
+		SW_NR(__NR_pwritev, 1);
+		SW_PUT(SW_ERRNO(EPERM));
+	}
+	if (faults & SW_F_MEMBARRIER) {
+		SW_NR(__NR_membarrier, 1);
+		SW_PUT(SW_ERRNO(ENOSYS));
+	}
+	if (faults & SW_F_MREMAP) {
+		SW_NR(__NR_mremap, 1);
+		SW_PUT(SW_ERRNO(EPERM));
+	}
+	if (faults & SW_F_EXECMEM) {
+		/* The low 32 bits of prot and flags hold every bit tested. */
+		SW_NR(__NR_mprotect, 3);
+		SW_PUT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SW_ARG_LO(2)));
+		SW_PUT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 1));
+		SW_PUT(SW_ERRNO(EACCES));
+		SW_NR(__NR_mmap, 5);
+		SW_PUT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SW_ARG_LO(2)));
+		SW_PUT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, PROT_EXEC, 0, 3));
+		SW_PUT(BPF_STMT(BPF_LD | BPF_W | BPF_ABS, SW_ARG_LO(3)));
+		SW_PUT(BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, MAP_ANONYMOUS, 0, 1));
+		SW_PUT(SW_ERRNO(EACCES));
+	}
+	SW_PUT(BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW));
+#undef SW_NR
+#undef SW_PUT
+	prog = (struct sock_fprog){ (unsigned short)n, f };
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0))
+		return -errno;
+	if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog))
+		return -errno;
 	return 0;
 }
 
