@@ -31,9 +31,10 @@
  * each operation, to narrow down a failure).
  *
  * stdout carries the verdict only, identical with and without the
- * toolchain; stderr the figures and, on a failure, what was seen.  Built
- * with the toolchain, SOAK_TOOLCHAIN is defined: the sites must then be
- * patched; without, there must be no records at all.
+ * toolchain; stderr the figures and, on a failure, what was seen.  When
+ * soak_keys.c was built with the toolchain (soak_toolchain) the sites must
+ * be patched; without, there must be no records at all.  This driver has
+ * no keys: it is built once, without the toolchain, for both.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -141,7 +142,7 @@ static uint64_t now_us(void)
 			  ((int64_t)ts.tv_nsec - t0.tv_nsec) / 1000);
 }
 
-static const struct soak_keyinfo *info_of(int m)
+static const struct soak_keyinfo *info_of(unsigned m)
 {
 	return m < NKEYS ? &soak_keys[m] : &soak_modkeys[(m - NKEYS) % NMODKEYS];
 }
@@ -354,7 +355,7 @@ static void on_usr1(int sig)
 	r = rnd(&w->hrng);
 	s = &soak_sites[r % soak_nsites];
 	check_call(w, s, s->key, &w->hc, 1);
-	sl = (int)(r >> 32) % NSLOTS;
+	sl = (int)((r >> 32) % NSLOTS);
 	if ((api = slot_get(sl))) {
 		s = &api->sites[(r >> 40) % (uint64_t)api->nsites];
 		check_call(w, s, model_of_site(sl, s->key), &w->hc, 1);
@@ -559,7 +560,6 @@ static int op_dl(struct worker *w, uint64_t r1)
 /* fork                                                                    */
 /* ---------------------------------------------------------------------- */
 
-#ifdef SOAK_TOOLCHAIN
 static int nloaded(void)
 {
 	int n = 0;
@@ -568,17 +568,20 @@ static int nloaded(void)
 		n += atomic_load(&slots[s].state) == LOADED;
 	return n;
 }
-#endif
 
 /* Every recorded site of every module holds its key's state in memory, and
  * the runtime registered exactly these modules and sites. */
 static int sites_ok(const char *what)
 {
-#ifdef SOAK_TOOLCHAIN
-	struct site_count c = site_check();
+	struct site_count c;
 	struct scall_stats st;
 	size_t mods = 1 + (size_t)nloaded();
-	int ok = !scall_stats(&st) && c.wrong == 0 && c.modules == mods &&
+	int ok;
+
+	if (!soak_toolchain)
+		return site_check_none(what);
+	c = site_check();
+	ok = !scall_stats(&st) && c.wrong == 0 && c.modules == mods &&
 		 st.modules == mods && st.sites == c.sites && st.sites_refused == 0 &&
 		 c.unresolved == 0 && c.sites >= soak_nsites + (mods - 1) * NMODSITES;
 
@@ -589,9 +592,6 @@ static int sites_ok(const char *what)
 			what, st.modules, st.sites, st.sites_refused, mods);
 	}
 	return ok;
-#else
-	return site_check_none(what);
-#endif
 }
 
 /* Call every site once: each must reach exactly its key's target (no
@@ -902,11 +902,9 @@ int main(int argc, char **argv)
 			keys[k] = k, ids[k] = 1;
 		err = soak_batch(keys, ids, 8) || soak_batch(keys + 8, ids + 8, NKEYS - 8);
 		final_ok &= !err && exact_all(&workers[0], "final, in the executable") == 0;
-#ifdef SOAK_TOOLCHAIN
-		final_ok &= site_check_all_direct("final, modules unloaded", 1, soak_nsites);
-#else
-		final_ok &= site_check_none("final, modules unloaded");
-#endif
+		final_ok &= soak_toolchain
+				    ? site_check_all_direct("final, modules unloaded", 1, soak_nsites)
+				    : site_check_none("final, modules unloaded");
 	}
 
 	for (int i = 0; i < nworkers; i++) {

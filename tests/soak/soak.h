@@ -94,6 +94,10 @@ extern _Thread_local volatile int soak_last_hit;
 void soak_hit(int id);
 int soak_take_hit(void);
 
+/* SCALL_HAVE_PLUGIN of soak_keys.c: 1 when the keys were built with a
+ * scall plugin, whose sites must then be patched. */
+extern const int soak_toolchain;
+
 /* The far target: code outside rel32 range of every site (0: none). */
 extern void *soak_far;
 int soak_far_init(void);

@@ -12,6 +12,7 @@
 
 #include "soak.h"
 
+const int soak_toolchain = SCALL_HAVE_PLUGIN;
 _Thread_local volatile int soak_last_hit;
 void soak_hit(int id) { soak_last_hit = id; }
 int soak_take_hit(void) { return soak_last_hit; }

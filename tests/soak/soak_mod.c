@@ -4,8 +4,8 @@
  * threads call, update and fork: file-static keys of its own (a plain key,
  * a cond key, a struct key), updated with the API and with converted
  * stores, and sites calling the executable's keys (exported with
- * -rdynamic).  Built twice, as two files, so that two different modules
- * come and go.
+ * -rdynamic).  Two copies of the file make two modules that come and go
+ * independently.
  */
 #include <stddef.h>
 
