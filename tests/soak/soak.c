@@ -61,13 +61,13 @@
 
 enum {
 	OP_CALL, OP_MODCALL, OP_UPDATE, OP_BATCH, OP_STORE, OP_BEHIND, OP_RESYNC,
-	OP_MODUPDATE, OP_MODSTORE, OP_MODBATCH, OP_DL, OP_FORK, NOPS
+	OP_MODUPDATE, OP_MODSTORE, OP_MODBATCH, OP_DL, OP_FORK, OP_STATS, NOPS
 };
 static const char *const op_name[NOPS] = {
 	"call", "modcall", "update", "batch", "store", "behind", "resync",
-	"modupdate", "modstore", "modbatch", "dl", "fork",
+	"modupdate", "modstore", "modbatch", "dl", "fork", "stats",
 };
-static int op_weight[NOPS] = { 700, 150, 25, 12, 25, 8, 4, 6, 6, 3, 6, 1 };
+static int op_weight[NOPS] = { 700, 150, 25, 12, 25, 8, 4, 6, 6, 3, 6, 1, 2 };
 
 /* ---------------------------------------------------------------------- */
 /* State                                                                   */
@@ -556,6 +556,27 @@ static int op_dl(struct worker *w, uint64_t r1)
 	return 1;
 }
 
+/* scall_stats() while everything else runs: no site refused (every record
+ * is the compiler's), a writer named. */
+static int op_stats(struct worker *w)
+{
+	struct scall_stats st;
+	int err = scall_stats(&st);
+
+	trace(w, OP_STATS, 0, 0, err);
+	if (err) {
+		op_error(w, "scall_stats", err);
+	} else if (st.sites_refused || !st.writer || st.sites_unresolved ||
+		   (soak_toolchain && (!st.modules || st.sites < soak_nsites))) {
+		fprintf(stderr, "thread %d: scall_stats: modules %zu sites %zu refused %zu "
+				"unresolved %zu writer %s\n",
+			w->idx, st.modules, st.sites, st.sites_refused, st.sites_unresolved,
+			st.writer ? st.writer : "(null)");
+		op_errors++;
+	}
+	return 1;
+}
+
 /* ---------------------------------------------------------------------- */
 /* fork                                                                    */
 /* ---------------------------------------------------------------------- */
@@ -752,7 +773,8 @@ static void *worker(void *arg)
 		case OP_MODSTORE: did = op_mod(w, 1, r1, r2, r3); break;
 		case OP_MODBATCH: did = op_mod(w, 2, r1, r2, r3); break;
 		case OP_DL: did = op_dl(w, r1); break;
-		default: did = op_fork(w, r1); break;
+		case OP_FORK: did = op_fork(w, r1); break;
+		default: did = op_stats(w); break;
 		}
 		w->ops[op] += did;
 		w->nops++;
@@ -817,6 +839,7 @@ int main(int argc, char **argv)
 	struct counts c = { 0 }, hc = { 0 };
 	long ops[NOPS] = { 0 }, nops = 0, loads = 0, unloads = 0;
 	int final_ok = 1, exercised = 1;
+	struct scall_stats rs;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (argc != 1 + NSLOTS) {
@@ -919,6 +942,10 @@ int main(int argc, char **argv)
 	for (int s = 0; s < NSLOTS; s++)
 		loads += slots[s].loads, unloads += slots[s].unloads;
 	print_violations();
+	if (!scall_stats(&rs))
+		fprintf(stderr, "soak: runtime: writer %s, %" PRIu64 " updates, %" PRIu64
+				" calls emulated at a trap, %" PRIu64 " syncs\n",
+			rs.writer, rs.updates, rs.traps, rs.syncs);
 	fprintf(stderr, "soak: seed %#" PRIx64 ", %.2f s, %d threads: %ld operations (", seed,
 		(double)now_us() / 1e6, nworkers, nops);
 	for (int o = 0; o < NOPS; o++)

@@ -328,6 +328,30 @@ SITE int tail_cond_hy(void)
 }
 SITE int call_kr(void) { int r = kr(SOAK_ARG); KEEP(r); return r; }
 SITE int tail_kr(void) { return kr(SOAK_ARG); }
+/* No argument to set up between the test and the call: clang makes these
+ * conditional tail calls (Jcc sites) at -Os.  External, so that no constant
+ * argument is propagated into them. */
+static volatile int soak_one = 1;
+int jcc_kp_(int x, int c);
+void jcc_kc_(int x, int c);
+__attribute__((noinline)) int jcc_kp_(int x, int c)
+{
+	if (c)
+		return kp(x);
+	return c;
+}
+SITE int jcc_kp(void) { return jcc_kp_(SOAK_ARG, soak_one); }
+__attribute__((noinline)) void jcc_kc_(int x, int c)
+{
+	if (c)
+		scall_cond(kc)(x);
+}
+SITE int jcc_kc(void)
+{
+	soak_last_hit = 0;
+	jcc_kc_(SOAK_ARG, soak_one);
+	return soak_last_hit;
+}
 
 const struct soak_site soak_sites[] = {
 	{ "kp call", K_P, call_kp },
@@ -344,5 +368,7 @@ const struct soak_site soak_sites[] = {
 	{ "hooks.y cond tail", K_HY, tail_cond_hy },
 	{ "kr call", K_R, call_kr },
 	{ "kr tail", K_R, tail_kr },
+	{ "kp jcc", K_P, jcc_kp },
+	{ "kc cond jcc", K_C, jcc_kc },
 };
 const size_t soak_nsites = sizeof soak_sites / sizeof soak_sites[0];
