@@ -16,7 +16,7 @@ scripts/deps.sh || exit 1
 passed=0 failed=0 skipped=0 skipped_names= allowed_names=
 # suites (or suite+suite: one test in both) a configuration must contain
 suites_gcc="runtime runtime+valgrind fallback compile compile+plugin run+plugin
-compile+clang run+clang scall-ld fuzz scall-scan examples install realworld soak"
+compile+clang run+clang scall-ld fuzz scall-scan examples install realworld random soak"
 suites_asan="runtime fallback sanitize compile compile+plugin run+plugin compile+clang
 scall-ld fuzz scall-scan examples soak"
 suites_clang="runtime runtime+valgrind fallback compile compile+clang run+clang scall-ld
