@@ -276,12 +276,13 @@ int scall_stats(struct scall_stats *out);
 /* ---------------------------------------------------------------------- */
 
 /*
- * libscall also exports two test hooks, __scall_test_hook and
- * __scall_test_trap_hook (function pointers, NULL unless a test sets them;
- * declared only by the tests).  They are not API: a program must not set
- * them, and they may change or go away in any release.  They are compiled
- * into the one libscall, not a test build of it, so that the tests drive
- * the library that is shipped.
+ * libscall also exports three test hooks, __scall_test_hook,
+ * __scall_test_trap_hook and __scall_test_alloc_hook (function pointers,
+ * NULL unless a test sets them; declared only by the tests; the last one
+ * makes the runtime's own allocations fail).  They are not API: a program
+ * must not set them, and they may change or go away in any release.  They
+ * are compiled into the one libscall, not a test build of it, so that the
+ * tests drive the library that is shipped.
  */
 
 /*

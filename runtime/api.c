@@ -97,7 +97,7 @@ SCALL_EXPORT int scall_update_batch(const struct scall_update *u, size_t n)
 		if (err)
 			return err;
 	}
-	req = n == 1 ? &one : calloc(n, sizeof(*req));
+	req = n == 1 ? &one : scall_calloc(n, sizeof(*req));
 	if (!req)
 		return -ENOMEM;
 	err = scall_lock();

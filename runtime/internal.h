@@ -78,6 +78,7 @@ struct rt_module {
 	struct rt_item *items;
 	size_t nitems, nsites, ntramps, nunresolved;
 	struct rt_module *next;
+	bool unpublished; /* dropped: a table without it was published */
 };
 
 /* The handler's lookup table: immutable once published. */
@@ -153,6 +154,13 @@ SCALL_HIDDEN int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
  * returns 0 or -errno. */
 SCALL_HIDDEN int scall_alias_write(const struct wr *w, size_t n);
 SCALL_HIDDEN int scall_alias_probe(void);
+
+/* alloc.c: malloc, calloc, realloc, strdup, each of which a test can make
+ * fail (__scall_test_alloc_hook); free() frees what they return. */
+SCALL_HIDDEN void *scall_malloc(size_t n);
+SCALL_HIDDEN void *scall_calloc(size_t n, size_t size);
+SCALL_HIDDEN void *scall_realloc(void *p, size_t n);
+SCALL_HIDDEN char *scall_strdup(const char *s);
 
 SCALL_HIDDEN extern int scall_debug;
 

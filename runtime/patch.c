@@ -228,6 +228,16 @@ struct retired {
 	void *p[3];
 };
 static struct retired *retire_list;
+/* Modules dropped at unload without a new table (out of memory): the
+ * published table may still point to their items. */
+static struct rt_module *dropped;
+
+static void free_module(struct rt_module *m)
+{
+	free(m->items);
+	free(m->name);
+	free(m);
+}
 
 static void free_retired(struct retired *r)
 {
@@ -244,31 +254,39 @@ static void free_retired(struct retired *r)
 
 static void reap(void)
 {
-	if (retire_list &&
-	    __atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST) == 0) {
+	struct rt_module **pp, *m;
+
+	if (__atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST))
+		return;
+	if (retire_list) {
 		free_retired(retire_list);
 		retire_list = NULL;
 		if (scall_debug)
 			fprintf(stderr, "scall: retired tables freed\n");
 	}
+	/* No handler in flight, and none can load a table that has them. */
+	for (pp = &dropped; (m = *pp);)
+		if (m->unpublished) {
+			*pp = m->next;
+			free_module(m);
+		} else {
+			pp = &m->next;
+		}
 }
 
 /* Free p0..p2 once no handler can still see them (p0 may be the old
- * table).  Called after the new table is published. */
-static void retire(void *p0, void *p1, void *p2)
+ * table).  Called after the new table is published, with r allocated
+ * before: it is used or freed. */
+static void retire(struct retired *r, void *p0, void *p1, void *p2)
 {
-	struct retired *r;
-
 	if (__atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST) == 0) {
+		free(r);
 		free(p0);
 		free(p1);
 		free(p2);
 		reap();
 		return;
 	}
-	r = malloc(sizeof(*r));
-	if (!r)
-		return; /* leak rather than free under a handler */
 	*r = (struct retired){ retire_list, { p0, p1, p2 } };
 	retire_list = r;
 	if (scall_debug)
@@ -290,13 +308,13 @@ static int reserve_scratch(size_t n)
 
 	if (n <= scr_cap)
 		return 0;
-	a = realloc(scr_chg, n * sizeof(*scr_chg));
+	a = scall_realloc(scr_chg, n * sizeof(*scr_chg));
 	if (a)
 		scr_chg = a;
-	b = realloc(scr_bar, n * sizeof(*scr_bar));
+	b = scall_realloc(scr_bar, n * sizeof(*scr_bar));
 	if (b)
 		scr_bar = b;
-	c = realloc(scr_w, n * sizeof(*scr_w));
+	c = scall_realloc(scr_w, n * sizeof(*scr_w));
 	if (c)
 		scr_w = c;
 	if (!a || !b || !c)
@@ -305,20 +323,26 @@ static int reserve_scratch(size_t n)
 	return 0;
 }
 
-/* Rebuild and publish the table from the module list; lock held. */
+/* Rebuild and publish the table from the module list; lock held.  Every
+ * allocation comes first: -ENOMEM leaves the table as it was. */
 static int rebuild_table(void *free1, void *free2)
 {
 	size_t n = 0, k = 0;
 	struct rt_table *t, *old;
 	struct rt_module *m;
+	struct retired *r;
 
 	for (m = modules; m; m = m->next)
 		n += m->nitems;
 	if (reserve_scratch(n + 1))
 		return -ENOMEM;
-	t = malloc(sizeof(*t) + n * sizeof(t->e[0]));
-	if (!t)
+	t = scall_malloc(sizeof(*t) + n * sizeof(t->e[0]));
+	r = scall_malloc(sizeof(*r));
+	if (!t || !r) {
+		free(t);
+		free(r);
 		return -ENOMEM;
+	}
 	for (m = modules; m; m = m->next)
 		for (size_t i = 0; i < m->nitems; i++)
 			t->e[k++] = (struct rt_entry){ m->items[i].addr,
@@ -326,7 +350,9 @@ static int rebuild_table(void *free1, void *free2)
 	t->n = k;
 	qsort(t->e, k, sizeof(t->e[0]), cmp_entry);
 	old = __atomic_exchange_n(&scall_table, t, __ATOMIC_SEQ_CST);
-	retire(old, free1, free2);
+	for (m = dropped; m; m = m->next)
+		m->unpublished = true;
+	retire(r, old, free1, free2);
 	return 0;
 }
 
@@ -360,8 +386,8 @@ static struct rt_module *build_module(struct scall_module *h)
 	size_t nt = h->tramps_start ? (h->tramps_stop - h->tramps_start) /
 					      sizeof(*tr)
 				    : 0;
-	struct rt_module *m = calloc(1, sizeof(*m));
-	struct rt_item *it, *tramps, *sites;
+	struct rt_module *m = scall_calloc(1, sizeof(*m));
+	struct rt_item *it = NULL, *tramps, *sites, **v = NULL;
 	Dl_info info;
 	size_t i, k;
 	bool trusted;
@@ -371,15 +397,15 @@ static struct rt_module *build_module(struct scall_module *h)
 	m->hdr = h;
 	/* Inside the loader lock already (constructor): dladdr is fine. */
 	if (dladdr(h, &info) && info.dli_fname) {
-		m->name = strdup(info.dli_fname);
 		m->base = (uintptr_t)info.dli_fbase;
+		if (!(m->name = scall_strdup(info.dli_fname)))
+			goto fail;
 	}
-	m->items = it = calloc(nt + ns + 1, sizeof(*it));
-	if (!it) {
-		free(m->name);
-		free(m);
-		return NULL;
-	}
+	m->items = it = scall_calloc(nt + ns + 1, sizeof(*it));
+	/* for the overlap check below */
+	v = scall_malloc((nt + ns + 1) * sizeof(*v));
+	if (!it || !v)
+		goto fail;
 	/* Trampolines first (sorted), then sites. */
 	tramps = it;
 	for (i = k = 0; i < nt; i++) {
@@ -466,23 +492,23 @@ static struct rt_module *build_module(struct scall_module *h)
 			trusted ? "in scall-ld's order" : "sorted here");
 	m->nitems = m->ntramps + m->nsites;
 	/* Reject overlapping windows (sites and trampolines together). */
-	{
-		struct rt_item **v = malloc((m->nitems + 1) * sizeof(*v));
-
-		if (v) {
-			for (i = 0; i < m->nitems; i++)
-				v[i] = &it[i];
-			qsort(v, m->nitems, sizeof(*v), cmp_itemp);
-			for (i = 1; i < m->nitems; i++)
-				if (v[i]->addr < v[i - 1]->addr + v[i - 1]->len &&
-				    !v[i]->refused) {
-					v[i]->refused = 1;
-					report_refused(v[i], "overlaps another record");
-				}
-			free(v);
+	for (i = 0; i < m->nitems; i++)
+		v[i] = &it[i];
+	qsort(v, m->nitems, sizeof(*v), cmp_itemp);
+	for (i = 1; i < m->nitems; i++)
+		if (v[i]->addr < v[i - 1]->addr + v[i - 1]->len &&
+		    !v[i]->refused) {
+			v[i]->refused = 1;
+			report_refused(v[i], "overlaps another record");
 		}
-	}
+	free(v);
 	return m;
+fail:
+	free(v);
+	free(m->items);
+	free(m->name);
+	free(m);
+	return NULL;
 }
 
 SCALL_EXPORT void __scall_register_module(struct scall_module *h)
@@ -509,11 +535,8 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 		goto out;
 	}
 	m = build_module(h);
-	if (!m) {
-		fprintf(stderr, "scall: out of memory: module left on its "
-				"trampolines\n");
-		goto out;
-	}
+	if (!m)
+		goto oom;
 	m->next = modules;
 	modules = m;
 	nmodules++;
@@ -521,13 +544,23 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 	if (err) {
 		modules = m->next;
 		nmodules--;
-		free(m->items);
-		free(m->name);
-		free(m);
-		goto out;
+		free_module(m);
+		goto oom;
 	}
 	/* Start with the current target of every key. */
 	patch_items(NULL, 0, m);
+	goto out;
+oom:
+	/* Nothing was published or written: its sites call their
+	 * trampolines, which read the keys. */
+	{
+		Dl_info info;
+
+		fprintf(stderr, "scall: module %s: out of memory: left on its "
+				"trampolines\n",
+			dladdr(h, &info) && info.dli_fname ? info.dli_fname
+							   : "?");
+	}
 out:
 	scall_unlock();
 }
@@ -543,13 +576,25 @@ SCALL_EXPORT void __scall_unregister_module(struct scall_module *h)
 	if (m) {
 		*pp = m->next;
 		nmodules--;
-		if (rebuild_table(m->items, m->name) == 0)
-			free(m);
-		else
-			/* keep it listed: the handler may still need it */
-			*pp = m, nmodules++;
 		/* m itself is not used by the handler (items hold a pointer
 		 * to it only for messages). */
+		if (rebuild_table(m->items, m->name) == 0) {
+			free(m);
+		} else {
+			/* The published table still holds its items, and its
+			 * code is about to be unmapped: mark them refused so
+			 * that neither a cycle nor the handler touches them,
+			 * and keep them until a table without them is
+			 * published and no handler is in flight (reap). */
+			for (size_t i = 0; i < m->nitems; i++)
+				m->items[i].refused = 1;
+			m->next = dropped;
+			m->unpublished = false;
+			dropped = m;
+			fprintf(stderr, "scall: module %s: out of memory while "
+					"unloading: %zu records dropped\n",
+				m->name ? m->name : "?", m->nitems);
+		}
 	}
 	if (locked)
 		scall_unlock();
