@@ -75,6 +75,8 @@ static int op_weight[NOPS] = { 700, 150, 25, 12, 25, 8, 4, 6, 6, 3, 6, 1, 2 };
 
 static struct sm_key models[NMODELS];
 
+/* A module slot.  Calls into a module hold `users` (lock-free, so that
+ * signal handlers may call too); dlclose waits until it is 0. */
 enum { UNLOADED, LOADED, BUSY };
 struct slot {
 	_Atomic int state, users;
@@ -108,15 +110,17 @@ static volatile int stop;
 static uint64_t seed;
 static long ops_limit;
 static struct timespec t0;
-static pthread_rwlock_t gate; /* forks wait for converted and behind-the-back
-				 writes to finish (write lock) */
+/* A fork waits (write lock) for the converted stores and the writes behind
+ * scall's back in flight: a child that inherited a key stored and not yet
+ * patched would rightly fail the byte check. */
+static pthread_rwlock_t gate;
 static int in_child;
 
 static _Atomic long violations, op_errors, child_failures, signals_sent;
 
 /* A forked child's figures, in memory shared with the parent. */
 struct shared {
-	_Atomic long children, checked, calls, exact, failed;
+	_Atomic long children, checked, calls, failed;
 };
 static struct shared *shm;
 
@@ -906,9 +910,10 @@ int main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 	}
 	stop = 1;
+	/* The signaller first: it must not signal a thread already joined. */
+	pthread_join(sg, NULL);
 	for (int i = 0; i < nworkers; i++)
 		pthread_join(workers[i].th, NULL);
-	pthread_join(sg, NULL);
 
 	/* Quiet now: every site reaches exactly its key's target and holds
 	 * its state in memory; then, modules unloaded and every key on a
