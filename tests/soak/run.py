@@ -18,7 +18,7 @@ the fallback requires no record at all.
 The run's length and seed come from the environment, as the program reads
 them: SCALL_SOAK_SECONDS (default 3 per build), SCALL_SOAK_SEED (default
 random; printed, and the same for both builds), SCALL_SOAK_THREADS,
-SCALL_SOAK_OPS, SCALL_SOAK_WEIGHTS (see soak.c).  A long run by hand:
+SCALL_SOAK_OPS, SCALL_SOAK_WEIGHTS, SCALL_SOAK_SIGNAL_US (see soak.c).  A long run by hand:
 
   SCALL_SOAK_SECONDS=300 meson test -C build --suite soak -t 0 --verbose
 """

@@ -28,7 +28,8 @@
  * from the clock; printed), SCALL_SOAK_THREADS (default 4),
  * SCALL_SOAK_OPS (operations per thread; stops the run before the time
  * does), SCALL_SOAK_WEIGHTS ("update=0,fork=5": the relative frequency of
- * each operation, to narrow down a failure).
+ * each operation, to narrow down a failure), SCALL_SOAK_SIGNAL_US (the
+ * signaller's pause, default 150).
  *
  * stdout carries the verdict only, identical with and without the
  * toolchain; stderr the figures and, on a failure, what was seen.  When
@@ -786,10 +787,12 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static long signal_us = 150;
+
 static void *signaller(void *arg)
 {
 	uint64_t r = seed ^ 0x5197a1;
-	struct timespec ts = { 0, 150000 };
+	struct timespec ts = { signal_us / 1000000, signal_us % 1000000 * 1000 };
 
 	(void)arg;
 	while (!stop) {
@@ -855,6 +858,7 @@ int main(int argc, char **argv)
 		seed = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 20;
 	ops_limit = env_long("SCALL_SOAK_OPS", 0);
 	nworkers = (int)env_long("SCALL_SOAK_THREADS", 4);
+	signal_us = env_long("SCALL_SOAK_SIGNAL_US", 150);
 	if (nworkers < 1 || nworkers > MAXTHREADS || parse_weights(getenv("SCALL_SOAK_WEIGHTS"))) {
 		fprintf(stderr, "bad SCALL_SOAK_THREADS or SCALL_SOAK_WEIGHTS\n");
 		return 2;
