@@ -441,11 +441,16 @@ class Gen:
         return [k for k in self.visible_keys(unit)
                 if k.sig.ret != "void" and not k.nullable]
 
+    def opaque(self):
+        """A value the compiler cannot know, so that no branch folds away
+        together with a call that meta.json says is there: a fresh read of
+        the volatile rnd_zero (0) mixed into x or v.  Never the loop
+        counter: an unrolled loop would fix it."""
+        return self.pick(["(x ^ rnd_zero)", "((uint32_t)v ^ rnd_zero)",
+                          "((uint32_t)(v >> %d) ^ rnd_zero)" % self.r.randint(1, 40)])
+
     def cond(self, env):
-        # never the loop counter: an unrolled loop would drop a call whose
-        # key then has no site at all, which run.py reports
-        a = self.pick(["x", "(uint32_t)v"])
-        return "(%s & %s)" % (a, self.pick(["1u", "2u", "4u", "6u", "0x10u"]))
+        return "(%s & %s)" % (self.opaque(), self.pick(["1u", "2u", "4u", "6u", "0x10u"]))
 
     def s_ternary(self, unit, env, depth):
         r = self.r
@@ -511,8 +516,7 @@ class Gen:
     def s_switch(self, unit, env, depth):
         r = self.r
         m = r.randint(2, 5)
-        sel = self.pick(["x", "(uint32_t)(v >> %d)" % r.randint(0, 40)])
-        out = ["switch (%s %% %du) {" % (sel, m)]
+        out = ["switch (%s %% %du) {" % (self.opaque(), m)]
         for c in range(m - 1):
             out.append("case %d:" % c)
             out += ["\t" + l for l in self.stmts(unit, env, r.randint(1, 2), depth + 1)]
@@ -593,10 +597,8 @@ class Gen:
                 "big": "rnd_big_make(%s)" % sel}[ret]
 
     def sel(self, env):
-        """A selector that is never a constant: a constant one would let the
-        compiler clone the helper and drop the calls of the other cases."""
-        return self.pick(["(x ^ %s)" % self.c32(), "(uint32_t)v",
-                          "(uint32_t)(v >> %d)" % self.r.randint(1, 40)])
+        """A helper's selector (see opaque())."""
+        return self.opaque()
 
     def s_ctail(self, unit, env, depth):
         """Conditional tail call(s): if (sel & m) return k(...); ..."""
@@ -670,7 +672,7 @@ class Gen:
             ["\treturn %s(n - 1u, v, x + 1u);" % h]
         self.helpers[unit].append(["static %suint64_t %s(uint32_t n, uint64_t v, uint32_t x)" % (
             self.noinline(), h), "{"] + lines + ["}"])
-        return ["v = %s(x & 3u, v, %s);" % (h, self.arg("u32", env))]
+        return ["v = %s(%s & 3u, v, %s);" % (h, self.opaque(), self.arg("u32", env))]
 
     def s_inline(self, unit, env, depth):
         name = self.pick(self.hfuncs)[0]
@@ -828,6 +830,7 @@ class Gen:
               "struct rnd_pair { uint32_t a, b; };",
               "struct rnd_big { uint64_t a, b, c; uint32_t d; };",
               "extern uint64_t rnd_h;",
+              "extern volatile uint32_t rnd_zero;",
               "static inline uint64_t rnd_step(uint64_t v, uint64_t e)",
               "{", "\treturn (v ^ e) * 0x100000001b3ull + 0x9e37u;", "}",
               "static inline void rnd_mix(uint64_t e) { rnd_h = rnd_step(rnd_h, e); }",
@@ -909,6 +912,7 @@ class Gen:
               '#include "rnd.h"', ""]
         if u == "a":
             c.append("uint64_t rnd_h = %sull;" % self.c32()[:-1])
+            c.append("volatile uint32_t rnd_zero;")
         # prototypes of this unit's static targets (keys may name them)
         for s in self.sigs:
             for t in s.targets:

@@ -3,7 +3,8 @@
 """run.py - differential test of the scall conversion on random programs.
 
   run.py --build BUILD_DIR [--seeds 1-20,31] [--configs 'gcc-*,clang-O2-*']
-         [--jobs N] [--workdir DIR] [--keep] [--program DIR ...] [--list]
+         [--skip CONFIGS] [--jobs N] [--workdir DIR] [--keep]
+         [--program DIR ...] [--list]
 
 Each program (gen.py SEED, or a fixed program directory given with
 --program, as tests/random/regress/ keeps them) is built in every selected
@@ -139,6 +140,7 @@ def build(tools, prog, meta, config, tool, out):
     libs = ["-L" + tools.libdir, "-Wl,-rpath," + tools.libdir, "-lscall", "-ldl"]
     units = meta["units"]
     srcs = {u: os.path.join(prog, f) for u, f in units.items()}
+    lib_units = sorted(u for u in units if u != "m")
     check = [os.path.join(HERE, "sitecheck.c")] if tool else []
     cmd = exe_cc + base + plug
 
@@ -154,16 +156,16 @@ def build(tools, prog, meta, config, tool, out):
     exe = os.path.join(out, "prog")
     if mode in ("shared", "ltoshared"):
         lib = os.path.join(out, "librnd.so")
-        lo = objs([srcs["a"], srcs["b"]] + check, True)
+        lo = objs([srcs[u] for u in lib_units] + check, True)
         must(cmd + linkflags + ["-fPIC", "-shared"] + lo + ["-o", lib] + libs, out, "link")
         mo = objs([srcs["m"]] + check, False)
         must(cmd + linkflags + ["-pie"] + mo + ["-o", exe, lib] + libs, out, "link")
-        modules = [("lib", lib, ["a", "b"]), ("exe", exe, ["m"])]
+        modules = [("lib", lib, lib_units), ("exe", exe, ["m"])]
     else:
-        o = objs([srcs["a"], srcs["b"], srcs["m"]] + check, False)
+        o = objs([srcs[u] for u in lib_units + ["m"]] + check, False)
         must(cmd + linkflags + (["-no-pie"] if mode == "nopie" else ["-pie"]) + o +
              ["-o", exe] + libs, out, "link")
-        modules = [("exe", exe, ["a", "b", "m"])]
+        modules = [("exe", exe, lib_units + ["m"])]
     return exe, modules
 
 
@@ -250,8 +252,8 @@ def one(tools, prog, meta, config, ref, out):
             raise Fail("%s build: output differs: %s" % (label, diff(ref, r.stdout)))
         if tool:
             checks = [l for l in r.stderr.splitlines() if l.startswith("sitecheck: ")]
-            # start, then a, b and m after each phase
-            want = 1 + 3 * gen.NPHASES
+            # gen.py: at start, then in a, b and m after each phase
+            want = meta.get("checks", 1 + 3 * gen.NPHASES)
             if len(checks) != want:
                 raise Fail("site check ran %d times, want %d" % (len(checks), want),
                            r.stderr[-2000:])
@@ -311,12 +313,17 @@ def main():
                     help="a fixed program directory (rnd.h, units, meta.json)")
     ap.add_argument("--configs", default="default",
                     help="comma-separated names or globs, 'default' or 'all'")
+    ap.add_argument("--skip", default="",
+                    help="configurations to leave out (names or globs, as --configs)")
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     ap.add_argument("--workdir", default=os.path.join(os.getcwd(), "random-work"))
     ap.add_argument("--keep", action="store_true", help="keep passing work directories")
     ap.add_argument("--list", action="store_true", help="list the configurations")
     a = ap.parse_args()
     configs = select_configs(a.configs)
+    if a.skip:
+        skip = set(select_configs(a.skip))
+        configs = [c for c in configs if c not in skip]
     if a.list:
         print("\n".join(configs))
         return 0
@@ -331,8 +338,13 @@ def main():
         p = os.path.abspath(p)
         with open(os.path.join(p, "meta.json")) as f:
             meta = json.load(f)
-        d = os.path.join(a.workdir, os.path.basename(p))
-        progs.append((os.path.basename(p), p, meta, d))
+        name = os.path.basename(p)
+        if name == "src":  # a kept failure: WORK/seedN/src
+            name = os.path.basename(os.path.dirname(p))
+        while name in [q[0] for q in progs]:
+            name += "+"
+        d = os.path.join(a.workdir, name)
+        progs.append((name, p, meta, d))
     if not progs:
         sys.exit("run.py: nothing to run (--seeds or --program)")
     t0 = time.time()
