@@ -22,6 +22,7 @@
 // whether stores are converted.
 
 #include "shared.h"
+#include "llvm-compat.h"
 
 #include "clang/AST/ASTConsumer.h"
 #include "clang/AST/ASTContext.h"
@@ -130,9 +131,9 @@ const VarDecl *keyOf(const ASTContext &Ctx, const Expr *E)
 
 bool isStoreFn(StringRef N)
 {
-	if (N.startswith("__builtin_"))
+	if (scall_compat::startsWith(N, "__builtin_"))
 		N = N.drop_front(10);
-	if (N.endswith("_chk") && N.startswith("__"))
+	if (scall_compat::endsWith(N, "_chk") && scall_compat::startsWith(N, "__"))
 		N = N.drop_front(2).drop_back(4);
 	return N == "memcpy" || N == "memmove" || N == "memset" || N == "bzero" ||
 	       N == "mempcpy" || N == "strcpy" || N == "strncpy";
@@ -352,7 +353,7 @@ public:
 							Arg = i;
 					if (FD && Arg != ~0u) {
 						StringRef Name = FD->getName();
-						if (Name.startswith("__scall_"))
+						if (scall_compat::startsWith(Name, "__scall_"))
 							return;
 						if (Arg == 0 && isStoreFn(Name)) {
 							if (isMemFn(Name))

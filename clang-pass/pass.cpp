@@ -30,6 +30,7 @@
 // See docs/format.md for every byte emitted here.
 
 #include "shared.h"
+#include "llvm-compat.h"
 #include "scall/format.h"
 
 #include "llvm/ADT/MapVector.h"
@@ -41,18 +42,15 @@
 #include "llvm/IR/InstIterator.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
-#include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Mangler.h"
 #include "llvm/IR/Operator.h"
 #include "llvm/IR/Metadata.h"
 #include "llvm/IR/Module.h"
 #include "llvm/IR/PassManager.h"
-#include "llvm/Pass.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/PassPlugin.h"
 #include "llvm/Support/MD5.h"
 #include "llvm/Support/raw_ostream.h"
-#include "llvm/Transforms/IPO/PassManagerBuilder.h"
 #include "llvm/Transforms/Utils/Local.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
@@ -95,8 +93,7 @@ bool &convertStores()
 namespace {
 
 const char *const MarkerName =
-	"__scall_lto_link_needs_the_scall_pass:_full_-flto_(not_thin)_linked_with_"
-	"-Wl,--lto-legacy-pass-manager,-mllvm,-load=scall-clang.so";
+	"__scall_lto_link_needs_the_scall_pass:_full_-flto_(not_thin)_linked_with_" SCALL_LTO_LINK_FLAGS;
 const char *const MarkerRef = "__scall_lto_marker_ref";
 const char *const SiteRecPrefix = "__scall_sites.";
 const char *const BlockBegin = "# scall-begin\n";
@@ -201,7 +198,7 @@ bool isCondTargetFn(const Function *F)
 	if (!F)
 		return false;
 	StringRef N = F->getName();
-	return N == "__scall_cond_target" || N.startswith("__scall_cond_target.");
+	return N == "__scall_cond_target" || scall_compat::startsWith(N, "__scall_cond_target.");
 }
 
 std::string hashSuffix(const Module &M, StringRef KeyName)
@@ -405,7 +402,7 @@ void Scall::collectTramps()
 std::string Scall::keyName(KeyRef Key)
 {
 	StringRef KN = Key.GV->getName();
-	if (KN.startswith("\1"))
+	if (scall_compat::startsWith(KN, "\1"))
 		KN = KN.drop_front();
 	if (!StructKeys.count(Key.GV))
 		return KN.str();
@@ -600,7 +597,7 @@ bool Scall::bytesOf(Value *Ptr, GlobalVariable *&GV, uint64_t &Off, std::optiona
 	auto *C = dyn_cast<ConstantInt>(*Idx);
 	if (!C)
 		return false;
-	Off += C->getSExtValue() * DL.getTypeAllocSize(Ty).getFixedSize();
+	Off += C->getSExtValue() * DL.getTypeAllocSize(Ty).getFixedValue();
 	for (++Idx; Idx != GEP->idx_end(); ++Idx) {
 		C = dyn_cast<ConstantInt>(*Idx);
 		if (auto *ST = dyn_cast<StructType>(Ty)) {
@@ -612,11 +609,11 @@ bool Scall::bytesOf(Value *Ptr, GlobalVariable *&GV, uint64_t &Off, std::optiona
 		if (!AT)
 			return false;
 		if (!C) {
-			Span = DL.getTypeAllocSize(AT).getFixedSize();
+			Span = DL.getTypeAllocSize(AT).getFixedValue();
 			return true;
 		}
 		Ty = AT->getElementType();
-		Off += C->getSExtValue() * DL.getTypeAllocSize(Ty).getFixedSize();
+		Off += C->getSExtValue() * DL.getTypeAllocSize(Ty).getFixedValue();
 	}
 	return true;
 }
@@ -666,10 +663,10 @@ bool Scall::insertStored(Instruction *I, GlobalVariable *K)
 		return false;
 	}
 	LLVMContext &C = M.getContext();
-	Type *I8P = Type::getInt8PtrTy(C), *I64 = Type::getInt64Ty(C);
+	Type *I8P = scall_compat::bytePtrTy(C), *I64 = Type::getInt64Ty(C);
 	FunctionCallee Stored = M.getOrInsertFunction(
 		StoredFn, FunctionType::get(Type::getInt32Ty(C), {I8P, I64}, false));
-	uint64_t Size = Keys.count(K) ? DL.getTypeAllocSize(K->getValueType()).getFixedSize()
+	uint64_t Size = Keys.count(K) ? DL.getTypeAllocSize(K->getValueType()).getFixedValue()
 				      : StructKeys.lookup(K).Size;
 	IRBuilder<> B(I->getNextNode());
 	B.SetCurrentDebugLocation(I->getDebugLoc());
@@ -712,7 +709,7 @@ bool Scall::convertStores()
 			GlobalVariable *K = nullptr;
 			if (auto *SI = dyn_cast<StoreInst>(&I)) {
 				K = storedKey(SI->getPointerOperand(),
-					      DL.getTypeStoreSize(SI->getValueOperand()->getType()).getFixedSize());
+					      DL.getTypeStoreSize(SI->getValueOperand()->getType()).getFixedValue());
 			} else if (auto *MI = dyn_cast<MemIntrinsic>(&I)) {
 				std::optional<uint64_t> Len;
 				if (auto *CL = dyn_cast<ConstantInt>(MI->getLength()))
@@ -747,7 +744,7 @@ void Scall::addMarker()
 	// Also name the registration functions, so that the link keeps a
 	// bitcode definition of them for the module asm emitted at the link.
 	Type *VoidFn = FunctionType::get(Type::getVoidTy(C), false);
-	Type *I8P = Type::getInt8PtrTy(C);
+	Type *I8P = scall_compat::bytePtrTy(C);
 	std::vector<Constant *> Refs{ConstantExpr::getBitCast(Marker, I8P)};
 	for (const char *N : {SCALL_SYM_REGISTER, SCALL_SYM_UNREGISTER})
 		Refs.push_back(ConstantExpr::getBitCast(
@@ -763,7 +760,7 @@ bool Scall::removeMarker()
 	// One reference per pre-linked unit (renamed .1, .2, ... by the link).
 	bool Changed = false;
 	for (GlobalVariable &Ref : M.globals()) {
-		if (!Ref.getName().startswith(MarkerRef) || !Ref.hasInitializer() ||
+		if (!scall_compat::startsWith(Ref.getName(), MarkerRef) || !Ref.hasInitializer() ||
 		    Ref.getInitializer()->isNullValue())
 			continue;
 		Ref.setInitializer(Constant::getNullValue(Ref.getValueType()));
@@ -829,7 +826,7 @@ bool Scall::emit()
 	// -z start-stop-gc), because module asm comes before any function.
 	SmallPtrSet<GlobalValue *, 8> OldRecs;
 	for (GlobalVariable &G : M.globals())
-		if (G.getName().startswith(SiteRecPrefix) && G.getSection() == SCALL_SECTION_SITES)
+		if (scall_compat::startsWith(G.getName(), SiteRecPrefix) && G.getSection() == SCALL_SECTION_SITES)
 			OldRecs.insert(&G);
 	if (!OldRecs.empty()) {
 		SmallVector<GlobalValue *, 16> UsedList, Keep;
@@ -1044,43 +1041,40 @@ bool Scall::run(Mode mode)
 struct ScallPass : PassInfoMixin<ScallPass> {
 	Mode mode;
 	bool WarnNoAst;
-	explicit ScallPass(Mode m, bool WarnNoAst = false) : mode(m), WarnNoAst(WarnNoAst) {}
+	bool LinkTime;
+	explicit ScallPass(Mode m, bool WarnNoAst = false, bool LinkTime = false)
+		: mode(m), WarnNoAst(WarnNoAst), LinkTime(LinkTime) {}
 	PreservedAnalyses run(Module &M, ModuleAnalysisManager &)
 	{
-		return Scall(M, WarnNoAst).run(mode) ? PreservedAnalyses::none() : PreservedAnalyses::all();
+		return Scall(M, WarnNoAst, LinkTime).run(mode) ? PreservedAnalyses::none()
+							       : PreservedAnalyses::all();
 	}
 	static bool isRequired() { return true; }
 };
 
-// The LTO link: lld 14 cannot load a new-PM plugin, but -mllvm -load=
-// loads this object, and the legacy LTO pipeline runs the extensions
-// registered here.
-struct ScallLegacyLTO : ModulePass {
-	static char ID;
-	ScallLegacyLTO() : ModulePass(ID) {}
-	bool runOnModule(Module &M) override
-	{
-		return Scall(M, /*WarnNoAst=*/false, /*LinkTime=*/true).run(Mode::Emit);
-	}
-	StringRef getPassName() const override { return "scall (LTO link)"; }
-};
-char ScallLegacyLTO::ID = 0;
-
-RegisterStandardPasses RegisterLTO(PassManagerBuilder::EP_FullLinkTimeOptimizationLast,
-				   [](const PassManagerBuilder &, legacy::PassManagerBase &PM) {
-					   PM.add(new ScallLegacyLTO());
-				   });
+// The -flto link: the records, trampolines and header of the whole program,
+// from the keys the compile-time runs listed.  How lld loads and runs it
+// depends on the version (llvm-compat.h: a legacy pass registered when the
+// object is loaded, or the full-LTO extension point).
+bool runAtLink(Module &M)
+{
+	return Scall(M, /*WarnNoAst=*/false, /*LinkTime=*/true).run(Mode::Emit);
+}
+scall_compat::LegacyLinkTime RegisterLinkTime(runAtLink);
 
 } // namespace
 
 extern "C" LLVM_ATTRIBUTE_WEAK PassPluginLibraryInfo llvmGetPassPluginInfo()
 {
 	return {LLVM_PLUGIN_API_VERSION, "scall", "0.1.0", [](PassBuilder &PB) {
-			PB.registerPipelineStartEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
+			scall_compat::onPipelineStart(PB, [](ModulePassManager &MPM) {
 				MPM.addPass(ScallPass(Mode::Convert, /*WarnNoAst=*/true));
 			});
-			PB.registerOptimizerLastEPCallback([](ModulePassManager &MPM, OptimizationLevel) {
+			scall_compat::onOptimizerLast(PB, [](ModulePassManager &MPM) {
 				MPM.addPass(ScallPass(Mode::Auto));
+			});
+			scall_compat::onFullLTOLast(PB, [](ModulePassManager &MPM) {
+				MPM.addPass(ScallPass(Mode::Emit, /*WarnNoAst=*/false, /*LinkTime=*/true));
 			});
 			PB.registerPipelineParsingCallback(
 				[](StringRef Name, ModulePassManager &MPM, ArrayRef<PassBuilder::PipelineElement>) {

@@ -11,6 +11,8 @@
 // handles or not; and every place its address escapes, through which writes
 // cannot be converted.
 
+#include "llvm-compat.h"
+
 #include <clang/AST/ASTConsumer.h>
 #include <clang/AST/ASTContext.h>
 #include <clang/AST/RecursiveASTVisitor.h>
@@ -618,7 +620,7 @@ int main(int argc, char **argv)
 	files.erase(std::unique(files.begin(), files.end()), files.end());
 	// only C units (scall.h is C)
 	files.erase(std::remove_if(files.begin(), files.end(),
-				   [](const std::string &f) { return !llvm::StringRef(f).endswith(".c"); }),
+				   [](const std::string &f) { return !scall_compat::endsWith(f, ".c"); }),
 		    files.end());
 
 	// Each thread parses its share of the units with its own ClangTool on its

@@ -18,7 +18,8 @@ FX=$T/compile/plugin/fixtures/multi
 RUN=$T/run/plugin
 HERE=$T/run/clang
 mkdir -p "$W"
-base="-I$INC -std=gnu11 -Wall -Werror -D_GNU_SOURCE -O2"
+# -fPIE: gcc links PIEs by default, and clang 13 does not compile for them
+base="-I$INC -std=gnu11 -Wall -Werror -D_GNU_SOURCE -O2 -fPIE"
 link="-L$LIBDIR -Wl,-rpath,$LIBDIR -lscall -lpthread -ldl"
 cc_g() { $GCC $base -DE2E_EXPECT_PATCHED -fplugin="$GP" "$@"; }
 cc_c() { $CLANG $base -DE2E_EXPECT_PATCHED -Wno-unused-command-line-argument -fplugin="$CP" -fpass-plugin="$CP" "$@"; }

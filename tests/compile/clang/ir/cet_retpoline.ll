@@ -2,7 +2,7 @@
 ; their records carry SCALL_TRAMP_RETPOLINE; the registration branches
 ; through the PLT even with -fno-plt; -fcf-protection=branch puts endbr64
 ; on the constructor and destructor (called through .init_array).
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"

@@ -1,7 +1,7 @@
 ; Conversion of calls through keys, and what must stay.
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall,scall -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert,scall,scall-convert,scall -S %s | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall,scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert,scall,scall-convert,scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -35,7 +35,8 @@ define i32 @plain(i32 %x) {
 
 ; A non-key indirect call stays.
 ; CHECK-LABEL: define i32 @nonkey(
-; CHECK: %f = load i32 (i32)*, i32 (i32)** @notkey
+; TYPED: %f = load i32 (i32)*, i32 (i32)** @notkey
+; OPAQUE: %f = load ptr, ptr @notkey
 ; CHECK: call i32 %f(i32 %x)
 define i32 @nonkey(i32 %x) {
   %f = load i32 (i32)*, i32 (i32)** @notkey, align 8
@@ -44,9 +45,12 @@ define i32 @nonkey(i32 %x) {
 }
 
 ; A key read that is not a call stays (scall_query-like, or compare).
-; CHECK-LABEL: define i32 (i32)* @read(
-; CHECK: %f = load i32 (i32)*, i32 (i32)** @key
-; CHECK: ret i32 (i32)* %f
+; TYPED-LABEL: define i32 (i32)* @read(
+; OPAQUE-LABEL: define ptr @read(
+; TYPED: %f = load i32 (i32)*, i32 (i32)** @key
+; OPAQUE: %f = load ptr, ptr @key
+; TYPED: ret i32 (i32)* %f
+; OPAQUE: ret ptr %f
 define i32 (i32)* @read() {
   %f = load i32 (i32)*, i32 (i32)** @key, align 8
   ret i32 (i32)* %f
@@ -54,8 +58,10 @@ define i32 (i32)* @read() {
 
 ; The value is both compared and called: the call converts, the read stays.
 ; CHECK-LABEL: define i32 @both(
-; CHECK: %f = load i32 (i32)*, i32 (i32)** @key
-; CHECK: icmp eq i32 (i32)* %f, null
+; TYPED: %f = load i32 (i32)*, i32 (i32)** @key
+; OPAQUE: %f = load ptr, ptr @key
+; TYPED: icmp eq i32 (i32)* %f, null
+; OPAQUE: icmp eq ptr %f, null
 ; CHECK: call i32 @__scall_tramp_key(i32 %x)
 define i32 @both(i32 %x) {
   %f = load i32 (i32)*, i32 (i32)** @key, align 8
@@ -70,7 +76,8 @@ no:
 
 ; A naked function is skipped.
 ; CHECK-LABEL: define void @naked(
-; CHECK: load i32 (i32)*, i32 (i32)** @key
+; TYPED: load i32 (i32)*, i32 (i32)** @key
+; OPAQUE: load ptr, ptr @key
 ; CHECK: call i32 %f(i32 1)
 define void @naked() naked {
   %f = load i32 (i32)*, i32 (i32)** @key, align 8
@@ -136,7 +143,8 @@ define void @notcond(i32 %x, i1 %c) {
 }
 
 ; The helper is gone; the trampolines are hidden declarations.
-; CHECK-NOT: define internal i8* @__scall_cond_target
+; TYPED-NOT: define internal i8* @__scall_cond_target
+; OPAQUE-NOT: define internal ptr @__scall_cond_target
 ; CHECK-DAG: declare hidden i32 @__scall_tramp_key(i32)
 ; CHECK-DAG: declare hidden void @[[CT]](i32)
 ; The key is listed for later runs.

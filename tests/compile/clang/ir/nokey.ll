@@ -1,5 +1,5 @@
 ; A module without key calls gets nothing.
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
 target triple = "x86_64-pc-linux-gnu"
 @fp = global void ()* null
 define void @f() {

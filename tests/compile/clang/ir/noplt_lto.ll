@@ -1,8 +1,8 @@
 ; -fno-plt (RtLibUseGOT) branches through the GOT; the LTO pre-link run adds
 ; the marker that only the link-time run removes; no key call, no output.
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s --check-prefix=NOPLT
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall-prelink -S %s | %FileCheck %s --check-prefix=PRE
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall-prelink,scall -S %s | %FileCheck %s --check-prefix=LINK
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s --check-prefixes=NOPLT,NOPLT-%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-prelink -S %s | %FileCheck %s --check-prefixes=PRE,PRE-%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-prelink,scall -S %s | %FileCheck %s --check-prefixes=LINK,LINK-%mode
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"

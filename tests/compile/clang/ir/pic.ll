@@ -1,7 +1,7 @@
 ; -fPIC: a kind-4 record must not name a preemptible function (the linker
 ; would resolve it to the PLT): the body becomes internal under an alias.
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall,scall -S %s | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall,scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -31,9 +31,11 @@ define void @caller() {
 
 ; CHECK: @__scall_sites.lib_call.scall = {{.*}} @lib_call.scall {{.*}} !associated ![[A:[0-9]+]]
 ; CHECK: @__scall_sites.hidden_call = {{.*}} @hidden_call {{.*}} !associated
-; CHECK: @lib_call = alias void (), void ()* @lib_call.scall
+; TYPED: @lib_call = alias void (), void ()* @lib_call.scall
+; OPAQUE: @lib_call = alias void (), ptr @lib_call.scall
 ; CHECK-NOT: alias
 ; CHECK: define internal void @lib_call.scall()
 ; CHECK: define hidden void @hidden_call()
 ; CHECK: call void @lib_call()
-; CHECK: ![[A]] = !{void ()* @lib_call.scall}
+; TYPED: ![[A]] = !{void ()* @lib_call.scall}
+; OPAQUE: ![[A]] = !{ptr @lib_call.scall}

@@ -1,7 +1,7 @@
 ; The emitted module assembly: records, trampolines, header; once.
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall,scall,scall -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %opt -load-pass-plugin=%plugin -passes=scall -S | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall,scall,scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %opt -load-pass-plugin=%plugin -passes=scall -S | %FileCheck %s --check-prefixes=CHECK,%mode
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -87,9 +87,13 @@ define i32 (i32)* @use_one() {
 
 ; Site records: one kind-4 record per call, PC-relative, linked to the
 ; function (SHF_LINK_ORDER via !associated), kept by llvm.compiler.used.
-; CHECK: @[[R2:__scall_sites.two]] = private constant [2 x { i32, i32, i32 }] [{ i32, i32, i32 } { i32 trunc (i64 sub (i64 ptrtoint (i32 (i32)* @two to i64), i64 ptrtoint ([2 x { i32, i32, i32 }]* @[[R2]] to i64)) to i32), i32 trunc (i64 sub (i64 ptrtoint (i32 (i32)* @__scall_tramp_key to i64), i64 ptrtoint (i32* getelementptr inbounds ([2 x { i32, i32, i32 }], [2 x { i32, i32, i32 }]* @[[R2]], i32 0, i32 0, i32 1) to i64)) to i32), i32 4 }, { i32, i32, i32 } { {{.*}} @two {{.*}} i32 1, i32 0) {{.*}} @__scall_tramp_key {{.*}} i32 1, i32 1) to i64)) to i32), i32 4 }], section "scall_sites", align 4, !associated ![[A2:[0-9]+]]
+; TYPED: @[[R2:__scall_sites.two]] = private constant [2 x { i32, i32, i32 }] [{ i32, i32, i32 } { i32 trunc (i64 sub (i64 ptrtoint (i32 (i32)* @two to i64), i64 ptrtoint ([2 x { i32, i32, i32 }]* @[[R2]] to i64)) to i32), i32 trunc (i64 sub (i64 ptrtoint (i32 (i32)* @__scall_tramp_key to i64), i64 ptrtoint (i32* getelementptr inbounds ([2 x { i32, i32, i32 }], [2 x { i32, i32, i32 }]* @[[R2]], i32 0, i32 0, i32 1) to i64)) to i32), i32 4 }, { i32, i32, i32 } { {{.*}} @two {{.*}} i32 1, i32 0) {{.*}} @__scall_tramp_key {{.*}} i32 1, i32 1) to i64)) to i32), i32 4 }], section "scall_sites", align 4, !associated ![[A2:[0-9]+]]
+; OPAQUE: @[[R2:__scall_sites.two]] = private constant [2 x { i32, i32, i32 }] [{ i32, i32, i32 } { i32 trunc (i64 sub (i64 ptrtoint (ptr @two to i64), i64 ptrtoint (ptr @[[R2]] to i64)) to i32), i32 trunc (i64 sub (i64 ptrtoint (ptr @__scall_tramp_key to i64), i64 ptrtoint (ptr getelementptr inbounds ([2 x { i32, i32, i32 }], ptr @[[R2]], i32 0, i32 0, i32 1) to i64)) to i32), i32 4 }, { i32, i32, i32 } { {{.*}} @two {{.*}} i32 1, i32 0) {{.*}} @__scall_tramp_key {{.*}} i32 1, i32 1) to i64)) to i32), i32 4 }], section "scall_sites", align 4, !associated ![[A2:[0-9]+]]
 ; CHECK: @[[R1:__scall_sites.one]] = private constant [1 x { i32, i32, i32 }] {{.*}} @one {{.*}} @__scall_tramp_key {{.*}} i32 4 }], section "scall_sites", align 4, !associated ![[A1:[0-9]+]]
 ; CHECK-NOT: __scall_sites.
-; CHECK: @llvm.compiler.used = appending global [3 x i8*] {{.*}}@key{{.*}}@[[R2]]{{.*}}@[[R1]]
-; CHECK: ![[A2]] = !{i32 (i32)* @two}
-; CHECK: ![[A1]] = !{i32 (i32)* @one}
+; TYPED: @llvm.compiler.used = appending global [3 x i8*] {{.*}}@key{{.*}}@[[R2]]{{.*}}@[[R1]]
+; OPAQUE: @llvm.compiler.used = appending global [3 x ptr] {{.*}}@key{{.*}}@[[R2]]{{.*}}@[[R1]]
+; TYPED: ![[A2]] = !{i32 (i32)* @two}
+; OPAQUE: ![[A2]] = !{ptr @two}
+; TYPED: ![[A1]] = !{i32 (i32)* @one}
+; OPAQUE: ![[A1]] = !{ptr @one}

@@ -3,12 +3,12 @@
 ; key, or key-holding bytes of a struct key, is followed by
 ; __scall_stored(&key, sizeof key); data members are plain stores.  Only
 ; once: a second run (or the pipeline's last run) adds nothing.
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert,scall-convert,scall -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %opt -load-pass-plugin=%plugin -passes=scall-convert,scall -S | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %opt -O2 -S | %opt -load-pass-plugin=%plugin -passes=scall-auto -S | %FileCheck %s --check-prefix=O2
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert,scall-convert,scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %opt -load-pass-plugin=%plugin -passes=scall-convert,scall -S | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %opt -O2 -S | %opt -load-pass-plugin=%plugin -passes=scall-auto -S | %FileCheck %s --check-prefixes=O2,O2-%mode
 ; Without the request: no conversion (the AST half made such stores errors).
-; RUN: sed /scall.convert.stores/d %s | %opt -load-pass-plugin=%plugin -passes=scall -S | %FileCheck %s --check-prefix=OFF
+; RUN: sed /scall.convert.stores/d %s | %opt -load-pass-plugin=%plugin -passes=scall -S | %FileCheck %s --check-prefixes=OFF,OFF-%mode
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -30,15 +30,22 @@ declare i8* @memcpy(i8*, i8*, i64)
 declare void @mk(%struct.ops* sret(%struct.ops) align 8)
 
 ; CHECK-LABEL: define void @plain(
-; CHECK-NEXT: store i32 (i32)* %f, i32 (i32)** @k
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
-; CHECK-NEXT: store atomic i64 %i, i64* bitcast (i32 (i32)** @k to i64*) release
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
-; CHECK-NEXT: call i8* @memcpy(
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; TYPED-NEXT: store i32 (i32)* %f, i32 (i32)** @k
+; OPAQUE-NEXT: store ptr %f, ptr @k
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @k, i64 8)
+; TYPED-NEXT: store atomic i64 %i, i64* bitcast (i32 (i32)** @k to i64*) release
+; OPAQUE-NEXT: store atomic i64 %i, ptr @k release
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @k, i64 8)
+; TYPED-NEXT: call i8* @memcpy(
+; OPAQUE-NEXT: call ptr @memcpy(
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @k, i64 8)
 ; CHECK-NEXT: ret void
 ; O2-LABEL: define void @plain(
-; O2-COUNT-3: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
+; O2-TYPED-COUNT-3: call i32 @__scall_stored(i8* {{(nonnull )?}}bitcast (i32 (i32)** @k to i8*), i64 8)
+; O2-OPAQUE-COUNT-3: call i32 @__scall_stored(ptr {{(nonnull )?}}@k, i64 8)
 ; O2-NOT: __scall_stored
 ; O2: ret void
 ; OFF-LABEL: define void @plain(
@@ -54,19 +61,30 @@ define void @plain(i32 (i32)* %f, i64 %i, i8* %src) {
 ; Members, nested structs, whole-struct copies, memset, atomic, sret: the
 ; whole struct key (200 bytes) each time.
 ; CHECK-LABEL: define void @members(
-; CHECK-NEXT: store i32 (i32)* %f, i32 (i32)** getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 2, i32 1)
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
-; CHECK-NEXT: store i64 3, i64* getelementptr
-; CHECK-NEXT: call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.ops* @ops to i8*)
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
-; CHECK-NEXT: call void @llvm.memset.p0i8.i64(
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; TYPED-NEXT: store i32 (i32)* %f, i32 (i32)** getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 2, i32 1)
+; OPAQUE-NEXT: store ptr %f, ptr getelementptr inbounds (%struct.ops, ptr @ops, i32 0, i32 2, i32 1)
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
+; TYPED-NEXT: store i64 3, i64* getelementptr
+; OPAQUE-NEXT: store i64 3, ptr getelementptr
+; TYPED-NEXT: call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.ops* @ops to i8*)
+; OPAQUE-NEXT: call void @llvm.memcpy.p0.p0.i64(ptr align 8 @ops,
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
+; TYPED-NEXT: call void @llvm.memset.p0i8.i64(
+; OPAQUE-NEXT: call void @llvm.memset.p0.i64(
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 ; CHECK-NEXT: store atomic i64 %i,
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
-; CHECK-NEXT: call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.inner* getelementptr
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
+; TYPED-NEXT: call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.inner* getelementptr
+; OPAQUE-NEXT: call void @llvm.memcpy.p0.p0.i64(ptr align 8 getelementptr
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 ; CHECK-NEXT: call void @mk(
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 ; CHECK-NEXT: ret void
 ; OFF-LABEL: define void @members(
 ; OFF-NOT: __scall_stored
@@ -102,15 +120,18 @@ define void @data(i64 %x, i64 %n, void ()* %g, i32 (i32)* %f) {
 ; Unbounded: an unknown offset into the struct key is converted.
 ; CHECK-LABEL: define void @unknown(
 ; CHECK-NEXT: %p = getelementptr
-; CHECK-NEXT: store i64 0, i64* %p
-; CHECK-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; TYPED-NEXT: store i64 0, i64* %p
+; OPAQUE-NEXT: store i64 0, ptr %p
+; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
+; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 define void @unknown(i64 %n) {
   %p = getelementptr inbounds i64, i64* bitcast (%struct.ops* @ops to i64*), i64 %n
   store i64 0, i64* %p, align 8
   ret void
 }
 
-; CHECK: declare i32 @__scall_stored(i8*, i64)
+; TYPED: declare i32 @__scall_stored(i8*, i64)
+; OPAQUE: declare i32 @__scall_stored(ptr, i64)
 ; CHECK: !scall.stores.converted = !{}
 !scall.convert.stores = !{}
 !scall.struct.keys = !{!0}

@@ -2,9 +2,9 @@
 ; straight from @S, scall_cond) become member trampolines S__O; arrays,
 ; unions, data members and volatile loads stay.  The members come from
 ; !scall.struct.keys (the AST half's offsets, kept for later runs).
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall,scall -S %s | %FileCheck %s
-; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert,scall -S %s | %opt -load-pass-plugin=%plugin -passes=scall -S | %FileCheck %s
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall,scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
+; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert,scall -S %s | %opt -load-pass-plugin=%plugin -passes=scall -S | %FileCheck %s --check-prefixes=CHECK,%mode
 
 target datalayout = "e-m:e-p270:32:32-p271:32:32-p272:64:64-i64:64-f80:128-n8:16:32:64-S128"
 target triple = "x86_64-pc-linux-gnu"
@@ -115,9 +115,11 @@ define i32 @f_static(i32 %x) {
 ; The members, kept for later runs; each trampoline's offset.
 ; CHECK: !scall.struct.keys = !{![[A:[0-9]+]], ![[B:[0-9]+]]}
 ; CHECK: !scall.tramps = !{
-; CHECK: ![[A]] = !{%struct.ops* @ops, i64 200, i64 0, i64 24, i64 32, i64 160}
+; TYPED: ![[A]] = !{%struct.ops* @ops, i64 200, i64 0, i64 24, i64 32, i64 160}
+; OPAQUE: ![[A]] = !{ptr @ops, i64 200, i64 0, i64 24, i64 32, i64 160}
 ; CHECK: ![[B]] = !{{{.*}} @sops.scall.[[H]], i64 16, i64 0, i64 8}
-; CHECK: = !{i32 (i32)* @__scall_tramp_ops__24, %struct.ops* @ops, i32 0, i64 24}
+; TYPED: = !{i32 (i32)* @__scall_tramp_ops__24, %struct.ops* @ops, i32 0, i64 24}
+; OPAQUE: = !{ptr @__scall_tramp_ops__24, ptr @ops, i32 0, i64 24}
 !scall.struct.keys = !{!0, !1}
 !0 = !{%struct.ops* @ops, i64 200, i64 0, i64 24, i64 32, i64 160}
 !1 = !{{ i32 (i32)*, i32 (i32)* }* @sops, i64 16, i64 0, i64 8}
