@@ -24,6 +24,8 @@ configuration COMPILER-OPT-MODE:
             retpoline  pie with retpolines (gcc: -mindirect-branch=thunk
                     -mfunction-return=thunk; clang: -mretpoline)
             gc      pie with -ffunction-sections -Wl,--gc-sections
+            mixed   pie with unit a built by the other compiler
+  and extra levels O1, Og (likewise).
 
 In each configuration the program is built without the toolchain and with
 it (plugin flags, then `scall-ld --strict` on every module), both linked
@@ -60,11 +62,13 @@ import gen  # noqa: E402
 
 COMPILERS = ("gcc", "clang")
 OPTS = ("O0", "O2", "O3", "Os")
+EXTRA_OPTS = ("O1", "Og")
 MODES = ("pie", "shared", "lto")
-EXTRA_MODES = ("nopie", "ltoshared", "cet", "retpoline", "gc")
-ALL_CONFIGS = ["%s-%s-%s" % (c, o, m) for c in COMPILERS for o in OPTS
+EXTRA_MODES = ("nopie", "ltoshared", "cet", "retpoline", "gc", "mixed")
+ALL_CONFIGS = ["%s-%s-%s" % (c, o, m) for c in COMPILERS for o in OPTS + EXTRA_OPTS
                for m in MODES + EXTRA_MODES]
-DEFAULT_CONFIGS = [c for c in ALL_CONFIGS if c.split("-")[2] in MODES]
+DEFAULT_CONFIGS = [c for c in ALL_CONFIGS if c.split("-")[1] in OPTS and
+                   c.split("-")[2] in MODES]
 
 
 class Fail(Exception):
@@ -105,11 +109,8 @@ def must(cmd, cwd, what):
     return r
 
 
-def build(tools, prog, meta, config, tool, out):
-    """Build PROG into OUT; return (executable, [modules to check])."""
-    cc, opt, mode = config.split("-")
-    os.makedirs(out, exist_ok=True)
-    exe_cc = tools.gcc if cc == "gcc" else tools.clang
+def compiler(tools, prog, cc, opt, mode, meta, tool):
+    """The compile command of compiler cc, with its plugin when tool."""
     base = ["-std=gnu11", "-D_GNU_SOURCE", "-" + opt, "-Wall", "-Wextra", "-Werror",
             "-Wno-unused-function", "-Wno-unused-parameter",
             "-I" + os.path.join(SRC, "include"), "-I" + HERE, "-I" + prog]
@@ -129,6 +130,13 @@ def build(tools, prog, meta, config, tool, out):
             plug += ["-fplugin-arg-scall-convert-stores",
                      "-fplugin-arg-scall-no-store-in-loop-warning"]
         plug.append("-DRND_SITECHECK")
+    return (tools.gcc if cc == "gcc" else tools.clang) + base + plug
+
+
+def build(tools, prog, meta, config, tool, out):
+    """Build PROG into OUT; return (executable, [modules to check])."""
+    cc, opt, mode = config.split("-")
+    os.makedirs(out, exist_ok=True)
     lto = mode in ("lto", "ltoshared")
     ltoflags = ["-flto"] if lto else []
     linkflags = list(ltoflags)
@@ -142,13 +150,16 @@ def build(tools, prog, meta, config, tool, out):
     srcs = {u: os.path.join(prog, f) for u, f in units.items()}
     lib_units = sorted(u for u in units if u != "m")
     check = [os.path.join(HERE, "sitecheck.c")] if tool else []
-    cmd = exe_cc + base + plug
+    cmd = compiler(tools, prog, cc, opt, mode, meta, tool)
+    # mixed: unit a from the other compiler (and its plugin)
+    other = compiler(tools, prog, "clang" if cc == "gcc" else "gcc", opt, mode, meta, tool)
 
     def objs(names, pic):
         res = []
         for n in names:
             o = os.path.join(out, os.path.basename(n) + (".pic" if pic else "") + ".o")
-            must(cmd + ltoflags + (["-fPIC"] if pic else ["-fPIE"] if mode != "nopie"
+            c = other if mode == "mixed" and n == srcs.get("a") else cmd
+            must(c + ltoflags + (["-fPIC"] if pic else ["-fPIE"] if mode != "nopie"
                                    else ["-fno-pie"]) + ["-c", n, "-o", o], out, "compile")
             res.append(o)
         return res
@@ -287,10 +298,11 @@ def select_configs(spec):
     res = []
     for c in ALL_CONFIGS:
         for p in spec.split(","):
-            mode = c.split("-")[2]
-            # a glob selects an extra mode only when it names it
+            _, opt, mode = c.split("-")
+            # a glob selects an extra mode or level only when it names it
             if c == p or (fnmatch.fnmatch(c, p) and
-                          (mode not in EXTRA_MODES or mode in p)):
+                          (mode not in EXTRA_MODES or mode in p) and
+                          (opt not in EXTRA_OPTS or opt in p)):
                 res.append(c)
                 break
     if not res:
