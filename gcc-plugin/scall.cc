@@ -308,7 +308,7 @@ static void addr_error(location_t loc, tree key)
 
 static void check_stmt(gimple *stmt)
 {
-	location_t loc = gimple_location(stmt);
+	location_t loc = scall_stmt_location(stmt);
 	tree lhs = gimple_get_lhs(stmt);
 	if (lhs) {
 		if (tree key = ref_key(lhs))
@@ -648,7 +648,7 @@ static bool insert_stored_calls(function *fun)
 		TREE_USED(stored_decl) = 1;
 	}
 	for (const conv_store &c : conv_stores) {
-		location_t loc = gimple_location(c.stmt);
+		location_t loc = scall_stmt_location(c.stmt);
 		if (loc == UNKNOWN_LOCATION)
 			loc = DECL_SOURCE_LOCATION(fun->decl);
 		if (stmt_ends_bb_p(c.stmt)) {
