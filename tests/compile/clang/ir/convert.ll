@@ -98,6 +98,8 @@ define void @vol() {
 ; CHECK-LABEL: define void @cond0(
 ; CHECK-NOT: __scall_cond_target
 ; CHECK: call void @[[CT:__scall_ctramp_skey\.scall\.[0-9a-f]+]](i32 %x)
+; The helper, printed right after it when kept, is gone.
+; CHECK-NOT: define {{.*}}@__scall_cond_target
 define void @cond0(i32 %x) {
   %k = load void (i32)*, void (i32)** @skey, align 8
   %p = bitcast void (i32)* %k to i8*
