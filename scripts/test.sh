@@ -32,6 +32,18 @@ if missing:
     sys.exit(1)' "$2"
 }
 
+print_failures() { # the last lines each failed test printed, for a CI log
+	python3 -c '
+import json, sys
+for line in open(sys.argv[1] + "/meson-logs/testlog.json"):
+    t = json.loads(line)
+    if t["result"] in ("OK", "SKIP", "EXPECTEDFAIL"):
+        continue
+    out = (t.get("stdout") or "").splitlines() + (t.get("stderr") or "").splitlines()
+    print("--- %s: %s, last lines:" % (t["name"], t["result"]))
+    print("\n".join("    " + l for l in out[-25:]))' "$1" || true
+}
+
 run() { # run DIR C-COMPILER C++-COMPILER "SUITES" SETUP-ARGS...
 	dir=$1 c=$2 cxx=$3 suites=$4
 	shift 4
@@ -64,6 +76,7 @@ run() { # run DIR C-COMPILER C++-COMPILER "SUITES" SETUP-ARGS...
 		return
 	fi
 	echo "$dir: ${ok} ok, ${fl:-0} failed, ${to:-0} timed out, ${sk:-0} skipped"
+	print_failures "$dir"
 	passed=$((passed + ok))
 	failed=$((failed + ${fl:-0} + ${to:-0} + ${up:-0}))
 	for t in $(sed -n 's/^ *[0-9]*\/[0-9]* [^ ]* \/ \([^ ]*\)  *SKIP .*/\1/p' "$dir.test.log"); do
