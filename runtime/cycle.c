@@ -15,8 +15,19 @@
 #include "internal.h"
 
 /* Test hook (not API, see scall.h): called after each sync of a patch cycle
- * with the step (1-3). */
+ * with the step (1-3), negated (-1..-3) in the cycle that restores a module
+ * being unregistered: a test that holds an update cycle across a dlclose
+ * (inflight.c) is not stopped by the dlclose's own cycle, and a test of
+ * unloading (unload.c) stops that one. */
 SCALL_EXPORT void (*volatile __scall_test_hook)(int step);
+
+static void test_hook(int step, bool unloading)
+{
+	void (*hook)(int) = __scall_test_hook;
+
+	if (hook)
+		hook(unloading ? -step : step);
+}
 
 static const uint8_t int3 = 0xcc;
 
@@ -102,7 +113,7 @@ static int park(struct rt_item **chg, size_t n, struct wr *w,
 }
 
 int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
-		const uintptr_t *bar, size_t nb)
+		const uintptr_t *bar, size_t nb, bool unloading)
 {
 	size_t i, nw;
 	int err;
@@ -118,8 +129,7 @@ int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
 		goto fail;
 	if (scall_sync())
 		goto lost; /* parked with the old bytes after INT3 */
-	if (__scall_test_hook)
-		__scall_test_hook(1);
+	test_hook(1, unloading);
 	/* Step 2: bytes 1..n-1 that change. */
 	for (i = nw = 0; i < n; i++) {
 		struct rt_item *it = chg[i];
@@ -132,8 +142,7 @@ int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
 		goto fail;
 	if (scall_sync())
 		goto lost; /* parked with the new bytes after INT3 */
-	if (__scall_test_hook)
-		__scall_test_hook(2);
+	test_hook(2, unloading);
 	/* Step 3: the new byte 0. */
 	for (i = 0; i < n; i++)
 		w[i] = (struct wr){ chg[i]->addr, chg[i]->want, 1 };
@@ -143,8 +152,7 @@ int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
 		memcpy(chg[i]->cur, chg[i]->want, chg[i]->len);
 	if (scall_sync())
 		return 0; /* done, but no core was made to serialise */
-	if (__scall_test_hook)
-		__scall_test_hook(3);
+	test_hook(3, unloading);
 	return 0;
 lost:
 	/* Every item holds INT3 on byte 0 and its old or new other bytes:

@@ -79,6 +79,14 @@ struct rt_module {
 	size_t nitems, nsites, ntramps, nunresolved;
 	struct rt_module *next;
 	bool unpublished; /* dropped: a table without it was published */
+	/* The executable's own module (the first object dl_iterate_phdr
+	 * reports): never unmapped, so its unregistration keeps it. */
+	bool main_program;
+	/* Set (release) while it is unregistered, before its restore cycle
+	 * writes anything: scall_desired then gives the compiler's form of
+	 * its items.  Read by the handler through an item's mod, so the
+	 * module is retired with its items. */
+	bool unloading;
 };
 
 /* The handler's lookup table: immutable once published. */
@@ -107,7 +115,9 @@ struct insn {
 };
 
 /* The ONE function computing the desired state of an item for the key
- * value f: used by the patcher and by the SIGTRAP handler. */
+ * value f: used by the patcher and by the SIGTRAP handler.  For an item of
+ * a module being unloaded it is what the compiler's bytes do with f (the
+ * restored form, which encode() writes as those bytes). */
 SCALL_HIDDEN struct insn scall_desired(const struct rt_item *it, void *f);
 
 /* trap.c (these are accessed only with the __atomic builtins) */
@@ -146,9 +156,11 @@ SCALL_HIDDEN bool scall_sync_lost(void);
 /* cycle.c: write chg[0..n) (sorted by address, verified, want[] set) with
  * the three steps and their syncs; w has room for n writes, bar[0..nb) as
  * for scall_write.  0, or -errno when a write failed: each item's cur then
- * holds what memory holds, every INT3 among them emulated from the key. */
+ * holds what memory holds, every INT3 among them emulated from the key.
+ * unloading: the cycle restores a module being unregistered (the test
+ * hook then gets the step negated). */
 SCALL_HIDDEN int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
-			     const uintptr_t *bar, size_t nb);
+			     const uintptr_t *bar, size_t nb, bool unloading);
 
 /* alias.c: the alias writer; w[0..n) sorted by address.  The probe
  * returns 0 or -errno. */

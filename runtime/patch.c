@@ -5,6 +5,7 @@
  */
 
 #include <dlfcn.h>
+#include <link.h>
 #include <signal.h>
 #include <errno.h>
 #include <pthread.h>
@@ -88,11 +89,34 @@ static bool in_range(uintptr_t from_next, uintptr_t to)
 	return d >= INT32_MIN && d <= INT32_MAX;
 }
 
+/* What the compiler's bytes of it do when its key holds f: a site branches
+ * to its trampoline, a trampoline reads the key (the cond flavour returns
+ * on NULL). */
+static struct insn restored(const struct rt_item *it, uintptr_t f)
+{
+	switch (it->kind) {
+	case ITEM_TRAMP:
+		if (!f && it->cond)
+			return (struct insn){ OP_RET, 0 };
+		return (struct insn){ OP_INDIRECT, f };
+	case SCALL_KIND_CALL:
+		return (struct insn){ OP_CALL, it->tramp };
+	case SCALL_KIND_JMP:
+		return (struct insn){ OP_JMP, it->tramp };
+	default:
+		return (struct insn){ OP_JCC, it->tramp };
+	}
+}
+
 struct insn scall_desired(const struct rt_item *it, void *fv)
 {
 	uintptr_t f = (uintptr_t)fv, next = it->addr + it->len;
 	bool ret0 = fv == (void *)scall_return0;
 
+	/* A module being unloaded goes back to the compiler's form: its code
+	 * runs on (its later destructors) with no cycle to follow the keys. */
+	if (it->mod && __atomic_load_n(&it->mod->unloading, __ATOMIC_ACQUIRE))
+		return restored(it, f);
 	switch (it->kind) {
 	case ITEM_TRAMP:
 		if (!f)
@@ -128,12 +152,20 @@ static void put_rel(uint8_t *p, uintptr_t next, uintptr_t to)
 }
 
 /* Bytes of insn `in` in the window of it; bytes not defined by the state
- * are taken from it->cur. */
+ * are taken from it->cur.  An item of a module being unloaded is encoded
+ * as its compiler form whatever `in` says: scall_desired gives what those
+ * bytes do with the key (for a cond trampoline holding NULL, `ret`), which
+ * is what the handler emulates, but the bytes must read the key at every
+ * later call. */
 static void encode(const struct rt_item *it, struct insn in, uint8_t *out)
 {
 	static const uint8_t nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
 	static const uint8_t xor5[5] = { 0x2e, 0x2e, 0x2e, 0x31, 0xc0 };
 
+	if (it->mod && it->mod->unloading) {
+		memcpy(out, it->orig, it->len);
+		return;
+	}
 	memcpy(out, it->cur, it->len);
 	switch (in.op) {
 	case OP_CALL:
@@ -225,7 +257,7 @@ static struct rt_item *find_tramp(struct rt_item *t, size_t n, uintptr_t a)
 /* Retired allocations, freed when no handler is in flight. */
 struct retired {
 	struct retired *next;
-	void *p[3];
+	void *p[4];
 };
 static struct retired *retire_list;
 /* Modules dropped at unload without a new table (out of memory): the
@@ -244,9 +276,8 @@ static void free_retired(struct retired *r)
 	while (r) {
 		struct retired *n = r->next;
 
-		free(r->p[0]);
-		free(r->p[1]);
-		free(r->p[2]);
+		for (size_t i = 0; i < 4; i++)
+			free(r->p[i]);
 		free(r);
 		r = n;
 	}
@@ -274,20 +305,21 @@ static void reap(void)
 		}
 }
 
-/* Free p0..p2 once no handler can still see them (p0 may be the old
+/* Free p0..p3 once no handler can still see them (p0 may be the old
  * table).  Called after the new table is published, with r allocated
  * before: it is used or freed. */
-static void retire(struct retired *r, void *p0, void *p1, void *p2)
+static void retire(struct retired *r, void *p0, void *p1, void *p2, void *p3)
 {
 	if (__atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST) == 0) {
 		free(r);
 		free(p0);
 		free(p1);
 		free(p2);
+		free(p3);
 		reap();
 		return;
 	}
-	*r = (struct retired){ retire_list, { p0, p1, p2 } };
+	*r = (struct retired){ retire_list, { p0, p1, p2, p3 } };
 	retire_list = r;
 	if (scall_debug)
 		fprintf(stderr, "scall: handler in flight: old table freed "
@@ -325,7 +357,7 @@ static int reserve_scratch(size_t n)
 
 /* Rebuild and publish the table from the module list; lock held.  Every
  * allocation comes first: -ENOMEM leaves the table as it was. */
-static int rebuild_table(void *free1, void *free2)
+static int rebuild_table(void *free1, void *free2, void *free3)
 {
 	size_t n = 0, k = 0;
 	struct rt_table *t, *old;
@@ -352,7 +384,7 @@ static int rebuild_table(void *free1, void *free2)
 	old = __atomic_exchange_n(&scall_table, t, __ATOMIC_SEQ_CST);
 	for (m = dropped; m; m = m->next)
 		m->unpublished = true;
-	retire(r, old, free1, free2);
+	retire(r, old, free1, free2, free3);
 	return 0;
 }
 
@@ -376,6 +408,40 @@ static int bad_header(const struct scall_module *h)
 	       (h->tramps_stop - h->tramps_start) % sizeof(struct scall_tramp);
 }
 
+/* dl_iterate_phdr reports the main program first (dl_iterate_phdr(3)),
+ * with its load bias and program headers, also for a non-PIE or static
+ * executable, where dladdr's base would be the first segment's address:
+ * the header is the executable's when one of those PT_LOAD segments holds
+ * it. */
+struct main_probe {
+	uintptr_t addr;
+	bool found;
+};
+
+static int in_first_object(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	struct main_probe *p = arg;
+
+	(void)size;
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+
+		if (ph->p_type == PT_LOAD && p->addr - lo < ph->p_memsz)
+			p->found = true;
+	}
+	return 1; /* the first object only */
+}
+
+static bool is_main_program(const struct scall_module *h)
+{
+	struct main_probe p = { (uintptr_t)h, false };
+
+	/* In a constructor, inside the loader lock already, as for dladdr. */
+	dl_iterate_phdr(in_first_object, &p);
+	return p.found;
+}
+
 static struct rt_module *build_module(struct scall_module *h)
 {
 	const struct scall_site *s = (void *)(uintptr_t)h->sites_start;
@@ -395,6 +461,7 @@ static struct rt_module *build_module(struct scall_module *h)
 	if (!m)
 		return NULL;
 	m->hdr = h;
+	m->main_program = is_main_program(h);
 	/* Inside the loader lock already (constructor): dladdr is fine. */
 	if (dladdr(h, &info) && info.dli_fname) {
 		m->base = (uintptr_t)info.dli_fbase;
@@ -540,7 +607,7 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 	m->next = modules;
 	modules = m;
 	nmodules++;
-	err = rebuild_table(NULL, NULL);
+	err = rebuild_table(NULL, NULL, NULL);
 	if (err) {
 		modules = m->next;
 		nmodules--;
@@ -565,22 +632,74 @@ out:
 	scall_unlock();
 }
 
+/* The windows of m that are not in their compiler form (refused ones are
+ * never written: they are as they were). */
+static size_t not_restored(const struct rt_module *m)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->nitems; i++)
+		if (!m->items[i].refused &&
+		    memcmp(m->items[i].cur, m->items[i].orig, m->items[i].len))
+			k++;
+	return k;
+}
+
+/* Put every window of m back in its compiler form before m is dropped: its
+ * code runs on until it is unmapped (its later destructors, the other
+ * modules' destructors it calls), and once it is out of the table no cycle
+ * follows its keys, so each of its calls must read the key.  One cycle over
+ * m's items (every item when a repair is due), from scall_desired with
+ * m->unloading set, so a thread trapping mid-cycle runs the same restored
+ * form.  Lock held.  Returns what stops it, or NULL when every window is
+ * restored (or never was written). */
+static const char *restore_module(struct rt_module *m)
+{
+	if (!not_restored(m))
+		return NULL;
+	/* Without a sync the cycle would only park the windows on INT3, which
+	 * no handler emulates once the module is out of the table. */
+	if (scall_sync_lost())
+		return "no sync";
+	__atomic_store_n(&m->unloading, true, __ATOMIC_RELEASE);
+	if (patch_items(NULL, 0, m))
+		return "a write failed";
+	return not_restored(m) ? "a sync failed" : NULL;
+}
+
 SCALL_EXPORT void __scall_unregister_module(struct scall_module *h)
 {
 	struct rt_module **pp, *m;
 	bool locked = scall_lock() == 0;
+	const char *why;
 
 	for (pp = &modules; (m = *pp); pp = &m->next)
 		if (m->hdr == h)
 			break;
+	if (m && m->main_program) {
+		/* exit: the executable stays mapped to the end, so its items
+		 * stay, and later destructors' updates still patch them. */
+		if (scall_debug)
+			fprintf(stderr, "scall: module %s: the main program "
+					"stays registered\n",
+				m->name ? m->name : "?");
+		m = NULL;
+	}
 	if (m) {
+		/* From a signal handler that interrupted an update on this
+		 * thread, the cycle in progress is not ours to join. */
+		why = locked ? restore_module(m) : "update lock held";
+		if (why)
+			fprintf(stderr, "scall: module %s: unloading: %zu "
+					"window(s) not restored (%s): a call "
+					"from its code may still reach a "
+					"previous target\n",
+				m->name ? m->name : "?", not_restored(m), why);
 		*pp = m->next;
 		nmodules--;
-		/* m itself is not used by the handler (items hold a pointer
-		 * to it only for messages). */
-		if (rebuild_table(m->items, m->name) == 0) {
-			free(m);
-		} else {
+		/* The handler reads m (unloading) through the items of the
+		 * table it holds: m is retired with them. */
+		if (rebuild_table(m->items, m->name, m) != 0) {
 			/* The published table still holds its items, and its
 			 * code is about to be unmapped: mark them refused so
 			 * that neither a cycle nor the handler touches them,
@@ -641,7 +760,8 @@ static double now_us(void)
 }
 
 /* Bring the items of keys req[0..n) (all keys if req is NULL), or of module
- * `only` (all keys), to their desired states.  Lock held. */
+ * `only` (all keys), to their desired states.  Lock held.  0, or the
+ * -errno of a failed write (the next cycle then repairs every item). */
 static int patch_items(const struct scall_req *req, size_t n,
 		       struct rt_module *only)
 {
@@ -691,42 +811,42 @@ static int patch_items(const struct scall_req *req, size_t n,
 		goto out;
 	}
 	/* bar[] was filled in table order: sorted, as scall_write needs. */
-	err = scall_cycle(chg, nchg, w, bar, nbar);
+	err = scall_cycle(chg, nchg, w, bar, nbar, only && only->unloading);
 	/* A failed write leaves items of this cycle off their targets:
 	 * the next cycle takes every item, whatever its keys. */
 	repair = err != 0;
-	err = 0;
 out:
 	if (scall_debug)
 		fprintf(stderr,
 			"scall: %s: %zu key(s), %zu window(s) changed, %llu "
 			"sync(s), %.1f us\n",
-			only ? "register" : req ? "update"
-			: range_hi ? "store" : "resync",
+			only ? only->unloading ? "unregister" : "register"
+			: req ? "update" : range_hi ? "store" : "resync",
 			only ? (size_t)0 : n, nchg,
 			(unsigned long long)(scall_syncs - s0), now_us() - t0);
 	reap();
 	return err;
 }
 
+/* The keys are stored: a failed write is repaired by the next cycle, and
+ * the update itself succeeded (sites unpatched read the key). */
 int scall_patch_range(uintptr_t lo, uintptr_t hi)
 {
-	int err;
-
 	if (hi <= lo)
 		return 0;
 	range_lo = lo;
 	range_hi = hi;
-	err = patch_items(NULL, 0, NULL);
+	patch_items(NULL, 0, NULL);
 	range_lo = range_hi = 0;
-	return err;
+	return 0;
 }
 
 int scall_patch_keys(struct scall_req *req, size_t n)
 {
 	if (req && n > 1)
 		qsort(req, n, sizeof(*req), cmp_ptr);
-	return patch_items(req, n, NULL);
+	patch_items(req, n, NULL);
+	return 0;
 }
 
 void scall_patch_stats(struct scall_stats *out)
