@@ -21,23 +21,9 @@ struct ctx {
 	int oom;
 };
 
-static uint32_t rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
-	       (uint32_t)p[3] << 24;
-}
-
 static uint64_t rd64(const uint8_t *p)
 {
-	return rd32(p) | (uint64_t)rd32(p + 4) << 32;
-}
-
-static void wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)v;
-	p[1] = (uint8_t)(v >> 8);
-	p[2] = (uint8_t)(v >> 16);
-	p[3] = (uint8_t)(v >> 24);
+	return scall_get32(p) | (uint64_t)scall_get32(p + 4) << 32;
 }
 
 static void diag(struct ctx *c, int sev, uint64_t addr, const char *fmt, ...)
@@ -114,11 +100,6 @@ static unsigned kind_of(uint32_t info)
 	return info & SCALL_SITE_KIND_MASK;
 }
 
-static unsigned kind_len(unsigned k)
-{
-	return k == SCALL_KIND_JCC ? SCALL_JCC_LEN : SCALL_CALL_LEN;
-}
-
 /* ---------------------------------------------------------------- */
 /* Trampolines                                                       */
 /* ---------------------------------------------------------------- */
@@ -161,39 +142,10 @@ static void tramp_names(struct ctx *c, struct ld_tramp *t)
 			 (unsigned long long)t->addr);
 }
 
-/* The key load after the window: movq O(%r11), %r11 with O = 0 (plain key,
- * 4d 8b 1b), a disp8 (4d 8b 5b d8) or a disp32 (4d 8b 9b d32), O being the
- * byte offset of a struct key's member (docs/format.md).  Returns its
- * length (0: not a key load) and the displacement. */
-static size_t key_load(const uint8_t *p, size_t avail, int64_t *disp)
-{
-	if (avail < 3 || p[0] != SCALL_TRAMP_LOAD_REX ||
-	    p[1] != SCALL_TRAMP_LOAD_OP)
-		return 0;
-	switch (p[2]) {
-	case SCALL_TRAMP_LOAD_MODRM:
-		*disp = 0;
-		return 3;
-	case SCALL_TRAMP_LOAD_MODRM_DISP8:
-		if (avail < 4)
-			return 0;
-		*disp = (int8_t)p[3];
-		return 4;
-	case SCALL_TRAMP_LOAD_MODRM_DISP32:
-		if (avail < 7)
-			return 0;
-		*disp = (int32_t)rd32(p + 3);
-		return 7;
-	default:
-		return 0;
-	}
-}
-
 static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 {
-	static const uint8_t tail_plain[] = { 0x41, 0xff, 0xe3 };
-	static const uint8_t tail_cond[] = { 0x4d, 0x85, 0xdb, 0x74, 0x03,
-					     0x41, 0xff, 0xe3, 0xc3 };
+	static const uint8_t tail_plain[] = { SCALL_TRAMP_TAIL_PLAIN };
+	static const uint8_t tail_cond[] = { SCALL_TRAMP_TAIL_COND };
 	const struct img_sec *s = img_section_at(c->img, t->addr, 1);
 	const uint8_t *p;
 	size_t want, ll = 0;
@@ -215,14 +167,18 @@ static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 	}
 	/* The window and the key load (3, 4 or 7 bytes); then, except in
 	 * retpoline bodies, the fixed tail. */
-	p = img_bytes(c->img, t->addr, SCALL_TRAMP_INSN_LEN + 3);
+	p = img_bytes(c->img, t->addr,
+		      SCALL_TRAMP_INSN_LEN + SCALL_TRAMP_LOAD_LEN);
 	if (p) {
 		const uint8_t *q = img_bytes(c->img, t->addr,
-					     SCALL_TRAMP_INSN_LEN + 7);
+					     SCALL_TRAMP_INSN_LEN +
+						     SCALL_TRAMP_LOAD_MAX_LEN);
 
-		ll = key_load(q ? q + SCALL_TRAMP_INSN_LEN
-				: p + SCALL_TRAMP_INSN_LEN,
-			      q ? 7 : 3, &disp);
+		ll = scall_tramp_key_load(q ? q + SCALL_TRAMP_INSN_LEN
+					    : p + SCALL_TRAMP_INSN_LEN,
+					  q ? SCALL_TRAMP_LOAD_MAX_LEN
+					    : SCALL_TRAMP_LOAD_LEN,
+					  &disp);
 		if (q)
 			p = q;
 	}
@@ -231,9 +187,7 @@ static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 		t->flags & SCALL_TRAMP_COND ? sizeof(tail_cond) : sizeof(tail_plain));
 	if (p && ll)
 		p = img_bytes(c->img, t->addr, want);
-	if (!p || !ll || p[0] != SCALL_TRAMP_OP0 ||
-	    (p[1] != SCALL_TRAMP_OP1_MOV && p[1] != SCALL_TRAMP_OP1_LEA) ||
-	    p[2] != SCALL_TRAMP_OP2 ||
+	if (!p || !ll || !scall_tramp_is_indirect(p) ||
 	    memcmp(p + SCALL_TRAMP_INSN_LEN + ll,
 		   t->flags & SCALL_TRAMP_COND ? tail_cond : tail_plain,
 		   want - SCALL_TRAMP_INSN_LEN - ll)) {
@@ -242,7 +196,7 @@ static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 		uint64_t dst;
 
 		dis_one(c->img, t->addr, &enc, &dst, text, sizeof(text));
-		if (p && p[0] == 0x49 && p[1] == 0xc7 && p[2] == 0xc3) {
+		if (p && scall_tramp_is_movimm(p)) {
 			diag(c, SEV_ERR, t->addr,
 			     "trampoline %s starts with '%s': the linker relaxed "
 			     "movq key@GOTPCREL(%%rip) (R_X86_64_REX_GOTPCRELX, "
@@ -266,10 +220,8 @@ static void check_tramp_body(struct ctx *c, struct ld_tramp *t)
 	 * member offset of its key load).  The record's key is checked when
 	 * the file holds it (it is 0 in the file when only a symbolic
 	 * dynamic relocation will fill it in). */
-	if (p[1] == SCALL_TRAMP_OP1_LEA && t->key) {
-		uint64_t k = t->addr + SCALL_TRAMP_INSN_LEN +
-			     (uint64_t)(int64_t)(int32_t)rd32(p + 3) +
-			     (uint64_t)disp;
+	if (scall_tramp_is_lea(p) && t->key) {
+		uint64_t k = scall_tramp_rel_target(p, t->addr) + (uint64_t)disp;
 
 		if (k != t->key) {
 			diag(c, SEV_ERR, t->addr,
@@ -327,8 +279,8 @@ static int read_tramps(struct ctx *c, const struct img_sec *s)
 		struct ld_tramp *t = &r->tr[i];
 
 		t->key = rd64(p);
-		t->addr = s->addr + i * 16 + 8 + (uint64_t)(int64_t)(int32_t)rd32(p + 8);
-		t->flags = rd32(p + 12);
+		t->addr = s->addr + i * 16 + 8 + (uint64_t)(int64_t)(int32_t)scall_get32(p + 8);
+		t->flags = scall_get32(p + 12);
 	}
 	r->ntr = n;
 	qsort(r->tr, n, sizeof(*r->tr), cmp_tramp);
@@ -482,7 +434,7 @@ static void resolve_unresolved(struct ctx *c)
 static void check_site(struct ctx *c, struct ld_site *s)
 {
 	const struct img *img = c->img;
-	unsigned k = kind_of(s->info), len = kind_len(k);
+	unsigned k = kind_of(s->info), len = scall_kind_len(k);
 	const struct img_sec *sec;
 	const struct ld_tramp *t = s->tr >= 0 ? &c->res->tr[s->tr] : NULL;
 	char text[160];
@@ -564,7 +516,7 @@ static void branches_into_sites(struct ctx *c, struct branch *bydst,
 	for (i = 0; i < r->nsites; i++) {
 		struct ld_site *s = &r->sites[i];
 		unsigned k = kind_of(s->info);
-		uint64_t a = s->site + 1, b = s->site + kind_len(k);
+		uint64_t a = s->site + 1, b = s->site + scall_kind_len(k);
 		size_t hi = nbr;
 
 		if (k < SCALL_KIND_CALL || k > SCALL_KIND_JCC)
@@ -614,7 +566,7 @@ static void overlaps(struct ctx *c)
 				s->state = "error";
 				continue;
 			}
-			if (s->site - p->site < kind_len(kind_of(p->info))) {
+			if (s->site - p->site < scall_kind_len(kind_of(p->info))) {
 				char w[256];
 
 				diag(c, SEV_ERR, s->site,
@@ -715,9 +667,9 @@ static int read_sites(struct ctx *c, const struct img_sec *sec)
 		struct ld_site *s = &r->sites[i];
 		uint64_t at = sec->addr + i * 12;
 
-		s->site = at + (uint64_t)(int64_t)(int32_t)rd32(p);
-		s->tramp = at + 4 + (uint64_t)(int64_t)(int32_t)rd32(p + 4);
-		s->info = rd32(p + 8);
+		s->site = at + (uint64_t)(int64_t)(int32_t)scall_get32(p);
+		s->tramp = at + 4 + (uint64_t)(int64_t)(int32_t)scall_get32(p + 4);
+		s->info = scall_get32(p + 8);
 		s->idx = (uint32_t)i;
 		s->tr = find_tramp(r, s->tramp);
 		s->state = "unchecked";
@@ -744,10 +696,10 @@ static int read_module(struct ctx *c, const struct img_sec *m,
 				  "without COMDAT groups", m->name,
 			       (unsigned long long)m->size, SCALL_MODULE_SIZE);
 	p = c->img->buf + m->off;
-	magic = rd32(p);
+	magic = scall_get32(p);
 	version = (uint16_t)(p[4] | p[5] << 8);
 	r->old_flags = (uint16_t)(p[6] | p[7] << 8);
-	r->old_nsites = rd32(p + 8);
+	r->old_nsites = scall_get32(p + 8);
 	if (magic != SCALL_MODULE_MAGIC)
 		return corrupt(c, "section %s: bad magic 0x%08x: corrupt module "
 				  "header", m->name, magic);
@@ -802,9 +754,9 @@ static void build_table(struct ctx *c)
 			     sec->name);
 			continue;
 		}
-		wr32(r->table + i * 12, (uint32_t)ds);
-		wr32(r->table + i * 12 + 4, (uint32_t)dt);
-		wr32(r->table + i * 12 + 8, s->info);
+		scall_put32(r->table + i * 12, (uint32_t)ds);
+		scall_put32(r->table + i * 12 + 4, (uint32_t)dt);
+		scall_put32(r->table + i * 12 + 8, s->info);
 	}
 	if (memcmp(r->table, c->img->buf + sec->off, sec->size))
 		r->changed = 1;
@@ -948,7 +900,7 @@ uint8_t *ld_apply(const struct img *img, const struct ld_result *res)
 	h = out + res->module_sec->off;
 	h[SCALL_MODULE_OFF_FLAGS] = (uint8_t)res->new_flags;
 	h[SCALL_MODULE_OFF_FLAGS + 1] = (uint8_t)(res->new_flags >> 8);
-	wr32(h + SCALL_MODULE_OFF_NSITES, res->new_nsites);
+	scall_put32(h + SCALL_MODULE_OFF_NSITES, res->new_nsites);
 	return out;
 }
 

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "scall/insn.h"
+
 static csh cs_handle;
 static int cs_ready;
 
@@ -41,6 +43,27 @@ static int is_branch_id(unsigned id)
 	return 0;
 }
 
+/* Opcodes of the direct branches that are not site forms (those are in
+ * scall/insn.h): they are reported, never patched. */
+enum {
+	X86_JMP8 = 0xeb,                       /* jmp rel8 */
+	X86_JCC8_LO = 0x70, X86_JCC8_HI = 0x7f, /* Jcc rel8 */
+	X86_LOOP_LO = 0xe0, X86_LOOP_HI = 0xe3, /* loop*, jrcxz rel8 */
+	X86_XBEGIN0 = 0xc7, X86_XBEGIN1 = 0xf8, /* xbegin rel32 */
+	X86_REX_MASK = 0xf0, X86_REX = 0x40,
+};
+
+/* Legacy prefixes: operand and address size, rep, segments, lock. */
+static int is_prefix(uint8_t b)
+{
+	switch (b) {
+	case 0x66: case 0x67: case 0xf2: case 0xf3: case 0x2e: case 0x3e:
+	case 0x26: case 0x36: case 0x64: case 0x65: case 0xf0:
+		return 1;
+	}
+	return 0;
+}
+
 /* Direct-branch encoding and target of a decoded branch instruction
  * p[0..len) at addr; 0 when it is indirect. */
 static int branch_of(const uint8_t *p, size_t len, uint64_t addr,
@@ -50,28 +73,27 @@ static int branch_of(const uint8_t *p, size_t len, uint64_t addr,
 	int64_t rel;
 	int pfx = 0, enc;
 
-	while (i < len && (p[i] == 0x66 || p[i] == 0x67 || p[i] == 0xf2 ||
-			   p[i] == 0xf3 || p[i] == 0x2e || p[i] == 0x3e ||
-			   p[i] == 0x26 || p[i] == 0x36 || p[i] == 0x64 ||
-			   p[i] == 0x65 || p[i] == 0xf0)) {
+	while (i < len && is_prefix(p[i])) {
 		i++;
 		pfx = 1;
 	}
-	if (i < len && (p[i] & 0xf0) == 0x40) {
+	if (i < len && (p[i] & X86_REX_MASK) == X86_REX) {
 		i++;
 		pfx = 1;
 	}
 	if (i >= len)
 		return 0;
-	if (p[i] == 0xe8 || p[i] == 0xe9 || p[i] == 0xeb ||
-	    (p[i] >= 0x70 && p[i] <= 0x7f) || (p[i] >= 0xe0 && p[i] <= 0xe3)) {
-		enc = p[i] == 0xe8 ? BR_CALL32 : p[i] == 0xe9 ? BR_JMP32 : BR_OTHER;
+	if (p[i] == SCALL_OP_CALL || p[i] == SCALL_OP_JMP || p[i] == X86_JMP8 ||
+	    (p[i] >= X86_JCC8_LO && p[i] <= X86_JCC8_HI) ||
+	    (p[i] >= X86_LOOP_LO && p[i] <= X86_LOOP_HI)) {
+		enc = scall_is_call(p + i) ? BR_CALL32 :
+		      scall_is_jmp(p + i) ? BR_JMP32 : BR_OTHER;
 		i += 1;
-	} else if (p[i] == 0x0f && i + 1 < len && (p[i + 1] & 0xf0) == 0x80) {
+	} else if (i + 1 < len && scall_is_jcc(p + i)) {
 		enc = BR_JCC32;
 		i += 2;
-	} else if (p[i] == 0xc7 && i + 1 < len && p[i + 1] == 0xf8) {
-		enc = BR_OTHER; /* xbegin */
+	} else if (i + 1 < len && p[i] == X86_XBEGIN0 && p[i + 1] == X86_XBEGIN1) {
+		enc = BR_OTHER;
 		i += 2;
 	} else {
 		return 0;
@@ -81,12 +103,11 @@ static int branch_of(const uint8_t *p, size_t len, uint64_t addr,
 		rel = (int8_t)p[i];
 	else if (relw == 2)
 		rel = (int16_t)(p[i] | p[i + 1] << 8);
-	else if (relw == 4)
-		rel = (int32_t)((uint32_t)p[i] | (uint32_t)p[i + 1] << 8 |
-				(uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 3] << 24);
+	else if (relw == SCALL_REL32_LEN)
+		rel = (int32_t)scall_get32(p + i);
 	else
 		return 0;
-	if (enc != BR_OTHER && (pfx || relw != 4))
+	if (enc != BR_OTHER && (pfx || relw != SCALL_REL32_LEN))
 		enc = BR_OTHER;
 	*dst = addr + len + (uint64_t)rel;
 	return enc;

@@ -8,12 +8,16 @@
  * every part that reads them.
  *
  * Everything here is plain C and also valid C++, so the compiler plugins
- * include it instead of re-deriving numbers.
+ * include it instead of re-deriving numbers.  The instruction forms the
+ * records point at (site instructions, trampoline windows and bodies) are
+ * in scall/insn.h, included here.
  */
 #ifndef SCALL_FORMAT_H
 #define SCALL_FORMAT_H
 
 #include <stdint.h>
+
+#include "insn.h"
 
 /* Format version written in struct scall_module.version. */
 #define SCALL_FORMAT_VERSION 1u
@@ -68,10 +72,22 @@ struct scall_site {
 	uint32_t info; /* kind | flags */
 };
 
-/* Length in bytes of the instruction of each kind (the patch window). */
-#define SCALL_CALL_LEN 5
-#define SCALL_JMP_LEN 5
-#define SCALL_JCC_LEN 6
+/* Length in bytes of the instruction of a live kind (1-3): its patch
+ * window.  The lengths themselves are in scall/insn.h. */
+static inline unsigned scall_kind_len(unsigned kind)
+{
+	return kind == SCALL_KIND_JCC ? SCALL_JCC_LEN :
+	       kind == SCALL_KIND_JMP ? SCALL_JMP_LEN : SCALL_CALL_LEN;
+}
+
+/* The kind whose instruction is at p (SCALL_SITE_MAX_LEN bytes readable),
+ * or SCALL_KIND_NONE. */
+static inline unsigned scall_kind_of_insn(const uint8_t *p)
+{
+	return scall_is_call(p) ? SCALL_KIND_CALL :
+	       scall_is_jmp(p) ? SCALL_KIND_JMP :
+	       scall_is_jcc(p) ? SCALL_KIND_JCC : SCALL_KIND_NONE;
+}
 
 /* ------------------------------------------------------------------ */
 /* Trampoline records: section scall_tramps, writable, 8-byte aligned. */
@@ -96,29 +112,9 @@ struct scall_tramp {
 };
 
 /*
- * The trampoline's first instruction is its patch window (5 bytes).  In the
- * indirect state it is, as emitted and as the linker may relax it:
- *     4C 8B 1D rel32      movq key@GOTPCREL(%rip), %r11
- *  or 4C 8D 1D rel32      leaq key(%rip), %r11        (GOTPCRELX relaxed)
- * followed by the rest of the indirect body (see docs/format.md).
+ * The trampoline's patch window and indirect-state body (SCALL_TRAMP_OP*,
+ * SCALL_TRAMP_LOAD_*, SCALL_TRAMP_TAIL_*) are in scall/insn.h.
  */
-#define SCALL_TRAMP_WINDOW 5
-#define SCALL_TRAMP_OP0 0x4c
-#define SCALL_TRAMP_OP1_MOV 0x8b
-#define SCALL_TRAMP_OP1_LEA 0x8d
-#define SCALL_TRAMP_OP2 0x1d
-#define SCALL_TRAMP_INSN_LEN 7 /* rel32 is relative to tramp + 7 */
-/*
- * The key load that follows the window: movq O(%r11), %r11, O being 0 for a
- * plain key and the member's byte offset for a member of a struct key (the
- * record's key is then the struct's address + O).  Three encodings:
- * 4d 8b 1b (O = 0), 4d 8b 5b d8 (O < 128), 4d 8b 9b d32 (O >= 128).
- */
-#define SCALL_TRAMP_LOAD_REX 0x4d
-#define SCALL_TRAMP_LOAD_OP 0x8b
-#define SCALL_TRAMP_LOAD_MODRM 0x1b        /* (%r11), no displacement */
-#define SCALL_TRAMP_LOAD_MODRM_DISP8 0x5b  /* disp8(%r11) */
-#define SCALL_TRAMP_LOAD_MODRM_DISP32 0x9b /* disp32(%r11) */
 
 /* ------------------------------------------------------------------ */
 /* Module header: section scall_module, writable, one per module.      */
