@@ -10,13 +10,14 @@ Each program (gen.py SEED, or a fixed program directory given with
 --program, as tests/random/regress/ keeps them) is built in every selected
 configuration COMPILER-OPT-MODE:
 
-  COMPILER  gcc (GCC plugin) or clang (clang-14 with both halves of the
-            Clang plugin)
+  COMPILER  gcc (the build's C compiler with the GCC plugin) or clang (the
+            clang of the build's LLVM with both halves of the Clang plugin)
   OPT       O0, O2, O3, Os
   MODE      pie     units a, b and main linked into one PIE
             shared  units a and b in a -fPIC shared object, main a PIE
             lto     one PIE with -flto (gcc: the plugin at the link too;
-                    clang: lld with the link-time half, clang-pass/README.md)
+                    clang: lld with the link-time half as the build's LLVM
+                    loads it, clang-pass/README.md)
   extra modes, selected only by name or with --configs all:
             nopie   one non-PIE executable
             ltoshared  as shared, every object built with -flto
@@ -29,7 +30,9 @@ configuration COMPILER-OPT-MODE:
 
 In each configuration the program is built without the toolchain and with
 it (plugin flags, then `scall-ld --strict` on every module), both linked
-with libscall.  Both must exit 0 and print exactly what the reference (gcc
+with libscall.  The compilers, plugins and link flags are the build's: those
+meson passes to the test "random" (meson-info/intro-tests.json), each
+replaced by its option when given.  Both must exit 0 and print exactly what the reference (gcc
 -O0 without the toolchain) prints.  The toolchain build must also:
   * have at least one site in the module for every key the generator
     called from that module's code (meta.json "called");
@@ -77,15 +80,51 @@ class Fail(Exception):
         self.what, self.detail = what, detail
 
 
+# The options naming the build's tools; --clang-lto-link may be empty (no
+# link flags), the others may not.
+TOOL_OPTS = ("gcc", "clang", "clang_lto_link", "gcc_plugin", "clang_plugin",
+             "scall_ld", "libdir")
+
+
+def build_tools(build):
+    """The tool options meson passes to the test "random" in BUILD."""
+    info = os.path.join(build, "meson-info", "intro-tests.json")
+    try:
+        with open(info) as f:
+            tests = json.load(f)
+    except OSError as e:
+        sys.exit("run.py: cannot read the build's tests (%s): give --build a meson build "
+                 "directory, or every tool option" % e)
+    for t in tests:
+        if t["name"] == "random":
+            opts = {}
+            for arg in t["cmd"]:
+                m = re.match(r"--([a-z-]+)=(.*)", arg, re.S)
+                if m and m.group(1).replace("-", "_") in TOOL_OPTS:
+                    opts[m.group(1).replace("-", "_")] = m.group(2)
+            return opts
+    sys.exit("run.py: %s has no test 'random' (it needs both plugins, scall-ld and an "
+             "unsanitized libscall): give every tool option" % build)
+
+
 class Tools:
     def __init__(self, a):
-        b = a.build
-        self.gcc_plugin = a.gcc_plugin or os.path.join(b, "gcc-plugin", "scall.so")
-        self.clang_plugin = a.clang_plugin or os.path.join(b, "clang-pass", "scall-clang.so")
-        self.scall_ld = a.scall_ld or os.path.join(b, "scall-ld", "scall-ld")
-        self.libdir = a.libdir or os.path.join(b, "runtime")
-        self.gcc = shlex.split(a.gcc)
-        self.clang = shlex.split(a.clang)
+        given = {o: getattr(a, o) for o in TOOL_OPTS}
+        if any(v is None for v in given.values()):
+            built = build_tools(a.build)
+            given = {o: built.get(o) if v is None else v for o, v in given.items()}
+        missing = [o for o, v in given.items() if v is None]
+        if missing:
+            sys.exit("run.py: no %s for this build" % ", ".join(
+                "--" + o.replace("_", "-") for o in missing))
+        # the builds run in their own directories
+        self.gcc_plugin = os.path.abspath(given["gcc_plugin"])
+        self.clang_plugin = os.path.abspath(given["clang_plugin"])
+        self.scall_ld = os.path.abspath(given["scall_ld"])
+        self.libdir = os.path.abspath(given["libdir"])
+        self.gcc = shlex.split(given["gcc"])
+        self.clang = shlex.split(given["clang"])
+        self.clang_lto_link = shlex.split(given["clang_lto_link"])
         for f in (self.gcc_plugin, self.clang_plugin, self.scall_ld,
                   os.path.join(self.libdir, "libscall.so")):
             if not os.path.exists(f):
@@ -143,8 +182,7 @@ def build(tools, prog, meta, config, tool, out):
     if lto and cc == "clang":
         linkflags += ["-fuse-ld=lld"]
         if tool:
-            linkflags += ["-Wl,--lto-legacy-pass-manager",
-                          "-Wl,-mllvm,-load=" + tools.clang_plugin]
+            linkflags += tools.clang_lto_link
     libs = ["-L" + tools.libdir, "-Wl,-rpath," + tools.libdir, "-lscall", "-ldl"]
     units = meta["units"]
     srcs = {u: os.path.join(prog, f) for u, f in units.items()}
@@ -313,13 +351,16 @@ def select_configs(spec):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--build", default=os.path.join(SRC, "build"),
-                    help="meson build directory with the plugins, scall-ld, libscall")
+                    help="meson build directory: the tools meson gives the test 'random'")
     ap.add_argument("--gcc-plugin")
     ap.add_argument("--clang-plugin")
     ap.add_argument("--scall-ld")
-    ap.add_argument("--libdir")
-    ap.add_argument("--gcc", default="gcc")
-    ap.add_argument("--clang", default="clang-14")
+    ap.add_argument("--libdir", help="where libscall.so is")
+    ap.add_argument("--gcc", help="the C compiler the GCC plugin is built for (a command line)")
+    ap.add_argument("--clang", help="the clang of the Clang plugin's LLVM, with its flags "
+                    "(a command line)")
+    ap.add_argument("--clang-lto-link", help="what an -flto link with lld adds to run the "
+                    "Clang plugin's link-time half (a command line)")
     ap.add_argument("--seeds", default="", help="e.g. 1-20,31")
     ap.add_argument("--program", action="append", default=[],
                     help="a fixed program directory (rnd.h, units, meta.json)")
