@@ -1,5 +1,5 @@
 #!/bin/sh
-# recipes.sh meson|cmake SCALL_LD PLUGIN INCLUDE LIBDIR EXAMPLE_C
+# recipes.sh meson|cmake SCALL_LD PLUGIN INCLUDE LIBDIR EXAMPLE_C CC
 #
 # The meson and CMake recipes of scall-ld/README.md, as written there (the
 # plugin, include and library paths of this build substituted), on
@@ -12,9 +12,12 @@
 #      working again) runs it again and ends with a validated binary.
 # scall-ld is reached through a wrapper named scall-ld on PATH that fails
 # while the file FAIL exists (find_program finds it by name, as a user's
-# build would).
+# build would).  CC, this build's C compiler, is the recipes' compiler (both
+# tools take it from the environment): the plugin loads only into the GCC
+# it was built for.
 set -eu
-kind=$1 real_ld=$2 plugin=$3 inc=$4 libdir=$5 example=$6
+kind=$1 real_ld=$2 plugin=$3 inc=$4 libdir=$5 example=$6 CC=$7
+export CC
 sites_py=$(dirname "$0")/sites.py
 w=$(mktemp -d)
 trap 'rm -rf "$w"' EXIT
