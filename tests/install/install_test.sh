@@ -1,13 +1,13 @@
 #!/bin/sh
-# install_test.sh BUILD_DIR SOURCE_ROOT gcc-plugin|no-gcc-plugin CLANG|'' scall-ld|no-scall-ld
+# install_test.sh BUILD_DIR SOURCE_ROOT CC gcc-plugin|no-gcc-plugin CLANG|'' scall-ld|no-scall-ld
 # `meson install` into a DESTDIR, then build and run the demo against what
-# was installed: headers and libscall through pkg-config, and the GCC plugin,
-# the Clang plugin (with CLANG) and scall-ld from the DESTDIR when this build
-# has them.  A demo built with a plugin must hold its site (key checksum, in
+# was installed: headers and libscall through pkg-config, and the GCC plugin
+# (with CC, the build's C compiler: a command line), the Clang plugin (with
+# CLANG) and scall-ld from the DESTDIR when this build has them.  A demo built with a plugin must hold its site (key checksum, in
 # worker), recorded and validated: tests/scall-ld/sites.py with the installed
 # scall-ld, or at least a scall_sites section without scall-ld.
 set -eu
-build=$1 src=$2 gcc_plugin=$3 clang=$4 scall_ld=$5
+build=$1 src=$2 cc=$3 gcc_plugin=$4 clang=$5 scall_ld=$6
 dest=$(mktemp -d)
 trap 'rm -rf "$dest" "$dest.log"' EXIT
 # Without --no-rebuild: `meson test` builds only what tests need, so let
@@ -55,9 +55,11 @@ demo() {
 
 if [ "$gcc_plugin" = gcc-plugin ]; then
 	gp=$(need /plugin/scall.so)
-	demo "$dest/demo" yes gcc -fplugin="$gp"
+	# shellcheck disable=SC2086 # a command line
+	demo "$dest/demo" yes $cc -fplugin="$gp"
 else
-	demo "$dest/demo" no gcc
+	# shellcheck disable=SC2086
+	demo "$dest/demo" no $cc
 fi
 if [ -n "$clang" ]; then
 	cp=$(need /scall-clang.so)

@@ -6,7 +6,8 @@
 # plugin, load-tested on 127.0.0.1 with wrk, measured with callgrind.
 #
 # BUILDDIR is a meson build dir of this project (gcc) with the GCC plugin,
-# libscall and scall-ld built (scall-scan too, if it is to be compared).
+# libscall and scall-ld built (scall-scan too, if it is to be compared);
+# nginx is built with that build's C compiler.
 # Work files go to BUILDDIR/realworld/; the tarball is cached there.
 #
 # Needs (Debian): build-essential zlib1g-dev wrk curl valgrind python3, and
@@ -63,8 +64,19 @@ quantile() { sort -g | awk -v q="$1" -v fmt="${2:-%.3f}" '{ v[NR] = $1 } END { x
 for f in "$PLUGIN" "$LIBDIR/libscall.so" "$SCALL_LD"; do
 	[ -e "$f" ] || die "$f not built (GCC plugin, libscall, scall-ld needed)"
 done
+# The build's C compiler (the one meson built libscall with): the plugin
+# loads only into the GCC it was built for (CC=gcc-11 meson setup ...).
+cc_line=$(python3 -c '
+import json, sys
+for t in json.load(open(sys.argv[1] + "/meson-info/intro-targets.json")):
+    for s in t["target_sources"] if t["name"] == "scall" else []:
+        if s["language"] == "c":
+            print(" ".join(s["compiler"]))
+            sys.exit(0)
+sys.exit(1)' "$B") || die "$B: no C compiler for libscall in meson-info/intro-targets.json"
+read -ra cc_cmd <<<"$cc_line"
 missing=
-for t in gcc make curl wrk valgrind callgrind_control python3 tar; do
+for t in "${cc_cmd[0]}" make curl wrk valgrind callgrind_control python3 tar; do
 	command -v "$t" >/dev/null || missing="$missing $t"
 done
 [ -z "$missing" ] || die "missing tools:$missing (Debian: build-essential curl wrk valgrind python3)"
@@ -178,7 +190,7 @@ EOF
 probe() { # file extra-args...
 	local f=$1
 	shift
-	gcc -O2 -c -I"$root/include" -fplugin="$PLUGIN" "$@" "$probe_dir/$f.c" \
+	"${cc_cmd[@]}" -O2 -c -I"$root/include" -fplugin="$PLUGIN" "$@" "$probe_dir/$f.c" \
 		-o "$probe_dir/$f.o" >"$probe_dir/$f.log" 2>&1
 }
 have_stores=0 have_structs=0
@@ -253,7 +265,7 @@ build() { # name plugin(0|1) extra-cflags [wrapper...]
 		return 0
 	fi
 	unpack "$d"
-	(cd "$d" && ./configure --with-cc=gcc --with-cc-opt="$cc_opt" --with-ld-opt="$ld_opt" \
+	(cd "$d" && ./configure --with-cc="$cc_line" --with-cc-opt="$cc_opt" --with-ld-opt="$ld_opt" \
 		"${conf_args[@]}" >configure.log 2>&1) || { tail -n 20 "$d/configure.log"; die "$name: configure"; }
 	(cd "$d" && "$@" make -j"$RW_JOBS" >make.log 2>&1) || { grep -m5 -B2 -A3 'error' "$d/make.log" || tail -n 20 "$d/make.log"; die "$name: make"; }
 	if [ "$plugin" = 1 ]; then
