@@ -3,9 +3,10 @@
 # `meson install` into a DESTDIR, then build and run the demo against what
 # was installed: headers and libscall through pkg-config, and the GCC plugin
 # (with CC, the build's C compiler: a command line), the Clang plugin (with
-# CLANG) and scall-ld from the DESTDIR when this build has them.  A demo built with a plugin must hold its site (key checksum, in
-# worker), recorded and validated: tests/scall-ld/sites.py with the installed
-# scall-ld, or at least a scall_sites section without scall-ld.
+# CLANG) and scall-ld from the DESTDIR when this build has them.  A demo
+# built with a plugin must hold its site (key checksum, in worker), recorded
+# and validated: tests/scall-ld/sites.py with the installed scall-ld, or at
+# least a scall_sites section without scall-ld.
 set -eu
 build=$1 src=$2 cc=$3 gcc_plugin=$4 clang=$5 scall_ld=$6
 dest=$(mktemp -d)
