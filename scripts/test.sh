@@ -1,17 +1,30 @@
 #!/bin/sh
 # Quick start 2: install what is missing, then build and run every test in
-# three configurations: gcc, gcc with AddressSanitizer + UBSan, and clang.
-# Extra arguments go to `meson test` (e.g. a suite name).
+# three configurations: gcc, gcc with AddressSanitizer + UBSan, and clang
+# (LLVM 14); then the compiler-dependent suites with the other compilers
+# CI tests: the Clang pass with LLVM 16 (opaque pointers) and the GCC
+# plugin with GCC 11.  Extra arguments go to `meson test` (e.g. a suite name).
+#
+# scripts/test.sh --all-compilers also runs the compiler-dependent suites
+# with every other tested version: LLVM 13, LLVM 15 (opaque and typed
+# pointers) and LLVM 16 with typed pointers, installing their packages
+# first (scripts/deps.sh --all-compilers).
 #
 # Every part a configuration should build is forced on (a missing one fails
 # the set-up instead of switching its tests off), the suites each one must
 # contain are checked, and a skipped test counts against the run unless its
 # name is in SCALL_ALLOW_SKIP (space-separated), e.g.
 # SCALL_ALLOW_SKIP=nginx scripts/test.sh on a machine without Debian's
-# source archive.
+# source archive.  Each configuration's LLVM is chosen with a meson native
+# file ($dir.native.ini), as README.md shows.
 set -u
 cd "$(dirname "$0")/.."
-scripts/deps.sh || exit 1
+all_compilers=
+if [ "${1:-}" = --all-compilers ]; then
+	all_compilers=yes
+	shift
+fi
+scripts/deps.sh ${all_compilers:+--all-compilers} || exit 1
 
 passed=0 failed=0 skipped=0 skipped_names= allowed_names=
 # suites (or suite+suite: one test in both) a configuration must contain
@@ -21,6 +34,11 @@ suites_asan="runtime fallback sanitize compile compile+plugin run+plugin compile
 scall-ld fuzz scall-scan examples soak"
 suites_clang="runtime runtime+valgrind fallback compile compile+clang run+clang scall-ld
 fuzz scall-scan examples install"
+# The other compilers run the suites that depend on the compiler only.
+suites_llvm="compile+clang run+clang scall-ld scall-scan"
+run_llvm="--suite clang --suite scall-ld --suite scall-scan"
+suites_gcc11="compile+plugin run+plugin scall-ld examples"
+run_gcc11="--suite plugin --suite scall-ld --suite examples"
 
 check_suites() { # DIR "SUITES": every listed suite has a test in DIR
 	meson introspect --tests "$1" | python3 -c '
@@ -44,12 +62,15 @@ for line in open(sys.argv[1] + "/meson-logs/testlog.json"):
     print("\n".join("    " + l for l in out[-25:]))' "$1" || true
 }
 
-run() { # run DIR C-COMPILER C++-COMPILER "SUITES" SETUP-ARGS...
-	dir=$1 c=$2 cxx=$3 suites=$4
-	shift 4
-	echo "=== $dir ($c)"
+run() { # run DIR LLVM-MAJOR C-COMPILER C++-COMPILER "SUITES" "TEST-ARGS" SETUP-ARGS...
+	dir=$1 llvm=$2 c=$3 cxx=$4 suites=$5 only=$6
+	shift 6
+	echo "=== $dir ($c, LLVM $llvm${only:+: $only})"
+	start=$(date +%s)
+	printf "[binaries]\nllvm-config = 'llvm-config-%s'\n" "$llvm" >"$dir.native.ini"
 	if [ -f "$dir/build.ninja" ]; then set -- --reconfigure "$@"; fi
-	if ! CC=$c CXX=$cxx meson setup "$@" "$dir" >"$dir.setup.log" 2>&1; then
+	if ! CC=$c CXX=$cxx meson setup --native-file "$dir.native.ini" "$@" "$dir" \
+		>"$dir.setup.log" 2>&1; then
 		cat "$dir.setup.log"
 		failed=$((failed + 1))
 		return
@@ -58,12 +79,16 @@ run() { # run DIR C-COMPILER C++-COMPILER "SUITES" SETUP-ARGS...
 		failed=$((failed + 1))
 		return
 	fi
-	if ! meson compile -C "$dir" >"$dir.compile.log" 2>&1; then
+	# A configuration that runs some suites only lets `meson test` build
+	# what they need (the rest is the same source the others build whole).
+	if [ -z "$only" ] && ! meson compile -C "$dir" >"$dir.compile.log" 2>&1; then
 		tail -n 60 "$dir.compile.log"
 		failed=$((failed + 1))
 		return
 	fi
-	meson test -C "$dir" --print-errorlogs --num-processes 2 $extra >"$dir.test.log" 2>&1
+	# shellcheck disable=SC2086 # word lists
+	meson test -C "$dir" --print-errorlogs --num-processes 2 $only $extra \
+		>"$dir.test.log" 2>&1
 	grep -E '^ *[0-9]+/[0-9]+ .* (FAIL|TIMEOUT|UNEXPECTEDPASS|SKIP) ' "$dir.test.log" | sort -u || true
 	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir.test.log")
 	fl=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir.test.log")
@@ -75,7 +100,7 @@ run() { # run DIR C-COMPILER C++-COMPILER "SUITES" SETUP-ARGS...
 		failed=$((failed + 1))
 		return
 	fi
-	echo "$dir: ${ok} ok, ${fl:-0} failed, ${to:-0} timed out, ${sk:-0} skipped"
+	echo "$dir: ${ok} ok, ${fl:-0} failed, ${to:-0} timed out, ${sk:-0} skipped ($(($(date +%s) - start)) s)"
 	print_failures "$dir"
 	passed=$((passed + ok))
 	failed=$((failed + ${fl:-0} + ${to:-0} + ${up:-0}))
@@ -87,11 +112,39 @@ run() { # run DIR C-COMPILER C++-COMPILER "SUITES" SETUP-ARGS...
 		esac
 	done
 }
+# wrong_gcc DIR GCC: the plugin DIR built, loaded into GCC of another
+# version, fails with the plugin's message naming both versions.
+wrong_gcc() {
+	plugin=$1/gcc-plugin/scall.so built=$(echo "$3" | cut -d. -f1)
+	host=$($2 -dumpversion | cut -d. -f1)
+	out=$(echo 'int x;' | $2 -fplugin="$plugin" -x c -c - -o /dev/null 2>&1)
+	st=$?
+	if [ $st -ne 1 ] || ! printf '%s\n' "$out" |
+		grep -q "scall plugin: built for GCC $built[^,]*, loaded into GCC $host"; then
+		printf '=== %s loaded into %s: status %s, want 1 and the versions:\n%s\n' \
+			"$plugin" "$2" $st "$out"
+		failed=$((failed + 1))
+	else
+		echo "=== $plugin loaded into $2: refused, naming GCC $built and $host"
+	fi
+}
 extra="$*"
 parts="-Dgcc_plugin=enabled -Dclang_pass=enabled -Dscall_ld=enabled"
-run build gcc g++ "$suites_gcc" $parts
-run build-asan gcc g++ "$suites_asan" $parts -Db_sanitize=address,undefined
-run build-clang clang-14 clang++-14 "$suites_clang" -Dgcc_plugin=disabled -Dclang_pass=enabled -Dscall_ld=enabled
+run build 14 gcc g++ "$suites_gcc" "" $parts
+run build-asan 14 gcc g++ "$suites_asan" "" $parts -Db_sanitize=address,undefined
+run build-clang 14 clang-14 clang++-14 "$suites_clang" "" -Dgcc_plugin=disabled -Dclang_pass=enabled -Dscall_ld=enabled
+# The Clang pass of the newest LLVM tested (opaque pointers) with the GCC
+# plugin, for the mixed programs.
+run build-llvm16 16 gcc g++ "$suites_llvm" "$run_llvm" $parts
+run build-gcc11 14 gcc-11 g++-11 "$suites_gcc11" "$run_gcc11" -Dgcc_plugin=enabled -Dclang_pass=disabled -Dscall_ld=enabled
+wrong_gcc build-gcc11 gcc 11
+if [ -n "$all_compilers" ]; then
+	run build-llvm13 13 gcc g++ "$suites_llvm" "$run_llvm" $parts
+	run build-llvm15 15 gcc g++ "$suites_llvm" "$run_llvm" $parts
+	run build-llvm15-typed 15 gcc g++ "$suites_llvm" "$run_llvm" $parts -Dclang_test_pointers=typed
+	run build-llvm16-typed 16 gcc g++ "$suites_llvm" "$run_llvm" $parts -Dclang_test_pointers=typed
+	wrong_gcc build gcc-11 12
+fi
 echo "logs: build*/meson-logs/testlog.txt"
 [ -z "$skipped_names" ] || echo "skipped, counted as failures:$skipped_names"
 [ -z "$allowed_names" ] || echo "skipped, allowed by SCALL_ALLOW_SKIP:$allowed_names"
