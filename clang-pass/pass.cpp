@@ -19,7 +19,9 @@
 //    or sret call writing a key, or key-holding bytes of a struct key, is
 //    followed by __scall_stored(&key, sizeof key).
 // 3. Emission (last run of a non-LTO compile, or at the LTO link): one
-//    kind-4 (SCALL_KIND_UNRESOLVED) site record per call of a trampoline,
+//    kind-4 (SCALL_KIND_UNRESOLVED) site record per call of a trampoline
+//    (each call preceded by an empty convergent asm that keeps the backend
+//    from copying it),
 //    the trampolines, their records and the module header, as module-level
 //    assembly between "# scall-begin" and "# scall-end" (regenerated on every
 //    run, so running twice changes nothing).
@@ -40,6 +42,7 @@
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/InstIterator.h"
+#include "llvm/IR/InlineAsm.h"
 #include "llvm/IR/Instructions.h"
 #include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Mangler.h"
@@ -811,6 +814,62 @@ std::string memberLoad(uint64_t Off)
 	return "\t.byte 0x4d, 0x8b, 0x9b\n\t.long " + utostr(Off) + "\n";
 }
 
+// One record per IR call is exact only if the backend never copies a
+// converted call: its tail duplication (TailDuplicator: the tail-duplicate
+// passes and block placement) copies a small block that ends in a tail call
+// into its predecessors, and scall-ld would find more sites than records.
+// An empty asm with the convergent attribute just before the call (no bytes:
+// the string is a comment) stops it, for SelectionDAG carries the attribute
+// into the INLINEASM and the TailDuplicator refuses a block holding a
+// convergent instruction.  (The branch folder's tail merging also stops at
+// inline asm, so calls it used to merge keep a site each.)  It goes in where
+// the records are made, after every IR pass that could copy or merge calls.
+const char *const SiteMarkerAsm = "# scall: converted call, never duplicated";
+
+bool isSiteMarker(const Instruction *I)
+{
+	auto *CI = dyn_cast_or_null<CallInst>(I);
+	auto *IA = CI ? dyn_cast<InlineAsm>(CI->getCalledOperand()) : nullptr;
+	return IA && IA->getAsmString() == SiteMarkerAsm && CI->isConvergent();
+}
+
+// A tail call that begins its block (so nothing before it can split the
+// block), whose only predecessor ends in a conditional branch on a
+// comparison, needs no marker, and must not have one: its machine block has
+// one predecessor, with two successors, and the TailDuplicator copies only
+// into predecessors with one successor; at -Os the branch folder turns such
+// a block (nothing but the tail call, one predecessor) into a conditional
+// tail call, `jcc tramp` in the predecessor, which the marker would forbid.
+// Not after an and/or condition or a switch: lowered into several branches
+// to the block.
+bool needsNoMarker(const CallBase *CB)
+{
+	auto *CI = dyn_cast<CallInst>(CB);
+	const BasicBlock *BB = CB->getParent();
+	const BasicBlock *Pred = BB->getSinglePredecessor();
+	auto *Br = Pred ? dyn_cast<BranchInst>(Pred->getTerminator()) : nullptr;
+	if (!CI || !CI->isTailCall() || !Br || !Br->isConditional() || !isa<ICmpInst>(Br->getCondition()))
+		return false;
+	for (const Instruction &I : *BB)
+		if (!isa<PHINode>(I) && !isa<DbgInfoIntrinsic>(I))
+			return &I == CB;
+	return false;
+}
+
+bool markSite(CallBase *CB)
+{
+	if (isSiteMarker(CB->getPrevNode()) || needsNoMarker(CB))
+		return false;
+	LLVMContext &C = CB->getContext();
+	InlineAsm *IA = InlineAsm::get(FunctionType::get(Type::getVoidTy(C), false), SiteMarkerAsm, "",
+				       /*hasSideEffects=*/true);
+	IRBuilder<> B(CB);
+	CallInst *Marker = B.CreateCall(FunctionCallee(IA->getFunctionType(), IA));
+	Marker->addFnAttr(Attribute::Convergent);
+	Marker->addFnAttr(Attribute::NoUnwind);
+	return true;
+}
+
 bool Scall::emit()
 {
 	std::string Out;
@@ -846,6 +905,7 @@ bool Scall::emit()
 	StructType *RecTy = StructType::get(I32, I32, I32);
 	SmallPtrSet<Function *, 8> Used;
 	std::vector<GlobalValue *> Recs;
+	bool Changed = false;
 	for (Function &F : M) {
 		if (F.isDeclaration() || F.hasAvailableExternallyLinkage() ||
 		    F.hasFnAttribute(Attribute::Naked))
@@ -855,8 +915,10 @@ bool Scall::emit()
 			for (Instruction &I : BB)
 				if (auto *CB = dyn_cast<CallBase>(&I)) {
 					auto *T = dyn_cast<Function>(CB->getCalledOperand()->stripPointerCasts());
-					if (T && Tramps.count(T))
+					if (T && Tramps.count(T)) {
 						Called.push_back(T);
+						Changed |= markSite(CB);
+					}
 				}
 		if (Called.empty())
 			continue;
@@ -888,7 +950,7 @@ bool Scall::emit()
 	}
 	if (!Recs.empty())
 		appendToCompilerUsed(M, Recs);
-	bool Changed = !OldRecs.empty() || !Recs.empty();
+	Changed |= !OldRecs.empty() || !Recs.empty();
 
 	// Trampolines and their records.
 	bool NeedThunk = false;
