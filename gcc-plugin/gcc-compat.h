@@ -26,7 +26,6 @@
 #define INCLUDE_STRING
 #define INCLUDE_VECTOR
 #include "gcc-plugin.h"
-#include "plugin-version.h"
 #include "config.h"
 #include "system.h"
 #include "coretypes.h"
@@ -56,6 +55,9 @@
 #include "toplev.h"
 #include "langhooks.h"
 #include "intl.h"
+#include "tree-dfa.h"
+#include "cfgloop.h"
+#include "tree-into-ssa.h"
 
 #if BUILDING_GCC_VERSION < 11000 || BUILDING_GCC_VERSION >= 16000
 #error "the scall plugin supports GCC 11 to 15"

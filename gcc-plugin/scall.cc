@@ -1,58 +1,14 @@
 // SPDX-License-Identifier: MIT
 //
-// scall.cc - GCC plugin for scall (gcc -fplugin=scall).
-//
-// 1. Attribute scall_key marks keys (function-pointer variables with static
-//    storage duration).
-// 2. GIMPLE pass "scall" (right after "ssa", before any inlining):
-//    - every call whose callee is a load of a key becomes a direct call to
-//      the key's hidden trampoline __scall_tramp_K; a call whose callee is
-//      __scall_cond_target(key) (scall_cond) becomes a call to the cond
-//      trampoline __scall_ctramp_K;
-//    - stores to keys and escaping addresses of keys are errors.
-// 3. RTL pass "scall-sites" (right before "shorten"): a code label right
-//    before every call insn to a trampoline, so the label sits on the E8/E9
-//    byte; the kind is CALL or JMP (sibling call).
-// 4. RTL pass "scall-records" (right after "final"): the site records of the
-//    function just written, in section scall_sites.
-// 5. At the end of the unit: the trampolines that the code calls, their
-//    records and the module header with its constructor/destructor.
-// See docs/format.md for every byte emitted here.
+// scall.cc - the GIMPLE side of the GCC plugin: the scall_key attribute,
+// the diagnostics of misused keys, the conversion of calls through keys to
+// direct calls to their trampolines, and converted stores.
 
-#include "gcc-compat.h"
-#include "scall/format.h"
-#include "tree-dfa.h"
-#include "cfgloop.h"
-#include "tree-into-ssa.h"
-
-#include <map>
-#include <string>
-#include <vector>
-
-int plugin_is_GPL_compatible; // MIT: GPL-compatible
-
-static struct plugin_info scall_plugin_info = {
-	"0.1.0",
-	"scall: static calls.  Options: -fplugin-arg-scall-verbose, "
-	"-fplugin-arg-scall-allow-address, -fplugin-arg-scall-convert-stores, "
-	"-fplugin-arg-scall-no-store-in-loop-warning",
-};
-
-static bool opt_verbose;
-static bool opt_allow_address;
-static bool opt_convert_stores;
-static bool opt_loop_warning = true;
-
-static const char *const tramp_attr = "scall tramp"; // internal, on tramp decls
-static const char *const lto_marker = "__scall_lto_link_requires_fplugin_scall";
+#include "scall-gcc.h"
 
 // ---------------------------------------------------------------------------
 // Keys
 // ---------------------------------------------------------------------------
-
-// Set when this unit declares a key: a unit without one has nothing to
-// convert or check (with -flto the link-time half sees the streamed calls).
-static bool any_key;
 
 static bool is_key(const_tree t)
 {
@@ -86,7 +42,7 @@ static void key_members(const_tree type, HOST_WIDE_INT base,
 	}
 }
 
-static bool is_struct_key(const_tree t)
+bool is_struct_key(const_tree t)
 {
 	return is_key(t) && TREE_CODE(TREE_TYPE(t)) == RECORD_TYPE;
 }
@@ -169,7 +125,7 @@ static tree handle_scall_key(tree *node, tree name, tree, int, bool *no_add)
 	// The trampoline references the key: keep it even when no code
 	// reads it after conversion, and never fold its initial value.
 	TREE_USED(decl) = 1;
-	any_key = true;
+	scall_unit.any_key = true;
 	DECL_PRESERVE_P(decl) = 1;
 	DECL_READ_P(decl) = 1;
 	return NULL_TREE;
@@ -179,7 +135,7 @@ static struct attribute_spec scall_key_attr = {
 	"scall_key", 0, 0, true, false, false, false, handle_scall_key, NULL,
 };
 
-static void register_attributes(void *, void *)
+void scall_register_attributes(void *, void *)
 {
 	register_attribute(&scall_key_attr);
 }
@@ -256,13 +212,12 @@ struct conv_store {
 	gimple *stmt;
 	tree key;
 };
-static std::vector<conv_store> conv_stores;
 
-static bool convert_store(gimple *stmt, tree key)
+static bool convert_store(std::vector<conv_store> &stores, gimple *stmt, tree key)
 {
-	if (!opt_convert_stores)
+	if (!scall_opts.convert_stores)
 		return false;
-	conv_stores.push_back({ stmt, key });
+	stores.push_back({ stmt, key });
 	return true;
 }
 
@@ -306,13 +261,13 @@ static void addr_error(location_t loc, tree key)
 		 key);
 }
 
-static void check_stmt(gimple *stmt)
+static void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 {
 	location_t loc = scall_stmt_location(stmt);
 	tree lhs = gimple_get_lhs(stmt);
 	if (lhs) {
 		if (tree key = ref_key(lhs))
-			if (!convert_store(stmt, key))
+			if (!convert_store(stores, stmt, key))
 				store_error(loc, key, "store to");
 	}
 	if (gasm *as = dyn_cast<gasm *>(stmt)) {
@@ -337,23 +292,23 @@ static void check_stmt(gimple *stmt)
 				       is_atomic_store(fndecl))) {
 				if ((is_atomic_store(fndecl) ||
 				     is_mem_builtin(fndecl)) &&
-				    convert_store(stmt, key))
+				    convert_store(stores, stmt, key))
 					continue;
 				store_error(loc, key,
 					    is_atomic_store(fndecl)
 						    ? "atomic store to"
 						    : "store (via a string "
 						      "function) to");
-			} else if (!opt_allow_address)
+			} else if (!scall_opts.allow_address)
 				addr_error(loc, key);
 		}
 		tree fn = gimple_call_fn(call);
 		if (tree key = find_key_addr(fn))
-			if (!opt_allow_address)
+			if (!scall_opts.allow_address)
 				addr_error(loc, key);
 		return;
 	}
-	if (opt_allow_address)
+	if (scall_opts.allow_address)
 		return;
 	// Every operand but the lhs (reported above).
 	for (unsigned i = 0; i < gimple_num_ops(stmt); i++) {
@@ -372,13 +327,11 @@ static void check_stmt(gimple *stmt)
 	}
 }
 
-static std::string unit_suffix();
-
 // Static initializers: `void *p = &key;` at file scope.
-static void finish_decl(void *gcc_data, void *)
+void scall_finish_decl(void *gcc_data, void *)
 {
 	tree decl = (tree)gcc_data;
-	if (!any_key || !decl || TREE_CODE(decl) != VAR_DECL)
+	if (!scall_unit.any_key || !decl || TREE_CODE(decl) != VAR_DECL)
 		return;
 	if (is_key(decl) && !TREE_PUBLIC(decl) && flag_generate_lto) {
 		// With -flto the trampoline may land in another partition
@@ -396,7 +349,7 @@ static void finish_decl(void *gcc_data, void *)
 		DECL_VISIBILITY_SPECIFIED(decl) = 1;
 		SET_DECL_ASSEMBLER_NAME(decl, get_identifier(n.c_str()));
 	}
-	if (!opt_allow_address && DECL_INITIAL(decl) &&
+	if (!scall_opts.allow_address && DECL_INITIAL(decl) &&
 	    DECL_INITIAL(decl) != error_mark_node &&
 	    (TREE_STATIC(decl) || DECL_EXTERNAL(decl))) {
 		if (tree key = find_key_addr(DECL_INITIAL(decl)))
@@ -408,22 +361,36 @@ static void finish_decl(void *gcc_data, void *)
 // Trampoline decls
 // ---------------------------------------------------------------------------
 
-static std::string unit_suffix()
+// The encoding of a trampoline's tramp_info: the attribute list (key, bits,
+// offset), bits 1 cond, 2 local.  Streamed with the decl into the LTO IR,
+// which is why it is a tree and not a side table; only these two functions
+// know its shape.
+static tree tramp_info_attr(const tramp_info &ti)
 {
-	// Unique per translation unit, stable across identical builds.
-	std::string s = main_input_filename ? main_input_filename : "";
-	s += '\0';
-	s += getpwd() ? getpwd() : "";
-	uint32_t h = 2166136261u;
-	for (unsigned char c : s)
-		h = (h ^ c) * 16777619u;
-	char buf[16];
-	snprintf(buf, sizeof buf, "%08x", h);
-	return buf;
+	tree args = tree_cons(NULL_TREE, ti.key,
+			      tree_cons(NULL_TREE,
+					build_int_cst(integer_type_node,
+						      (ti.cond ? 1 : 0) | (ti.local ? 2 : 0)),
+					tree_cons(NULL_TREE,
+						  build_int_cst(long_integer_type_node, ti.off),
+						  NULL_TREE)));
+	return tree_cons(get_identifier(scall_tramp_attr), args, NULL_TREE);
 }
 
-static std::map<std::string, tree> tramp_decls; // by name; GC-rooted below
-static tree stored_decl; // __scall_stored; GC-rooted below
+bool tramp_info_of(tree decl, tramp_info *out)
+{
+	tree attr = lookup_attribute(scall_tramp_attr, DECL_ATTRIBUTES(decl));
+	if (!attr)
+		return false;
+	tree key = TREE_VALUE(attr);
+	tree bits = TREE_CHAIN(key);
+	tree off = TREE_CHAIN(bits);
+	out->key = TREE_VALUE(key);
+	out->cond = tree_to_uhwi(TREE_VALUE(bits)) & 1;
+	out->local = tree_to_uhwi(TREE_VALUE(bits)) & 2;
+	out->off = tree_to_shwi(TREE_VALUE(off));
+	return true;
+}
 
 // The trampoline of key `key` (member at byte offset `off` for a struct
 // key), whose function type is `fntype`.
@@ -438,8 +405,8 @@ static tree get_tramp(tree key, HOST_WIDE_INT off, tree fntype, bool cond)
 		name += ".";
 		name += unit_suffix();
 	}
-	auto it = tramp_decls.find(name);
-	if (it != tramp_decls.end())
+	auto it = scall_unit.tramp_decls.find(name);
+	if (it != scall_unit.tramp_decls.end())
 		return it->second;
 
 	tree decl = build_decl(DECL_SOURCE_LOCATION(key), FUNCTION_DECL,
@@ -450,25 +417,9 @@ static tree get_tramp(tree key, HOST_WIDE_INT off, tree fntype, bool cond)
 	DECL_VISIBILITY(decl) = VISIBILITY_HIDDEN;
 	DECL_VISIBILITY_SPECIFIED(decl) = 1;
 	TREE_USED(decl) = 1;
-	tree args = tree_cons(NULL_TREE, key,
-			      tree_cons(NULL_TREE,
-					build_int_cst(integer_type_node,
-						      (cond ? 1 : 0) | (local ? 2 : 0)),
-					tree_cons(NULL_TREE,
-						  build_int_cst(long_integer_type_node, off),
-						  NULL_TREE)));
-	DECL_ATTRIBUTES(decl) = tree_cons(get_identifier(tramp_attr), args, NULL_TREE);
-	tramp_decls[name] = decl;
+	DECL_ATTRIBUTES(decl) = tramp_info_attr({ key, off, cond, local });
+	scall_unit.tramp_decls[name] = decl;
 	return decl;
-}
-
-// GC roots: the trampoline decls live in a std::map, invisible to GGC.
-static void ggc_mark_tramps(void *, void *)
-{
-	for (auto &p : tramp_decls)
-		gt_ggc_mx(p.second);
-	if (stored_decl)
-		gt_ggc_mx(stored_decl);
 }
 
 // ---------------------------------------------------------------------------
@@ -612,8 +563,6 @@ static void add_ref_var(const char *target, const char *refname, bool fn)
 	varpool_node::add(ref);
 }
 
-static bool lto_ref_done;
-
 static void add_lto_marker_ref()
 {
 	// Compile half of -flto: make the IR reference a symbol that only the
@@ -621,10 +570,10 @@ static void add_lto_marker_ref()
 	// -fplugin=scall fails with this name instead of losing every site.
 	// Also reference the runtime's entry points, which only the link-time
 	// half's assembly calls, so that LTO symbol resolution keeps them.
-	if (lto_ref_done || !flag_generate_lto || in_lto_p)
+	if (scall_unit.lto_ref_done || !flag_generate_lto || in_lto_p)
 		return;
-	lto_ref_done = true;
-	add_ref_var(lto_marker, "__scall_lto_ref", false);
+	scall_unit.lto_ref_done = true;
+	add_ref_var(scall_lto_marker, "__scall_lto_ref", false);
 	add_ref_var(SCALL_SYM_REGISTER, "__scall_lto_ref_reg", true);
 	add_ref_var(SCALL_SYM_UNREGISTER, "__scall_lto_ref_unreg", true);
 }
@@ -633,9 +582,10 @@ static void add_lto_marker_ref()
 // After each store collected by check_stmt: __scall_stored(&key, sizeof key)
 // (runtime/api.c): the runtime re-reads the keys in that range and patches
 // their sites, one patch cycle per store.
-static bool insert_stored_calls(function *fun)
+static bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
 {
 	bool changed = false;
+	tree &stored_decl = scall_unit.stored_decl;
 	if (!stored_decl) {
 		tree type = build_function_type_list(integer_type_node, ptr_type_node,
 						     size_type_node, NULL_TREE);
@@ -647,7 +597,7 @@ static bool insert_stored_calls(function *fun)
 		TREE_NOTHROW(stored_decl) = 1;
 		TREE_USED(stored_decl) = 1;
 	}
-	for (const conv_store &c : conv_stores) {
+	for (const conv_store &c : stores) {
 		location_t loc = scall_stmt_location(c.stmt);
 		if (loc == UNKNOWN_LOCATION)
 			loc = DECL_SOURCE_LOCATION(fun->decl);
@@ -658,7 +608,7 @@ static bool insert_stored_calls(function *fun)
 			continue;
 		}
 		basic_block bb = gimple_bb(c.stmt);
-		if (opt_loop_warning && current_loops && bb->loop_father &&
+		if (scall_opts.loop_warning && current_loops && bb->loop_father &&
 		    loop_outer(bb->loop_father))
 			warning_at(loc, 0,
 				   "converted store to scall key %qD inside a "
@@ -673,7 +623,7 @@ static bool insert_stored_calls(function *fun)
 		gimple_set_location(g, gimple_location(c.stmt));
 		gimple_stmt_iterator gsi = gsi_for_stmt(c.stmt);
 		gsi_insert_after(&gsi, g, GSI_NEW_STMT);
-		if (opt_verbose) {
+		if (scall_opts.verbose) {
 			expanded_location xl = expand_location(loc);
 			fprintf(stderr, "%s:%d: scall: store in %s: key %s converted\n",
 				xl.file ? xl.file : "?", xl.line,
@@ -682,38 +632,26 @@ static bool insert_stored_calls(function *fun)
 		}
 		changed = true;
 	}
-	conv_stores.clear();
+	stores.clear();
 	if (changed)
 		mark_virtual_operands_for_renaming(fun);
 	return changed;
 }
 
-namespace {
-
-const pass_data scall_gimple_pass_data = {
-	GIMPLE_PASS, "scall", OPTGROUP_NONE, TV_NONE,
-	PROP_gimple_any | PROP_cfg | PROP_ssa, 0, 0, 0, 0,
-};
-
-class scall_gimple_pass : public gimple_opt_pass {
-public:
-	scall_gimple_pass(gcc::context *ctx)
-		: gimple_opt_pass(scall_gimple_pass_data, ctx) {}
-	unsigned int execute(function *fun) override;
-};
-
-unsigned int scall_gimple_pass::execute(function *fun)
+// GIMPLE pass scall: diagnostics, conversion of calls, converted stores.
+unsigned int scall_convert_function(function *fun)
 {
 	std::vector<tree> dead;
+	std::vector<conv_store> stores;
 	bool changed = false, purge = false;
 	basic_block bb;
 
-	if (!any_key)
+	if (!scall_unit.any_key)
 		return 0;
 
 	FOR_EACH_BB_FN(bb, fun) {
 		// `p = c ? &key : q` leaves &key as a PHI argument.
-		for (gphi_iterator pi = gsi_start_phis(bb); !opt_allow_address &&
+		for (gphi_iterator pi = gsi_start_phis(bb); !scall_opts.allow_address &&
 		     !gsi_end_p(pi); gsi_next(&pi)) {
 			gphi *phi = pi.phi();
 			for (unsigned i = 0; i < gimple_phi_num_args(phi); i++)
@@ -726,7 +664,7 @@ unsigned int scall_gimple_pass::execute(function *fun)
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
 		     gsi_next(&gsi)) {
 			gimple *stmt = gsi_stmt(gsi);
-			check_stmt(stmt);
+			check_stmt(stmt, stores);
 			gcall *call = dyn_cast<gcall *>(stmt);
 			if (!call || gimple_call_fndecl(call) ||
 			    gimple_call_internal_p(call))
@@ -760,407 +698,11 @@ unsigned int scall_gimple_pass::execute(function *fun)
 	}
 	for (tree t : dead)
 		remove_dead_chain(t, &purge);
-	bool stored = insert_stored_calls(fun);
+	bool stored = insert_stored_calls(fun, stores);
 	if (changed)
 		add_lto_marker_ref();
 	if (changed || stored)
 		cgraph_edge::rebuild_edges();
 	return (purge ? TODO_cleanup_cfg : 0) |
 	       (stored ? TODO_update_ssa_only_virtuals : 0);
-}
-
-} // namespace
-
-// ---------------------------------------------------------------------------
-// RTL: labels on the sites, then the records
-// ---------------------------------------------------------------------------
-
-struct used_tramp {
-	std::string key;   // assembler name of the key
-	long long off;     // byte offset of the member (struct key), else 0
-	unsigned flags;    // SCALL_TRAMP_*
-	bool local;        // file-static key: local trampoline, no COMDAT
-};
-static std::map<std::string, used_tramp> used_tramps;
-
-struct pending_site {
-	int label;
-	std::string tramp;
-	unsigned kind;
-	bool other_partition; // after NOTE_INSN_SWITCH_TEXT_SECTIONS
-};
-static std::vector<pending_site> pending_sites;
-static unsigned long nsites_unit;
-
-static const char *kind_name(unsigned k)
-{
-	switch (k) {
-	case SCALL_KIND_CALL: return "call";
-	case SCALL_KIND_JMP: return "jmp";
-	case SCALL_KIND_JCC: return "jcc";
-	default: return "?";
-	}
-}
-
-static bool retpoline_mode() { return ix86_indirect_branch != indirect_branch_keep &&
-				      ix86_indirect_branch != indirect_branch_unset; }
-
-static tree call_tramp_decl(rtx_insn *insn, tree *attr_out)
-{
-	rtx call = get_call_rtx_from(insn);
-	if (!call)
-		return NULL_TREE;
-	rtx mem = XEXP(call, 0);
-	if (!MEM_P(mem) || GET_CODE(XEXP(mem, 0)) != SYMBOL_REF)
-		return NULL_TREE;
-	tree decl = SYMBOL_REF_DECL(XEXP(mem, 0));
-	if (!decl || TREE_CODE(decl) != FUNCTION_DECL)
-		return NULL_TREE;
-	tree attr = lookup_attribute(tramp_attr, DECL_ATTRIBUTES(decl));
-	if (!attr)
-		return NULL_TREE;
-	*attr_out = attr;
-	return decl;
-}
-
-namespace {
-
-const pass_data scall_sites_pass_data = {
-	RTL_PASS, "scall-sites", OPTGROUP_NONE, TV_NONE, 0, 0, 0, 0, 0,
-};
-
-class scall_sites_pass : public rtl_opt_pass {
-public:
-	scall_sites_pass(gcc::context *ctx)
-		: rtl_opt_pass(scall_sites_pass_data, ctx) {}
-	unsigned int execute(function *) override;
-};
-
-unsigned int scall_sites_pass::execute(function *)
-{
-	bool other_partition = false;
-	for (rtx_insn *insn = get_insns(); insn; insn = NEXT_INSN(insn)) {
-		if (NOTE_P(insn) && NOTE_KIND(insn) == NOTE_INSN_SWITCH_TEXT_SECTIONS)
-			other_partition = !other_partition;
-		if (!CALL_P(insn))
-			continue;
-		tree attr;
-		tree decl = call_tramp_decl(insn, &attr);
-		if (!decl)
-			continue;
-		tree key = TREE_VALUE(TREE_VALUE(attr));
-		unsigned bits = tree_to_uhwi(TREE_VALUE(TREE_CHAIN(TREE_VALUE(attr))));
-		long long off = tree_to_shwi(TREE_VALUE(TREE_CHAIN(TREE_CHAIN(TREE_VALUE(attr)))));
-		std::string tname = scall_decl_asm_name(decl);
-		used_tramp &u = used_tramps[tname];
-		u.key = scall_decl_asm_name(key);
-		u.off = off;
-		u.flags = (bits & 1 ? SCALL_TRAMP_COND : 0) |
-			  (retpoline_mode() ? SCALL_TRAMP_RETPOLINE : 0);
-		u.local = bits & 2;
-
-		unsigned kind = SIBLING_CALL_P(insn) ? SCALL_KIND_JMP : SCALL_KIND_CALL;
-		rtx_code_label *lab = gen_label_rtx();
-		LABEL_PRESERVE_P(lab) = 1;
-		emit_label_before(lab, insn);
-		pending_sites.push_back({ (int)CODE_LABEL_NUMBER(lab), tname, kind,
-					  other_partition });
-		nsites_unit++;
-		if (opt_verbose) {
-			expanded_location xl = expand_location(INSN_LOCATION(insn));
-			std::string kn = IDENTIFIER_POINTER(DECL_NAME(key));
-			if (is_struct_key(key))
-				kn += "+" + std::to_string(off);
-			fprintf(stderr, "%s:%d: scall: site in %s: key %s, %s, %s\n",
-				xl.file ? xl.file : "?", xl.line,
-				current_function_name(), kn.c_str(),
-				bits & 1 ? "cond" : "plain", kind_name(kind));
-		}
-	}
-	return 0;
-}
-
-const pass_data scall_records_pass_data = {
-	RTL_PASS, "scall-records", OPTGROUP_NONE, TV_NONE, 0, 0, 0, 0, 0,
-};
-
-class scall_records_pass : public rtl_opt_pass {
-public:
-	scall_records_pass(gcc::context *ctx)
-		: rtl_opt_pass(scall_records_pass_data, ctx) {}
-	unsigned int execute(function *) override;
-};
-
-unsigned int scall_records_pass::execute(function *fun)
-{
-	if (pending_sites.empty())
-		return 0;
-	const char *group = NULL;
-	if (symtab_node *n = symtab_node::get(fun->decl))
-		if (tree g = n->get_comdat_group())
-			group = IDENTIFIER_POINTER(g);
-	for (const pending_site &s : pending_sites) {
-		char lab[64];
-		targetm.asm_out.generate_internal_label(lab, "L", s.label);
-		const char *l = lab[0] == '*' ? lab + 1 : lab;
-		// Linked to the function's symbol when the site is in the same
-		// section (one record section per function), else to the label
-		// (the other part of a hot/cold split function).
-		const char *link = s.other_partition ? l : scall_decl_asm_name(fun->decl);
-		// SHF_LINK_ORDER to the section holding the site: the record
-		// is dropped with its code by --gc-sections (also under
-		// -z start-stop-gc) and kept whenever the code is kept.
-		if (group)
-			fprintf(asm_out_file,
-				"\t.pushsection %s,\"aoG\",@progbits,%s,%s,comdat\n",
-				SCALL_SECTION_SITES, link, group);
-		else
-			fprintf(asm_out_file,
-				"\t.pushsection %s,\"ao\",@progbits,%s\n",
-				SCALL_SECTION_SITES, link);
-		fprintf(asm_out_file,
-			"\t.balign 4\n"
-			"\t.long\t%s - .\n"
-			"\t.long\t%s - .\n"
-			"\t.long\t%u\n"
-			"\t.popsection\n",
-			l, s.tramp.c_str(), s.kind);
-	}
-	pending_sites.clear();
-	return 0;
-}
-
-} // namespace
-
-// ---------------------------------------------------------------------------
-// End of unit: trampolines, thunks, module header
-// ---------------------------------------------------------------------------
-
-static void emit_thunks(FILE *f, bool need_ret)
-{
-	if (retpoline_mode() && ix86_indirect_branch != indirect_branch_thunk_extern) {
-		// Same retpoline as GCC's __x86_indirect_thunk_r11; our own
-		// name, because GCC emits its thunk only when it used it.
-		fputs("\t.section .text.__scall_indirect_thunk_r11,\"axG\",@progbits,"
-		      "__scall_indirect_thunk_r11,comdat\n"
-		      "\t.globl __scall_indirect_thunk_r11\n"
-		      "\t.hidden __scall_indirect_thunk_r11\n"
-		      "\t.type __scall_indirect_thunk_r11, @function\n"
-		      "__scall_indirect_thunk_r11:\n"
-		      "\tcall 1f\n"
-		      "2:\tpause\n\tlfence\n\tjmp 2b\n"
-		      "1:\tmovq %r11, (%rsp)\n\tret\n"
-		      "\t.size __scall_indirect_thunk_r11, .-__scall_indirect_thunk_r11\n",
-		      f);
-	}
-	bool ret_thunk = ix86_function_return != indirect_branch_keep &&
-			 ix86_function_return != indirect_branch_unset;
-	if (need_ret && ret_thunk && ix86_function_return != indirect_branch_thunk_extern) {
-		fputs("\t.section .text.__scall_return_thunk,\"axG\",@progbits,"
-		      "__scall_return_thunk,comdat\n"
-		      "\t.globl __scall_return_thunk\n"
-		      "\t.hidden __scall_return_thunk\n"
-		      "\t.type __scall_return_thunk, @function\n"
-		      "__scall_return_thunk:\n"
-		      "\tcall 1f\n"
-		      "2:\tpause\n\tlfence\n\tjmp 2b\n"
-		      "1:\tlea 8(%rsp), %rsp\n\tret\n"
-		      "\t.size __scall_return_thunk, .-__scall_return_thunk\n",
-		      f);
-	}
-}
-
-static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u)
-{
-	const char *s = sym.c_str();
-	bool cond = u.flags & SCALL_TRAMP_COND;
-	bool retp = u.flags & SCALL_TRAMP_RETPOLINE;
-	bool ret_thunk = ix86_function_return != indirect_branch_keep &&
-			 ix86_function_return != indirect_branch_unset;
-	const char *ijmp = !retp ? "\tjmp *%r11\n"
-		: ix86_indirect_branch == indirect_branch_thunk_extern
-			? "\tjmp __x86_indirect_thunk_r11\n"
-			: "\tjmp __scall_indirect_thunk_r11\n";
-	if (u.local) {
-		fprintf(f, "\t.section .text.%s,\"ax\",@progbits\n", s);
-	} else {
-		fprintf(f, "\t.section .text.%s,\"axG\",@progbits,%s,comdat\n"
-			   "\t.globl %s\n\t.hidden %s\n", s, s, s, s);
-	}
-	// .cfi_startproc: an unwinder (perf, gdb, a signal's backtrace)
-	// that stops inside the trampoline sees a frame-less function.
-	fprintf(f, "\t.type %s, @function\n\t.p2align 4\n%s:\n\t.cfi_startproc\n", s, s);
-	// movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL: the
-	// linker must not turn it into `movq $K, %r11` (REX_GOTPCRELX
-	// relaxation under -no-pie), which is no state of docs/format.md.
-	// A struct key's member: movq O(%r11), %r11 (docs/format.md).
-	fprintf(f, "\t.byte 0x4c, 0x8b, 0x1d\n"
-		   "\t.reloc ., R_X86_64_GOTPCREL, %s-4\n"
-		   "\t.long 0\n",
-		u.key.c_str());
-	if (u.off)
-		fprintf(f, "\tmovq %lld(%%r11), %%r11\n", u.off);
-	else
-		fputs("\tmovq (%r11), %r11\n", f);
-	if (cond) {
-		fputs("\ttestq %r11, %r11\n", f);
-		// je over the 3- or 5-byte jump to the ret
-		fprintf(f, "\t.byte 0x74, %d\n", retp ? 5 : 3);
-	}
-	// Force the 5-byte form of the direct jumps (E9 rel32).
-	if (retp)
-		fprintf(f, "\tjmp %s", ijmp + 5);
-	else
-		fputs(ijmp, f);
-	if (cond) {
-		if (ret_thunk)
-			fprintf(f, "\tjmp %s\n",
-				ix86_function_return == indirect_branch_thunk_extern
-					? "__x86_return_thunk" : "__scall_return_thunk");
-		else
-			fputs("\tret\n", f);
-	}
-	fprintf(f, "\t.cfi_endproc\n\t.size %s, .-%s\n", s, s);
-	// Linked (SHF_LINK_ORDER) to the trampoline, so that the record lives
-	// exactly as long as the trampoline even under -z start-stop-gc.
-	if (u.local)
-		fprintf(f, "\t.section %s,\"awo\",@progbits,%s\n",
-			SCALL_SECTION_TRAMPS, s);
-	else
-		fprintf(f, "\t.section %s,\"awoG\",@progbits,%s,%s,comdat\n",
-			SCALL_SECTION_TRAMPS, s, s);
-	if (u.off)
-		fprintf(f, "\t.balign 8\n\t.quad %s+%lld\n\t.long %s - .\n\t.long %u\n",
-			u.key.c_str(), u.off, s, u.flags);
-	else
-		fprintf(f, "\t.balign 8\n\t.quad %s\n\t.long %s - .\n\t.long %u\n",
-			u.key.c_str(), s, u.flags);
-}
-
-static void emit_module(FILE *f)
-{
-	bool ibt = flag_cf_protection & CF_BRANCH;
-	const char *m = SCALL_SYM_MODULE;
-	fprintf(f, "\t.section %s,\"awG\",@progbits,%s,comdat\n"
-		   "\t.globl %s\n\t.hidden %s\n\t.type %s, @object\n"
-		   "\t.size %s, %d\n\t.balign 8\n%s:\n",
-		SCALL_SECTION_MODULE, m, m, m, m, m, SCALL_MODULE_SIZE, m);
-	fprintf(f, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long 0\n",
-		SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION);
-	const char *bounds[] = { "__start_" SCALL_SECTION_SITES, "__stop_" SCALL_SECTION_SITES,
-				 "__start_" SCALL_SECTION_TRAMPS, "__stop_" SCALL_SECTION_TRAMPS };
-	for (const char *b : bounds)
-		fprintf(f, "\t.weak %s\n\t.hidden %s\n\t.quad %s\n", b, b, b);
-
-	fprintf(f, "\t.section .text.%s,\"axG\",@progbits,%s,comdat\n",
-		SCALL_SYM_MODULE_CTOR, m);
-	const char *fns[2][2] = { { SCALL_SYM_MODULE_CTOR, SCALL_SYM_REGISTER },
-				  { SCALL_SYM_MODULE_DTOR, SCALL_SYM_UNREGISTER } };
-	for (auto &fn : fns) {
-		fprintf(f, "\t.globl %s\n\t.hidden %s\n\t.type %s, @function\n\t.p2align 4\n%s:\n"
-			   "\t.cfi_startproc\n",
-			fn[0], fn[0], fn[0], fn[0]);
-		if (ibt)
-			fputs("\tendbr64\n", f);
-		fprintf(f, "\tleaq %s(%%rip), %%rdi\n", m);
-		if (!flag_plt && !retpoline_mode())
-			fprintf(f, "\tjmp *%s@GOTPCREL(%%rip)\n", fn[1]);
-		else
-			fprintf(f, "\tjmp %s@PLT\n", fn[1]);
-		fprintf(f, "\t.cfi_endproc\n\t.size %s, .-%s\n", fn[0], fn[0]);
-	}
-	fprintf(f, "\t.section .init_array,\"awG\",@init_array,%s,comdat\n"
-		   "\t.balign 8\n\t.quad %s\n", m, SCALL_SYM_MODULE_CTOR);
-	fprintf(f, "\t.section .fini_array,\"awG\",@fini_array,%s,comdat\n"
-		   "\t.balign 8\n\t.quad %s\n", m, SCALL_SYM_MODULE_DTOR);
-}
-
-static void finish_unit(void *, void *)
-{
-	if (seen_error() || !asm_out_file)
-		return;
-	if ((in_lto_p && !flag_wpa) ||
-	    (flag_generate_lto && flag_fat_lto_objects && lto_ref_done)) {
-		// Link-time half of -flto: define the marker the compile
-		// half referenced (one per module, COMDAT).  Also in the real
-		// code of a fat LTO object, which a link without -flto uses.
-		fprintf(asm_out_file,
-			"\t.section .rodata.%s,\"aG\",@progbits,%s,comdat\n"
-			"\t.globl %s\n\t.hidden %s\n\t.type %s, @object\n"
-			"\t.size %s, 1\n%s:\n\t.byte 0\n",
-			lto_marker, lto_marker, lto_marker, lto_marker, lto_marker,
-			lto_marker, lto_marker);
-	}
-	if (used_tramps.empty())
-		return;
-	bool any_cond = false;
-	fputs("\t# scall: trampolines and module header (docs/format.md)\n", asm_out_file);
-	for (auto &p : used_tramps) {
-		emit_trampoline(asm_out_file, p.first, p.second);
-		any_cond |= p.second.flags & SCALL_TRAMP_COND;
-	}
-	emit_thunks(asm_out_file, any_cond);
-	emit_module(asm_out_file);
-	fputs("\t.text\n", asm_out_file);
-}
-
-// ---------------------------------------------------------------------------
-// Setup
-// ---------------------------------------------------------------------------
-
-static void start_unit(void *, void *)
-{
-	if (ix86_cmodel == CM_LARGE || ix86_cmodel == CM_LARGE_PIC)
-		error("scall: %<-mcmodel=large%> is not supported: a call site "
-		      "cannot reach its trampoline with a rel32; use "
-		      "%<-mcmodel=small%> or %<-mcmodel=medium%>, or drop "
-		      "%<-fplugin=scall%>");
-	if (!TARGET_64BIT)
-		error("scall: only x86-64 (%<-m64%>) is supported");
-}
-
-int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *version)
-{
-	if (!plugin_default_version_check(version, &gcc_version)) {
-		error("scall plugin: built for GCC %s, loaded into GCC %s; "
-		      "rebuild it", gcc_version.basever, version->basever);
-		return 1;
-	}
-	const char *name = info->base_name;
-	for (int i = 0; i < info->argc; i++) {
-		const char *k = info->argv[i].key;
-		if (!strcmp(k, "verbose"))
-			opt_verbose = true;
-		else if (!strcmp(k, "allow-address"))
-			opt_allow_address = true;
-		else if (!strcmp(k, "convert-stores"))
-			opt_convert_stores = true;
-		else if (!strcmp(k, "no-store-in-loop-warning"))
-			opt_loop_warning = false;
-		else
-			error("unknown option %<-fplugin-arg-%s-%s%>; the scall "
-			      "plugin knows %<verbose%>, %<allow-address%>, "
-			      "%<convert-stores%> and %<no-store-in-loop-warning%>",
-			      name, k);
-	}
-	register_callback(name, PLUGIN_INFO, NULL, &scall_plugin_info);
-	register_callback(name, PLUGIN_ATTRIBUTES, register_attributes, NULL);
-	register_callback(name, PLUGIN_START_UNIT, start_unit, NULL);
-	register_callback(name, PLUGIN_FINISH_DECL, finish_decl, NULL);
-	register_callback(name, PLUGIN_FINISH_UNIT, finish_unit, NULL);
-	register_callback(name, PLUGIN_GGC_MARKING, ggc_mark_tramps, NULL);
-
-	struct register_pass_info gimple_info = {
-		new scall_gimple_pass(g), "ssa", 1, PASS_POS_INSERT_AFTER,
-	};
-	struct register_pass_info sites_info = {
-		new scall_sites_pass(g), "shorten", 1, PASS_POS_INSERT_BEFORE,
-	};
-	struct register_pass_info records_info = {
-		new scall_records_pass(g), "final", 1, PASS_POS_INSERT_AFTER,
-	};
-	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &gimple_info);
-	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &sites_info);
-	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &records_info);
-	return 0;
 }

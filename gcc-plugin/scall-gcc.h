@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+//
+// scall-gcc.h - what crosses files inside the GCC plugin (not installed).
+// The file map is in gcc-plugin/README.md; every byte emitted is in
+// docs/format.md.
+#ifndef SCALL_GCC_H
+#define SCALL_GCC_H
+
+#include "gcc-compat.h"
+#include "scall/format.h"
+
+// <map>, <string> and <vector> come from gcc-compat.h (INCLUDE_*), before
+// system.h poisons what libstdc++ uses.
+
+// ---------------------------------------------------------------------------
+// State.  Besides the two structs below the plugin keeps no mutable
+// file-scope variable.
+// ---------------------------------------------------------------------------
+
+// -fplugin-arg-scall-*: written by plugin_init only, read everywhere.
+struct scall_options {
+	bool verbose = false;
+	bool allow_address = false;
+	bool convert_stores = false;
+	bool loop_warning = true;
+};
+extern scall_options scall_opts;
+
+// What one trampoline is, as the RTL side needs it: decoded from the
+// trampoline's decl (tramp_info_of), whose attribute carries it because only
+// the decl reaches the link-time half of -flto (the IR streams attributes).
+struct tramp_info {
+	tree key;          // the key variable
+	HOST_WIDE_INT off; // byte offset of the key member (struct key), else 0
+	bool cond;         // cond trampoline (scall_cond)
+	bool local;        // file-static key: local trampoline, no COMDAT
+};
+
+// A trampoline the unit's code calls, kept until the end of the unit.
+struct used_tramp {
+	std::string key;   // assembler name of the key
+	long long off;     // byte offset of the member (struct key), else 0
+	unsigned flags;    // SCALL_TRAMP_*
+	bool local;        // file-static key: local trampoline, no COMDAT
+};
+
+// A site labelled by the sites pass, recorded by the records pass of the
+// same function.
+struct pending_site {
+	int label;
+	std::string tramp;
+	unsigned kind;
+	bool other_partition; // after NOTE_INSN_SWITCH_TEXT_SECTIONS
+};
+
+// Everything the plugin accumulates while compiling one unit (cc1 and each
+// lto1 run compile one).  Trees held here live in std containers that GGC
+// cannot see: mark_gc_roots() roots them (PLUGIN_GGC_MARKING, plugin.cc).
+struct scall_unit_state {
+	// Set when the unit declares a key: a unit without one has nothing to
+	// convert or check (with -flto the link-time half sees the streamed
+	// calls).
+	bool any_key = false;
+	// The compile half of -flto referenced the marker (convert.cc).
+	bool lto_ref_done = false;
+	// Trampoline decls by name (GC root).
+	std::map<std::string, tree> tramp_decls;
+	// __scall_stored, built on the first converted store (GC root).
+	tree stored_decl = NULL_TREE;
+	// Trampolines called by the unit's code, by symbol (emit.cc).
+	std::map<std::string, used_tramp> used_tramps;
+	// Sites of the function being compiled (emit.cc).
+	std::vector<pending_site> pending_sites;
+
+	void mark_gc_roots();
+};
+extern scall_unit_state scall_unit;
+
+// Internal attribute on trampoline decls, holding their tramp_info.
+static const char *const scall_tramp_attr = "scall tramp";
+// Defined only by the link-time half of -flto (emit.cc), referenced by the
+// compile half (convert.cc).
+static const char *const scall_lto_marker = "__scall_lto_link_requires_fplugin_scall";
+
+// ---------------------------------------------------------------------------
+// Functions by file
+// ---------------------------------------------------------------------------
+
+// scall.cc
+void scall_register_attributes(void *, void *);
+void scall_finish_decl(void *gcc_data, void *);
+unsigned int scall_convert_function(function *fun);
+bool tramp_info_of(tree tramp_decl, tramp_info *out);
+bool is_struct_key(const_tree t);
+
+// emit.cc
+std::string unit_suffix();
+unsigned int scall_mark_sites();
+unsigned int scall_emit_records(function *fun);
+void scall_finish_unit(void *, void *);
+
+#endif
