@@ -2,7 +2,7 @@
 //
 // gcc-compat.h - every GCC header the scall plugin needs, in the order GCC
 // wants them, plus the shims for differences between GCC versions.
-// Everything version-dependent lives here; scall.cc uses only the names
+// Everything version-dependent lives here; the other files use only the names
 // defined below and carries no version test of its own.
 //
 // Tested: GCC 11 and 12.  Prepared, not tested: 13, 14, 15, from their

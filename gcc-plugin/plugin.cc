@@ -54,6 +54,16 @@ static void start_unit(void *, void *)
 		error("scall: only x86-64 (%<-m64%>) is supported");
 }
 
+// Each declaration: file-static keys under -flto, and `void *p = &key;`.
+static void finish_decl(void *gcc_data, void *)
+{
+	tree decl = (tree)gcc_data;
+	if (!scall_unit.any_key || !decl || TREE_CODE(decl) != VAR_DECL)
+		return;
+	promote_static_key_for_lto(decl);
+	check_static_initializer(decl);
+}
+
 namespace {
 
 const pass_data scall_gimple_pass_data = {
@@ -128,7 +138,7 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 	register_callback(name, PLUGIN_INFO, NULL, &scall_plugin_info);
 	register_callback(name, PLUGIN_ATTRIBUTES, scall_register_attributes, NULL);
 	register_callback(name, PLUGIN_START_UNIT, start_unit, NULL);
-	register_callback(name, PLUGIN_FINISH_DECL, scall_finish_decl, NULL);
+	register_callback(name, PLUGIN_FINISH_DECL, finish_decl, NULL);
 	register_callback(name, PLUGIN_FINISH_UNIT, scall_finish_unit, NULL);
 	register_callback(name, PLUGIN_GGC_MARKING, ggc_mark_unit, NULL);
 

@@ -86,12 +86,45 @@ static const char *const scall_lto_marker = "__scall_lto_link_requires_fplugin_s
 // Functions by file
 // ---------------------------------------------------------------------------
 
-// scall.cc
+// keys.cc: what a reference touches of a key.
+struct key_ref {
+	tree key;          // the key variable the reference is based on, or NULL
+	bool touches;      // it covers (part of) a key pointer
+	bool member;       // it is exactly one key pointer, read as a function
+			   // pointer: the key, or one member of a struct key
+	HOST_WIDE_INT off; // that member's byte offset (0 for a plain key)
+};
+key_ref resolve_key(tree ref);
+bool is_key(const_tree t);
+bool is_struct_key(const_tree t);
 void scall_register_attributes(void *, void *);
-void scall_finish_decl(void *gcc_data, void *);
+void promote_static_key_for_lto(tree decl);
+
+// A store that -fplugin-arg-scall-convert-stores turns into an update:
+// found by diagnose.cc, completed by stores.cc in the same pass.
+struct conv_store {
+	gimple *stmt;
+	tree key;
+};
+
+// diagnose.cc
+void check_stmt(gimple *stmt, std::vector<conv_store> &stores);
+void check_phis(function *fun, basic_block bb);
+void check_static_initializer(tree decl);
+
+// stores.cc: the functions that store into their first argument.
+enum store_fn {
+	STORE_FN_NONE,
+	STORE_FN_MEM,    // memcpy, memset, ...: convertible
+	STORE_FN_STRING, // strcpy, strncpy: always an error
+	STORE_FN_ATOMIC, // __atomic_store*: convertible
+};
+store_fn classify_store_fn(tree fndecl);
+bool insert_stored_calls(function *fun, std::vector<conv_store> &stores);
+
+// convert.cc
 unsigned int scall_convert_function(function *fun);
 bool tramp_info_of(tree tramp_decl, tramp_info *out);
-bool is_struct_key(const_tree t);
 
 // emit.cc
 std::string unit_suffix();

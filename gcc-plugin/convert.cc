@@ -1,0 +1,256 @@
+// SPDX-License-Identifier: MIT
+//
+// convert.cc - the GIMPLE pass "scall": a call whose callee is a load of a
+// key (resolve_key) becomes a direct call to the key's trampoline decl, which
+// carries its tramp_info to emit.cc; the pass also runs the diagnostics and
+// the store conversion over each function, and under -flto references the
+// marker only the link-time half defines.
+
+#include "scall-gcc.h"
+
+// The encoding of a trampoline's tramp_info: the attribute list (key, bits,
+// offset), bits 1 cond, 2 local.  Streamed with the decl into the LTO IR,
+// which is why it is a tree and not a side table; only these two functions
+// know its shape.
+static tree tramp_info_attr(const tramp_info &ti)
+{
+	tree args = tree_cons(NULL_TREE, ti.key,
+			      tree_cons(NULL_TREE,
+					build_int_cst(integer_type_node,
+						      (ti.cond ? 1 : 0) | (ti.local ? 2 : 0)),
+					tree_cons(NULL_TREE,
+						  build_int_cst(long_integer_type_node, ti.off),
+						  NULL_TREE)));
+	return tree_cons(get_identifier(scall_tramp_attr), args, NULL_TREE);
+}
+
+bool tramp_info_of(tree decl, tramp_info *out)
+{
+	tree attr = lookup_attribute(scall_tramp_attr, DECL_ATTRIBUTES(decl));
+	if (!attr)
+		return false;
+	tree key = TREE_VALUE(attr);
+	tree bits = TREE_CHAIN(key);
+	tree off = TREE_CHAIN(bits);
+	out->key = TREE_VALUE(key);
+	out->cond = tree_to_uhwi(TREE_VALUE(bits)) & 1;
+	out->local = tree_to_uhwi(TREE_VALUE(bits)) & 2;
+	out->off = tree_to_shwi(TREE_VALUE(off));
+	return true;
+}
+
+// The trampoline of key `key` (member at byte offset `off` for a struct
+// key), whose function type is `fntype`.
+static tree get_tramp(tree key, HOST_WIDE_INT off, tree fntype, bool cond)
+{
+	std::string name = cond ? SCALL_SYM_CTRAMP_PREFIX : SCALL_SYM_TRAMP_PREFIX;
+	name += scall_decl_asm_name(key);
+	if (is_struct_key(key)) // docs/format.md: member key S__O
+		name += "__" + std::to_string((long long)off);
+	bool local = !TREE_PUBLIC(key);
+	if (local) {
+		name += ".";
+		name += unit_suffix();
+	}
+	auto it = scall_unit.tramp_decls.find(name);
+	if (it != scall_unit.tramp_decls.end())
+		return it->second;
+
+	tree decl = build_decl(DECL_SOURCE_LOCATION(key), FUNCTION_DECL,
+			       get_identifier(name.c_str()), fntype);
+	DECL_EXTERNAL(decl) = 1;
+	TREE_PUBLIC(decl) = 1;
+	DECL_ARTIFICIAL(decl) = 1;
+	DECL_VISIBILITY(decl) = VISIBILITY_HIDDEN;
+	DECL_VISIBILITY_SPECIFIED(decl) = 1;
+	TREE_USED(decl) = 1;
+	DECL_ATTRIBUTES(decl) = tramp_info_attr({ key, off, cond, local });
+	scall_unit.tramp_decls[name] = decl;
+	return decl;
+}
+
+// ---------------------------------------------------------------------------
+// GIMPLE conversion
+// ---------------------------------------------------------------------------
+
+static bool is_cond_target_call(gimple *g)
+{
+	gcall *c = dyn_cast<gcall *>(g);
+	if (!c || gimple_call_num_args(c) != 1)
+		return false;
+	tree fndecl = gimple_call_fndecl(c);
+	return fndecl && DECL_NAME(fndecl) &&
+	       strcmp(IDENTIFIER_POINTER(DECL_NAME(fndecl)),
+		      "__scall_cond_target") == 0;
+}
+
+// Follow SSA copies and conversions back to their source.
+static tree strip_ssa_conv(tree t)
+{
+	while (t && TREE_CODE(t) == SSA_NAME && !SSA_NAME_IS_DEFAULT_DEF(t)) {
+		gimple *def = SSA_NAME_DEF_STMT(t);
+		if (!is_gimple_assign(def))
+			break;
+		enum tree_code code = gimple_assign_rhs_code(def);
+		if (code == SSA_NAME || CONVERT_EXPR_CODE_P(code))
+			t = gimple_assign_rhs1(def);
+		else
+			break;
+	}
+	return t;
+}
+
+// The key loaded into SSA name t, or NULL; *off is the member's byte offset
+// for a struct key, *fntype the type of the function it points to.
+static tree loaded_key(tree t, HOST_WIDE_INT *off, tree *fntype)
+{
+	*off = 0;
+	t = strip_ssa_conv(t);
+	if (!t || TREE_CODE(t) != SSA_NAME || SSA_NAME_IS_DEFAULT_DEF(t))
+		return NULL_TREE;
+	gimple *def = SSA_NAME_DEF_STMT(t);
+	if (!gimple_assign_single_p(def))
+		return NULL_TREE;
+	tree rhs = gimple_assign_rhs1(def);
+	key_ref r = resolve_key(rhs);
+	if (!r.member)
+		return NULL_TREE;
+	// A volatile load of a struct key's member stays indirect; a plain
+	// key's is converted (the two rules as they were written; unifying
+	// them would change what is converted).
+	if (is_struct_key(r.key) && gimple_has_volatile_ops(def))
+		return NULL_TREE;
+	*off = r.off;
+	*fntype = TREE_TYPE(TREE_TYPE(rhs));
+	return r.key;
+}
+
+// Remove the now unused chain that computed a converted callee.
+static void remove_dead_chain(tree t, bool *purge)
+{
+	while (t && TREE_CODE(t) == SSA_NAME && !SSA_NAME_IS_DEFAULT_DEF(t) &&
+	       has_zero_uses(t)) {
+		gimple *def = SSA_NAME_DEF_STMT(t);
+		tree next = NULL_TREE;
+		if (is_gimple_assign(def)) {
+			if (gimple_has_volatile_ops(def))
+				return;
+			enum tree_code code = gimple_assign_rhs_code(def);
+			if (!gimple_assign_single_p(def) && !CONVERT_EXPR_CODE_P(code))
+				return;
+			next = gimple_assign_rhs1(def);
+		} else if (is_cond_target_call(def)) {
+			next = gimple_call_arg(def, 0);
+		} else {
+			return;
+		}
+		basic_block bb = gimple_bb(def);
+		bool could_throw = stmt_could_throw_p(cfun, def);
+		gimple_stmt_iterator gsi = gsi_for_stmt(def);
+		unlink_stmt_vdef(def);
+		gsi_remove(&gsi, true);
+		release_defs(def);
+		if (could_throw && gimple_purge_dead_eh_edges(bb))
+			*purge = true;
+		t = next;
+	}
+}
+
+
+static void add_ref_var(const char *target, const char *refname, bool fn)
+{
+	tree t;
+	if (fn) {
+		tree type = build_function_type_list(void_type_node, NULL_TREE);
+		t = build_decl(UNKNOWN_LOCATION, FUNCTION_DECL, get_identifier(target), type);
+	} else {
+		t = build_decl(UNKNOWN_LOCATION, VAR_DECL, get_identifier(target),
+			       char_type_node);
+		DECL_VISIBILITY(t) = VISIBILITY_HIDDEN;
+		DECL_VISIBILITY_SPECIFIED(t) = 1;
+	}
+	DECL_EXTERNAL(t) = 1;
+	TREE_PUBLIC(t) = 1;
+	DECL_ARTIFICIAL(t) = 1;
+	tree ref = build_decl(UNKNOWN_LOCATION, VAR_DECL, get_identifier(refname),
+			      ptr_type_node);
+	TREE_STATIC(ref) = 1;
+	TREE_PUBLIC(ref) = 0;
+	DECL_ARTIFICIAL(ref) = 1;
+	DECL_PRESERVE_P(ref) = 1;
+	TREE_USED(ref) = 1;
+	TREE_READONLY(ref) = 1;
+	DECL_INITIAL(ref) = fold_convert(ptr_type_node, build_fold_addr_expr(t));
+	varpool_node::add(ref);
+}
+
+static void add_lto_marker_ref()
+{
+	// Compile half of -flto: make the IR reference a symbol that only the
+	// plugin's link-time half defines, so that linking without
+	// -fplugin=scall fails with this name instead of losing every site.
+	// Also reference the runtime's entry points, which only the link-time
+	// half's assembly calls, so that LTO symbol resolution keeps them.
+	if (scall_unit.lto_ref_done || !flag_generate_lto || in_lto_p)
+		return;
+	scall_unit.lto_ref_done = true;
+	add_ref_var(scall_lto_marker, "__scall_lto_ref", false);
+	add_ref_var(SCALL_SYM_REGISTER, "__scall_lto_ref_reg", true);
+	add_ref_var(SCALL_SYM_UNREGISTER, "__scall_lto_ref_unreg", true);
+}
+
+
+// GIMPLE pass scall: diagnostics, conversion of calls, converted stores.
+unsigned int scall_convert_function(function *fun)
+{
+	std::vector<tree> dead;
+	std::vector<conv_store> stores;
+	bool changed = false, purge = false;
+	basic_block bb;
+
+	if (!scall_unit.any_key)
+		return 0;
+
+	FOR_EACH_BB_FN(bb, fun) {
+		check_phis(fun, bb);
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
+		     gsi_next(&gsi)) {
+			gimple *stmt = gsi_stmt(gsi);
+			check_stmt(stmt, stores);
+			gcall *call = dyn_cast<gcall *>(stmt);
+			if (!call || gimple_call_fndecl(call) ||
+			    gimple_call_internal_p(call))
+				continue;
+			tree fn = gimple_call_fn(call);
+			if (!fn || TREE_CODE(fn) != SSA_NAME)
+				continue;
+			bool cond = false;
+			HOST_WIDE_INT off;
+			tree fntype;
+			tree key = loaded_key(fn, &off, &fntype);
+			tree src = strip_ssa_conv(fn);
+			if (!key && TREE_CODE(src) == SSA_NAME &&
+			    !SSA_NAME_IS_DEFAULT_DEF(src) &&
+			    is_cond_target_call(SSA_NAME_DEF_STMT(src))) {
+				key = loaded_key(gimple_call_arg(SSA_NAME_DEF_STMT(src), 0),
+						 &off, &fntype);
+				cond = key != NULL_TREE;
+			}
+			if (!key)
+				continue;
+			gimple_call_set_fndecl(call, get_tramp(key, off, fntype, cond));
+			update_stmt(call);
+			dead.push_back(fn);
+			changed = true;
+		}
+	}
+	for (tree t : dead)
+		remove_dead_chain(t, &purge);
+	bool stored = insert_stored_calls(fun, stores);
+	if (changed)
+		add_lto_marker_ref();
+	if (changed || stored)
+		cgraph_edge::rebuild_edges();
+	return (purge ? TODO_cleanup_cfg : 0) |
+	       (stored ? TODO_update_ssa_only_virtuals : 0);
+}

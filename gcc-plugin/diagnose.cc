@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+//
+// diagnose.cc - the compile errors on misused keys: stores to a key (unless
+// -fplugin-arg-scall-convert-stores hands them to stores.cc) and addresses
+// of keys that escape the scall.h macros, in code, in PHIs and in static
+// initializers.  What a key is comes from resolve_key (keys.cc).
+
+#include "scall-gcc.h"
+
+static tree key_in_addr(tree *tp, int *walk_subtrees, void *)
+{
+	tree t = *tp;
+	if (TREE_CODE(t) == MEM_REF && TREE_CODE(TREE_OPERAND(t, 0)) == ADDR_EXPR) {
+		// An access to the key's memory (a read: stores are checked
+		// on the lhs), not an escaping address.
+		*walk_subtrees = 0;
+		return NULL_TREE;
+	}
+	if (TREE_CODE(t) == ADDR_EXPR) {
+		tree op = TREE_OPERAND(t, 0);
+		// &S.data for a struct key S: fine unless the addressed
+		// object holds a key member.
+		key_ref r = resolve_key(op);
+		if (r.key && (op == r.key || r.touches))
+			return r.key;
+	}
+	if (TYPE_P(t) || DECL_P(t))
+		*walk_subtrees = 0;
+	return NULL_TREE;
+}
+
+static tree find_key_addr(tree t)
+{
+	if (!t)
+		return NULL_TREE;
+	// GIMPLE operands are small and unshared: no visited set needed.
+	return walk_tree(&t, key_in_addr, NULL, NULL);
+}
+
+static bool name_starts(tree fndecl, const char *prefix)
+{
+	if (!fndecl || !DECL_NAME(fndecl))
+		return false;
+	return strncmp(IDENTIFIER_POINTER(DECL_NAME(fndecl)), prefix,
+		       strlen(prefix)) == 0;
+}
+
+static void store_error(location_t loc, tree key, const char *how)
+{
+	error_at(loc,
+		 "%s scall key %qD; use %<scall_update(%E, target)%> to change "
+		 "its target (it also retargets the call sites), or build with "
+		 "%<-fplugin-arg-scall-convert-stores%>",
+		 how, key, DECL_NAME(key));
+}
+
+// -fplugin-arg-scall-convert-stores: the store stays, stores.cc follows
+// it with an update.
+static bool convert_store(std::vector<conv_store> &stores, gimple *stmt, tree key)
+{
+	if (!scall_opts.convert_stores)
+		return false;
+	stores.push_back({ stmt, key });
+	return true;
+}
+
+static void addr_error(location_t loc, tree key)
+{
+	error_at(loc,
+		 "address of scall key %qD taken outside the scall.h macros; "
+		 "use %<scall_update%> or %<scall_query%>, or build with "
+		 "%<-fplugin-arg-scall-allow-address%> and call %<scall_resync%> "
+		 "after writing the key through the pointer",
+		 key);
+}
+
+void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
+{
+	location_t loc = scall_stmt_location(stmt);
+	tree lhs = gimple_get_lhs(stmt);
+	if (lhs) {
+		key_ref r = resolve_key(lhs);
+		if (r.touches && !convert_store(stores, stmt, r.key))
+			store_error(loc, r.key, "store to");
+	}
+	if (gasm *as = dyn_cast<gasm *>(stmt)) {
+		for (unsigned i = 0; i < gimple_asm_noutputs(as); i++) {
+			tree o = TREE_VALUE(gimple_asm_output_op(as, i));
+			if (tree key = resolve_key(o).key)
+				store_error(loc, key, "asm output to");
+		}
+	}
+	if (gcall *call = dyn_cast<gcall *>(stmt)) {
+		tree fndecl = gimple_call_fndecl(call);
+		bool scall_fn = name_starts(fndecl, "__scall_");
+		for (unsigned i = 0; i < gimple_call_num_args(call); i++) {
+			tree arg = gimple_call_arg(call, i);
+			tree key = find_key_addr(arg);
+			if (!key)
+				continue;
+			if (scall_fn && TREE_CODE(arg) == ADDR_EXPR)
+				continue;
+			store_fn sf = i == 0 ? classify_store_fn(fndecl) : STORE_FN_NONE;
+			if (sf != STORE_FN_NONE) {
+				if (sf != STORE_FN_STRING &&
+				    convert_store(stores, stmt, key))
+					continue;
+				store_error(loc, key,
+					    sf == STORE_FN_ATOMIC
+						    ? "atomic store to"
+						    : "store (via a string "
+						      "function) to");
+			} else if (!scall_opts.allow_address)
+				addr_error(loc, key);
+		}
+		tree fn = gimple_call_fn(call);
+		if (tree key = find_key_addr(fn))
+			if (!scall_opts.allow_address)
+				addr_error(loc, key);
+		return;
+	}
+	if (scall_opts.allow_address)
+		return;
+	// Every operand but the lhs (reported above).
+	for (unsigned i = 0; i < gimple_num_ops(stmt); i++) {
+		tree op = gimple_op(stmt, i);
+		if (!op || op == lhs)
+			continue;
+		if (tree key = find_key_addr(op)) {
+			addr_error(loc, key);
+			return;
+		}
+	}
+	if (gasm *as = dyn_cast<gasm *>(stmt)) {
+		for (unsigned i = 0; i < gimple_asm_ninputs(as); i++)
+			if (tree key = find_key_addr(TREE_VALUE(gimple_asm_input_op(as, i))))
+				addr_error(loc, key);
+	}
+}
+
+// `p = c ? &key : q` leaves &key as a PHI argument.
+void check_phis(function *fun, basic_block bb)
+{
+	for (gphi_iterator pi = gsi_start_phis(bb); !scall_opts.allow_address &&
+	     !gsi_end_p(pi); gsi_next(&pi)) {
+		gphi *phi = pi.phi();
+		for (unsigned i = 0; i < gimple_phi_num_args(phi); i++)
+			if (tree key = find_key_addr(gimple_phi_arg_def(phi, i))) {
+				location_t loc = gimple_phi_arg_location(phi, i);
+				addr_error(loc != UNKNOWN_LOCATION ? loc
+					   : DECL_SOURCE_LOCATION(fun->decl), key);
+			}
+	}
+}
+
+// Static initializers: `void *p = &key;` at file scope.
+void check_static_initializer(tree decl)
+{
+	if (!scall_opts.allow_address && DECL_INITIAL(decl) &&
+	    DECL_INITIAL(decl) != error_mark_node &&
+	    (TREE_STATIC(decl) || DECL_EXTERNAL(decl))) {
+		if (tree key = find_key_addr(DECL_INITIAL(decl)))
+			addr_error(DECL_SOURCE_LOCATION(decl), key);
+	}
+}

@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: MIT
+//
+// keys.cc - what a scall key is: the scall_key attribute and its checks,
+// and the one resolver that says whether an expression is a key, which
+// member and at what offset (resolve_key), for the converter and for the
+// diagnostics alike.
+
+#include "scall-gcc.h"
+
+bool is_key(const_tree t)
+{
+	return t && TREE_CODE(t) == VAR_DECL &&
+	       lookup_attribute("scall_key", DECL_ATTRIBUTES(t));
+}
+
+static bool is_fnptr_type(const_tree t)
+{
+	return t && TREE_CODE(t) == POINTER_TYPE &&
+	       TREE_CODE(TREE_TYPE(t)) == FUNCTION_TYPE;
+}
+
+// Byte offsets of the key members of a struct type: every function-pointer
+// member at any depth of nested structs; not inside arrays, unions or
+// bit-fields.
+static void key_members(const_tree type, HOST_WIDE_INT base,
+			std::vector<HOST_WIDE_INT> &out)
+{
+	if (TREE_CODE(type) != RECORD_TYPE || !COMPLETE_TYPE_P(type))
+		return;
+	for (tree f = TYPE_FIELDS(type); f; f = DECL_CHAIN(f)) {
+		if (TREE_CODE(f) != FIELD_DECL || DECL_BIT_FIELD(f) ||
+		    !tree_fits_shwi_p(byte_position(f)))
+			continue;
+		HOST_WIDE_INT off = base + int_byte_position(f);
+		if (is_fnptr_type(TREE_TYPE(f)))
+			out.push_back(off);
+		else if (TREE_CODE(TREE_TYPE(f)) == RECORD_TYPE)
+			key_members(TREE_TYPE(f), off, out);
+	}
+}
+
+bool is_struct_key(const_tree t)
+{
+	return is_key(t) && TREE_CODE(TREE_TYPE(t)) == RECORD_TYPE;
+}
+
+// Does the byte range [off, off + len) of struct key `key` hold (part of)
+// a key member?  len < 0: unknown (everything from off on).
+static bool range_has_member(tree key, HOST_WIDE_INT off, HOST_WIDE_INT len)
+{
+	std::vector<HOST_WIDE_INT> m;
+	key_members(TREE_TYPE(key), 0, m);
+	for (HOST_WIDE_INT o : m)
+		if (o + (HOST_WIDE_INT)POINTER_SIZE_UNITS > off &&
+		    (len < 0 || o < off + len))
+			return true;
+	return false;
+}
+
+key_ref resolve_key(tree ref)
+{
+	key_ref r = { NULL_TREE, false, false, 0 };
+	tree base = get_base_address(ref);
+	if (!is_key(base))
+		return r;
+	r.key = base;
+	if (!is_struct_key(base)) {
+		r.touches = true;
+		// k, or MEM[(T *)&k] as the gimplifier writes (*&k)
+		r.member = is_fnptr_type(TREE_TYPE(ref)) &&
+			   (ref == base ||
+			    (TREE_CODE(ref) == MEM_REF &&
+			     TREE_CODE(TREE_OPERAND(ref, 0)) == ADDR_EXPR &&
+			     integer_zerop(TREE_OPERAND(ref, 1))));
+		return r;
+	}
+	poly_int64 bitpos, bitsize, maxsize;
+	bool reverse;
+	tree b = get_ref_base_and_extent(ref, &bitpos, &bitsize, &maxsize, &reverse);
+	HOST_WIDE_INT pos, size, max;
+	if (b != base || !bitpos.is_constant(&pos) || pos < 0) {
+		// Unknown extent: assume the worst.
+		r.touches = true;
+		return r;
+	}
+	if (!maxsize.is_constant(&max) || max < 0) {
+		r.touches = range_has_member(base, pos / BITS_PER_UNIT, -1);
+		return r;
+	}
+	r.touches = range_has_member(base, pos / BITS_PER_UNIT,
+				     (pos % BITS_PER_UNIT + max + BITS_PER_UNIT - 1) /
+					     BITS_PER_UNIT);
+	// s.m, s.a.b.m, MEM[(struct *)&s].m: exactly one key member, read as
+	// a function pointer, at a constant offset.
+	if (!is_fnptr_type(TREE_TYPE(ref)) || !bitsize.is_constant(&size) ||
+	    size != max || size != POINTER_SIZE || pos % BITS_PER_UNIT)
+		return r;
+	std::vector<HOST_WIDE_INT> m;
+	key_members(TREE_TYPE(base), 0, m);
+	for (HOST_WIDE_INT o : m)
+		if (o == pos / BITS_PER_UNIT) {
+			r.member = true;
+			r.off = o;
+			break;
+		}
+	return r;
+}
+
+// ---------------------------------------------------------------------------
+// The attribute
+// ---------------------------------------------------------------------------
+
+static tree handle_scall_key(tree *node, tree name, tree, int, bool *no_add)
+{
+	tree decl = *node;
+	location_t loc = DECL_P(decl) ? DECL_SOURCE_LOCATION(decl) : input_location;
+	const char *why = NULL;
+
+	if (TREE_CODE(decl) == FIELD_DECL)
+		why = "a struct or union member";
+	else if (TREE_CODE(decl) == PARM_DECL)
+		why = "a parameter";
+	else if (TREE_CODE(decl) != VAR_DECL)
+		why = "not a variable";
+	else if (!TREE_STATIC(decl) && !DECL_EXTERNAL(decl))
+		why = "a variable with automatic storage duration";
+	else if (DECL_THREAD_LOCAL_P(decl))
+		why = "a thread-local variable";
+	else if (TREE_CODE(TREE_TYPE(decl)) == RECORD_TYPE) {
+		std::vector<HOST_WIDE_INT> m;
+		key_members(TREE_TYPE(decl), 0, m);
+		if (TYPE_READONLY(TREE_TYPE(decl)))
+			why = "const (scall_update() must be able to store it)";
+		else if (COMPLETE_TYPE_P(TREE_TYPE(decl)) && m.empty())
+			why = "a struct without function-pointer members "
+			      "(arrays, unions and bit-fields do not count)";
+	} else if (!is_fnptr_type(TREE_TYPE(decl)))
+		why = "not a function pointer or a struct of them";
+	else if (TYPE_READONLY(TREE_TYPE(decl)))
+		why = "const (scall_update() must be able to store it)";
+	if (why) {
+		error_at(loc,
+			 "%qE attribute: %qD is %s; a scall key must be a "
+			 "function-pointer variable, or a struct variable (its "
+			 "function-pointer members are keys), with static storage "
+			 "duration",
+			 name, decl, why);
+		*no_add = true;
+		return NULL_TREE;
+	}
+	// The trampoline references the key: keep it even when no code
+	// reads it after conversion, and never fold its initial value.
+	TREE_USED(decl) = 1;
+	scall_unit.any_key = true;
+	DECL_PRESERVE_P(decl) = 1;
+	DECL_READ_P(decl) = 1;
+	return NULL_TREE;
+}
+
+static const struct attribute_spec scall_key_attr = {
+	"scall_key", 0, 0, true, false, false, false, handle_scall_key, NULL,
+};
+
+void scall_register_attributes(void *, void *)
+{
+	register_attribute(&scall_key_attr);
+}
+
+// With -flto the trampoline may land in another partition than a
+// file-static key, and only symtab references make the partitioner promote
+// a local: promote it when it is declared, as a hidden global with a name
+// unique to this unit.
+void promote_static_key_for_lto(tree decl)
+{
+	if (!is_key(decl) || TREE_PUBLIC(decl) || !flag_generate_lto)
+		return;
+	char uid[32];
+	snprintf(uid, sizeof uid, ".%u.", DECL_UID(decl));
+	std::string n = IDENTIFIER_POINTER(DECL_NAME(decl));
+	n += ".scall";
+	n += uid;
+	n += unit_suffix();
+	TREE_PUBLIC(decl) = 1;
+	DECL_VISIBILITY(decl) = VISIBILITY_HIDDEN;
+	DECL_VISIBILITY_SPECIFIED(decl) = 1;
+	SET_DECL_ASSEMBLER_NAME(decl, get_identifier(n.c_str()));
+}
