@@ -1,28 +1,60 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * check.h - the "check" half of scall-ld: read the scall records of an img,
- * check them against the machine code, resolve kind-4 records and build the
- * sorted table.  Knows the format (include/scall/format.h); knows nothing of
- * files.
+ * check.h - what scall-ld knows about one file once it has read it: the
+ * records, their states, the diagnostics and the plan of edits, and the
+ * entry points that produce them (ld_check, ld_process).  Knows the format
+ * (include/scall/format.h); knows nothing of files on disk (writer.c does).
  */
 #ifndef SCALL_LD_CHECK_H
 #define SCALL_LD_CHECK_H
 
 #include "disasm.h"
 #include "elfimg.h"
+#include "plan.h"
 
 struct ld_opts {
 	int strict, verbose, report, json;
 };
 
-enum { SEV_NOTE, SEV_WARN, SEV_ERR };
+enum ld_sev { SEV_NOTE, SEV_WARN, SEV_ERR };
+
+/*
+ * A record's kind as scall-ld sees it: the contract's kinds, plus INVALID
+ * for a record it cannot read (unknown kind or flag), which is never
+ * resolved, checked or written.  INVALID sorts after every other kind.
+ */
+enum ld_kind {
+	LD_KIND_NONE = SCALL_KIND_NONE,
+	LD_KIND_CALL = SCALL_KIND_CALL,
+	LD_KIND_JMP = SCALL_KIND_JMP,
+	LD_KIND_JCC = SCALL_KIND_JCC,
+	LD_KIND_UNRESOLVED = SCALL_KIND_UNRESOLVED,
+	LD_KIND_INVALID,
+};
+
+/* A live kind: one whose record names a patchable instruction. */
+static inline int ld_kind_live(enum ld_kind k)
+{
+	return k == LD_KIND_CALL || k == LD_KIND_JMP || k == LD_KIND_JCC;
+}
+
+/* Where a site record is in the checks; --report prints the name. */
+enum ld_site_state {
+	LD_SITE_UNCHECKED,  /* read, not checked yet */
+	LD_SITE_RESOLVED,   /* kind 4 given its instruction, not checked yet */
+	LD_SITE_OK,
+	LD_SITE_DEAD,       /* kind 0: the runtime skips it */
+	LD_SITE_ERROR,
+	LD_SITE_BAD_TRAMP,  /* the site is fine, its trampoline is not */
+};
 
 struct ld_site {
 	uint64_t site, tramp;
-	uint32_t info;
-	uint32_t idx;    /* record index as found */
-	long tr;         /* index into trampolines, -1 if none */
-	const char *state;
+	uint32_t info;     /* kind | flags, as the table will hold it */
+	enum ld_kind kind;
+	enum ld_site_state state;
+	uint32_t idx;      /* record index as found */
+	long tr;           /* index into trampolines, -1 if none */
 };
 
 struct ld_tramp {
@@ -32,14 +64,15 @@ struct ld_tramp {
 	int bad;
 };
 
+/* A direct branch to a trampoline that no record names. */
 struct ld_unrec {
 	uint64_t src, dst;
-	int enc;
+	enum br_enc enc;
 	long tr;
 };
 
 struct ld_diag {
-	int sev;
+	enum ld_sev sev;
 	char *text; /* "where: severity: message" (no file name) */
 };
 
@@ -55,22 +88,21 @@ struct ld_result {
 	size_t nun;
 	struct ld_diag *diags;
 	size_t ndiags;
-	/* what to write: the new table and header fields */
 	const struct img_sec *sites_sec, *module_sec;
-	uint8_t *table;  /* sites_sec->size bytes */
 	uint16_t old_flags, new_flags;
 	uint32_t old_nsites, new_nsites;
-	int changed;     /* the file would change */
+	struct ld_plan plan; /* empty: the file stays as it is */
 };
 
-/* Check img.  Diagnostics go to err (may be NULL) as they are found and
- * into res->diags.  Returns res->status. */
+const char *ld_kind_name(enum ld_kind k);
+const char *ld_state_name(enum ld_site_state s);
+const char *ld_enc_name(enum br_enc e);
+
+/* Check img and plan the edits.  Diagnostics go to err (may be NULL) as
+ * they are found and into res->diags.  Returns res->status. */
 int ld_check(const struct img *img, const struct ld_opts *o,
 	     struct ld_result *res, FILE *err);
 void ld_result_free(struct ld_result *res);
-
-/* Apply res to a copy of img->buf: a malloc'ed buffer of img->len bytes. */
-uint8_t *ld_apply(const struct img *img, const struct ld_result *res);
 
 void ld_report(const struct img *img, const struct ld_result *res, FILE *out);
 void ld_json(const struct img *img, const struct ld_result *res, FILE *out);

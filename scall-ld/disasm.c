@@ -65,13 +65,14 @@ static int is_prefix(uint8_t b)
 }
 
 /* Direct-branch encoding and target of a decoded branch instruction
- * p[0..len) at addr; 0 when it is indirect. */
-static int branch_of(const uint8_t *p, size_t len, uint64_t addr,
-		     uint64_t *dst)
+ * p[0..len) at addr; BR_NONE when it is indirect. */
+static enum br_enc branch_of(const uint8_t *p, size_t len, uint64_t addr,
+			     uint64_t *dst)
 {
 	size_t i = 0, relw;
 	int64_t rel;
-	int pfx = 0, enc;
+	int pfx = 0;
+	enum br_enc enc;
 
 	while (i < len && is_prefix(p[i])) {
 		i++;
@@ -82,7 +83,7 @@ static int branch_of(const uint8_t *p, size_t len, uint64_t addr,
 		pfx = 1;
 	}
 	if (i >= len)
-		return 0;
+		return BR_NONE;
 	if (p[i] == SCALL_OP_CALL || p[i] == SCALL_OP_JMP || p[i] == X86_JMP8 ||
 	    (p[i] >= X86_JCC8_LO && p[i] <= X86_JCC8_HI) ||
 	    (p[i] >= X86_LOOP_LO && p[i] <= X86_LOOP_HI)) {
@@ -96,7 +97,7 @@ static int branch_of(const uint8_t *p, size_t len, uint64_t addr,
 		enc = BR_OTHER;
 		i += 2;
 	} else {
-		return 0;
+		return BR_NONE;
 	}
 	relw = len - i;
 	if (relw == 1)
@@ -106,7 +107,7 @@ static int branch_of(const uint8_t *p, size_t len, uint64_t addr,
 	else if (relw == SCALL_REL32_LEN)
 		rel = (int32_t)scall_get32(p + i);
 	else
-		return 0;
+		return BR_NONE;
 	if (enc != BR_OTHER && (pfx || relw != SCALL_REL32_LEN))
 		enc = BR_OTHER;
 	*dst = addr + len + (uint64_t)rel;
@@ -114,7 +115,7 @@ static int branch_of(const uint8_t *p, size_t len, uint64_t addr,
 }
 
 static int add_branch(struct disasm *d, uint64_t src, uint64_t dst,
-		      size_t len, int enc)
+		      size_t len, enum br_enc enc)
 {
 	if (d->nbr == d->cap) {
 		size_t cap = d->cap ? d->cap * 2 : 1024;
@@ -160,7 +161,7 @@ static int sweep_sec(struct disasm *d, const struct img *img,
 		const uint8_t *code = base + pos;
 		size_t left = s->size - pos;
 		uint64_t addr = s->addr + pos, dst;
-		int enc;
+		enum br_enc enc;
 
 		while (fi < img->nsyms && img->syms[fi].addr <= addr)
 			fi++;
@@ -250,8 +251,8 @@ int dis_is_start(const struct disasm *d, uint64_t addr)
 	return -1;
 }
 
-int dis_one(const struct img *img, uint64_t addr, int *enc, uint64_t *dst,
-	    char *text, size_t size)
+int dis_one(const struct img *img, uint64_t addr, enum br_enc *enc,
+	    uint64_t *dst, char *text, size_t size)
 {
 	const struct img_sec *s = img_section_at(img, addr, 1);
 	cs_insn *insn = NULL;
@@ -259,7 +260,7 @@ int dis_one(const struct img *img, uint64_t addr, int *enc, uint64_t *dst,
 	int len;
 	csh h;
 
-	*enc = 0;
+	*enc = BR_NONE;
 	*dst = 0;
 	if (size)
 		text[0] = 0;

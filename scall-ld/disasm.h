@@ -8,13 +8,21 @@
 #define SCALL_LD_DISASM_H
 
 #include "elfimg.h"
+#include "scall/format.h"
 
-/* Encodings of a direct branch; the first three are the patchable ones. */
-enum br_enc { BR_CALL32 = 1, BR_JMP32 = 2, BR_JCC32 = 3, BR_OTHER = 4 };
+/* Encodings of a direct branch.  The patchable ones are the site forms of
+ * the contract and carry the value of the record kind they are. */
+enum br_enc {
+	BR_NONE = 0, /* not a direct branch */
+	BR_CALL32 = SCALL_KIND_CALL,
+	BR_JMP32 = SCALL_KIND_JMP,
+	BR_JCC32 = SCALL_KIND_JCC,
+	BR_OTHER,    /* short, prefixed or not a site form: never patched */
+};
 
 struct branch {
 	uint64_t src, dst;
-	uint8_t len, enc;
+	uint8_t len, enc; /* enc: enum br_enc, in a byte (there are many) */
 };
 
 struct dis_sec {
@@ -39,7 +47,8 @@ int dis_is_start(const struct disasm *d, uint64_t addr);
 /* Decode the one instruction at addr.  Returns its length (0 if it does not
  * decode) and fills enc/dst when it is a direct branch (enc 0 otherwise);
  * text gets "mnemonic operands". */
-int dis_one(const struct img *img, uint64_t addr, int *enc, uint64_t *dst,
+int dis_one(const struct img *img, uint64_t addr, enum br_enc *enc,
+	    uint64_t *dst,
 	    char *text, size_t size);
 
 #endif

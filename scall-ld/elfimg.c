@@ -376,3 +376,160 @@ const char *img_where(const struct img *img, uint64_t addr, char *buf,
 		snprintf(buf, size, "0x%llx", (unsigned long long)addr);
 	return buf;
 }
+
+/* ------------------------------------------------------------------ */
+/* Relocations                                                         */
+/* ------------------------------------------------------------------ */
+
+struct rela_tab {
+	const struct img_sec *syms, *strs; /* NULL: no symbol table */
+	size_t nsyms;
+};
+
+/* The symbol table a SHT_RELA section names (sh_link), checked. */
+static int rela_symtab(const struct img *img, const struct img_sec *rs,
+		       struct rela_tab *t, FILE *err)
+{
+	GElf_Shdr sh;
+	Elf_Scn *scn = elf_getscn(img->elf, rs->idx);
+	const struct img_sec *syms;
+
+	memset(t, 0, sizeof(*t));
+	if (!scn || !gelf_getshdr(scn, &sh))
+		return fail(img, err, "section [%u] %s: libelf: %s", rs->idx,
+			    rs->name, elf_errmsg(-1));
+	if (sh.sh_entsize != sizeof(Elf64_Rela) || rs->size % sizeof(Elf64_Rela))
+		return fail(img, err, "section [%u] %s: entry size %llu, size "
+				      "%llu: corrupt relocation section",
+			    rs->idx, rs->name, (unsigned long long)sh.sh_entsize,
+			    (unsigned long long)rs->size);
+	if (sh.sh_link == 0)
+		return 0; /* static-pie: RELATIVE and IRELATIVE only */
+	if (sh.sh_link >= img->nsecs ||
+	    (img->secs[sh.sh_link].type != SHT_DYNSYM &&
+	     img->secs[sh.sh_link].type != SHT_SYMTAB))
+		return fail(img, err, "section [%u] %s: sh_link %u is not a symbol "
+				      "table: corrupt relocation section",
+			    rs->idx, rs->name, sh.sh_link);
+	syms = &img->secs[sh.sh_link];
+	scn = elf_getscn(img->elf, syms->idx);
+	if (!scn || !gelf_getshdr(scn, &sh))
+		return fail(img, err, "section [%u] %s: libelf: %s", syms->idx,
+			    syms->name, elf_errmsg(-1));
+	if (syms->type == SHT_NOBITS || syms->size % sizeof(Elf64_Sym) ||
+	    sh.sh_link == 0 || sh.sh_link >= img->nsecs ||
+	    img->secs[sh.sh_link].type != SHT_STRTAB)
+		return fail(img, err, "section [%u] %s: not a readable symbol "
+				      "table with a string table: corrupt",
+			    syms->idx, syms->name);
+	t->syms = syms;
+	t->strs = &img->secs[sh.sh_link];
+	t->nsyms = syms->size / sizeof(Elf64_Sym);
+	return 0;
+}
+
+static int read_rela(const struct img *img, const struct img_sec *rs,
+		     const struct rela_tab *t, struct img_rela *out,
+		     FILE *err)
+{
+	size_t i, n = rs->size / sizeof(Elf64_Rela);
+
+	for (i = 0; i < n; i++) {
+		Elf64_Rela r;
+		struct img_rela *o = &out[i];
+
+		memcpy(&r, img->buf + rs->off + i * sizeof(r), sizeof(r));
+		o->offset = r.r_offset;
+		o->type = (uint32_t)ELF64_R_TYPE(r.r_info);
+		o->sym = (uint32_t)ELF64_R_SYM(r.r_info);
+		o->addend = r.r_addend;
+		o->sym_name = "";
+		o->sym_value = 0;
+		o->sec = rs;
+		o->entry = (uint32_t)i;
+		if (o->sym == 0)
+			continue;
+		if (!t->syms || o->sym >= t->nsyms)
+			return fail(img, err, "section [%u] %s: entry %zu names "
+					      "symbol %u, which does not exist: "
+					      "corrupt relocation section",
+				    rs->idx, rs->name, i, o->sym);
+		{
+			Elf64_Sym s;
+
+			memcpy(&s, img->buf + t->syms->off + o->sym * sizeof(s),
+			       sizeof(s));
+			o->sym_name = str_at(img, t->strs, s.st_name);
+			o->sym_value = s.st_value;
+			if (!o->sym_name)
+				return fail(img, err, "section [%u] %s: symbol %u "
+						      "has name offset %u outside "
+						      "%s: corrupt symbol table",
+					    t->syms->idx, t->syms->name, o->sym,
+					    s.st_name, t->strs->name);
+		}
+	}
+	return 0;
+}
+
+static int cmp_rela(const void *a, const void *b)
+{
+	const struct img_rela *x = a, *y = b;
+
+	if (x->offset != y->offset)
+		return x->offset < y->offset ? -1 : 1;
+	if (x->sec != y->sec) /* file order: sections, then entries */
+		return x->sec->idx < y->sec->idx ? -1 : 1;
+	return x->entry < y->entry ? -1 : x->entry > y->entry;
+}
+
+int img_relas(const struct img *img, struct img_rela **out, size_t *n,
+	      FILE *err)
+{
+	struct img_rela *all = NULL;
+	size_t i, k = 0, total = 0;
+
+	*out = NULL;
+	*n = 0;
+	for (i = 1; i < img->nsecs; i++)
+		if (img->secs[i].type == SHT_RELA)
+			total += img->secs[i].size / sizeof(Elf64_Rela);
+	if (!total)
+		return 0;
+	all = calloc(total, sizeof(*all));
+	if (!all)
+		return fail(img, err, "out of memory");
+	for (i = 1; i < img->nsecs; i++) {
+		const struct img_sec *rs = &img->secs[i];
+		struct rela_tab t;
+
+		if (rs->type != SHT_RELA || !rs->size)
+			continue;
+		if (rela_symtab(img, rs, &t, err) ||
+		    read_rela(img, rs, &t, all + k, err)) {
+			free(all);
+			return 3;
+		}
+		k += rs->size / sizeof(Elf64_Rela);
+	}
+	qsort(all, k, sizeof(*all), cmp_rela);
+	*out = all;
+	*n = k;
+	return 0;
+}
+
+const struct img_rela *img_rela_at(const struct img_rela *rel, size_t n,
+				   uint64_t addr)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (rel[mid].offset < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && rel[lo].offset == addr ? &rel[lo] : NULL;
+}

@@ -3,7 +3,7 @@
  * elfimg.h - the "decode" half of scall-ld: read an ELF64 x86-64 file that
  * is held in memory, check every offset and size against the buffer, and
  * answer address questions (which section, which function, which bytes).
- * Nothing here knows about scall records; check.c does.
+ * Nothing here knows about scall records; the check_*.c modules do.
  */
 #ifndef SCALL_LD_ELFIMG_H
 #define SCALL_LD_ELFIMG_H
@@ -56,6 +56,33 @@ const uint8_t *img_bytes(const struct img *img, uint64_t addr, uint64_t len);
 const struct img_sym *img_func_at(const struct img *img, uint64_t addr);
 /* The function symbol that starts exactly at addr, or NULL. */
 const struct img_sym *img_func_start(const struct img *img, uint64_t addr);
+/*
+ * One relocation entry of a SHT_RELA section (.rela.dyn, .rela.plt, and
+ * the .rela.* sections --emit-relocs keeps).  For a PIE or a shared object
+ * this is where a pointer's link-time value is when the file holds 0:
+ * R_X86_64_RELATIVE's addend, or a symbol plus addend.
+ */
+struct img_rela {
+	uint64_t offset;      /* r_offset: the address it writes */
+	uint32_t type;        /* R_X86_64_* */
+	uint32_t sym;         /* index into the section's symbol table */
+	int64_t addend;
+	const char *sym_name; /* "" when sym is 0 */
+	uint64_t sym_value;   /* st_value, 0 when sym is 0 */
+	const struct img_sec *sec; /* the SHT_RELA section */
+	uint32_t entry;       /* index of the entry in sec */
+};
+
+/* Every entry of every SHT_RELA section with data, sorted by offset (then
+ * in file order), in *out (malloc'ed, free it; may be NULL when *n is 0).
+ * Returns 0, or 3 after printing one line on err: a bad entry size, symbol
+ * table or symbol index is a corrupt file. */
+int img_relas(const struct img *img, struct img_rela **out, size_t *n,
+	      FILE *err);
+/* The first of rel[0..n) (sorted by img_relas) at offset addr, or NULL. */
+const struct img_rela *img_rela_at(const struct img_rela *rel, size_t n,
+				   uint64_t addr);
+
 /* "func+0xoff", "section+0xoff" or "0xaddr", into buf. */
 const char *img_where(const struct img *img, uint64_t addr, char *buf,
 		      size_t size);

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "writer.h"
 
 #ifndef SCALL_VERSION
 #define SCALL_VERSION "0"
@@ -87,93 +87,6 @@ static int read_file(const char *path, uint8_t **buf, size_t *len,
 	return 0;
 }
 
-/* Write data to a temporary file next to target, then rename it over
- * target.  keep_owner: give it st's owner (in-place rewrite).  check:
- * the file target must still be the one described by st. */
-static int write_file(const char *target, const uint8_t *data, size_t len,
-		      const struct stat *st, int in_place)
-{
-	char *dup = strdup(target), *dup2 = strdup(target), *tmp = NULL;
-	const char *dir, *base;
-	size_t off = 0;
-	int fd = -1, dfd = -1, rc = 3;
-	struct stat now;
-
-	if (!dup || !dup2)
-		goto out;
-	dir = dirname(dup);
-	base = basename(dup2);
-	tmp = malloc(strlen(dir) + strlen(base) + 32);
-	if (!tmp)
-		goto out;
-	sprintf(tmp, "%s/.%s.scall-ld.XXXXXX", dir, base);
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		fprintf(stderr, "%s: cannot create a temporary file in %s: %s\n",
-			target, dir, strerror(errno));
-		free(tmp);
-		tmp = NULL;
-		goto out;
-	}
-	while (off < len) {
-		ssize_t n = write(fd, data + off, len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			fprintf(stderr, "%s: write error: %s\n", tmp,
-				strerror(n ? errno : ENOSPC));
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if (in_place && fchown(fd, st->st_uid, st->st_gid)) {
-		fprintf(stderr, "%s: cannot keep the owner %u:%u: %s\n", target,
-			(unsigned)st->st_uid, (unsigned)st->st_gid, strerror(errno));
-		goto out;
-	}
-	if (fchmod(fd, st->st_mode & 07777) || fsync(fd)) {
-		fprintf(stderr, "%s: %s\n", tmp, strerror(errno));
-		goto out;
-	}
-	if (close(fd)) {
-		fd = -1;
-		fprintf(stderr, "%s: %s\n", tmp, strerror(errno));
-		goto out;
-	}
-	fd = -1;
-	if (in_place && (stat(target, &now) || now.st_ino != st->st_ino ||
-			 now.st_dev != st->st_dev || now.st_size != st->st_size ||
-			 now.st_mtim.tv_sec != st->st_mtim.tv_sec ||
-			 now.st_mtim.tv_nsec != st->st_mtim.tv_nsec)) {
-		fprintf(stderr, "%s: changed while scall-ld ran; run it again\n",
-			target);
-		goto out;
-	}
-	if (rename(tmp, target)) {
-		fprintf(stderr, "%s: cannot replace: %s\n", target, strerror(errno));
-		goto out;
-	}
-	free(tmp);
-	tmp = NULL;
-	dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
-	}
-	rc = 0;
-out:
-	if (fd >= 0)
-		close(fd);
-	if (tmp) {
-		unlink(tmp);
-		free(tmp);
-	}
-	free(dup);
-	free(dup2);
-	return rc;
-}
-
 int main(int argc, char **argv)
 {
 	enum { O_CHECK = 256, O_REPORT, O_JSON, O_STRICT, O_VERSION };
@@ -225,10 +138,10 @@ int main(int argc, char **argv)
 	rc = ld_process(buf, len, path, &o, stderr, stdout, &patched);
 	if (rc == 0 && !check) {
 		if (out) {
-			rc = write_file(out, patched ? patched : buf, len, &st, 0);
+			rc = ld_write_file(out, patched ? patched : buf, len, &st, 0);
 		} else if (patched) {
 			real = realpath(path, NULL); /* replace a symlink's target */
-			rc = write_file(real ? real : path, patched, len, &st, 1);
+			rc = ld_write_file(real ? real : path, patched, len, &st, 1);
 		}
 		if (rc == 0 && o.verbose)
 			fprintf(stderr, "%s: %s\n", out ? out : path,

@@ -6,19 +6,6 @@
 
 #include "scall/format.h"
 
-static const char *kind_name(uint32_t info)
-{
-	static const char *const n[] = { "none", "call", "jmp", "jcc", "unresolved" };
-	unsigned k = info & SCALL_SITE_KIND_MASK;
-
-	return k < 5 ? n[k] : "invalid";
-}
-
-static const char *enc_name(int enc)
-{
-	return enc == 1 ? "call" : enc == 2 ? "jmp" : enc == 3 ? "jcc" : "short";
-}
-
 static const char *flavour(uint32_t f)
 {
 	return f & SCALL_TRAMP_COND ? (f & SCALL_TRAMP_RETPOLINE ? "cond,retpoline" : "cond")
@@ -49,18 +36,20 @@ void ld_report(const struct img *img, const struct ld_result *r, FILE *out)
 			if (r->sites[i].tr == (long)j)
 				fprintf(out, "  %-40s %-10s %s\n",
 					img_where(img, r->sites[i].site, w, sizeof(w)),
-					kind_name(r->sites[i].info), r->sites[i].state);
+					ld_kind_name(r->sites[i].kind),
+					ld_state_name(r->sites[i].state));
 		for (i = 0; i < r->nun; i++)
 			if (r->un[i].tr == (long)j)
 				fprintf(out, "  %-40s %-10s unrecorded\n",
 					img_where(img, r->un[i].src, w, sizeof(w)),
-					enc_name(r->un[i].enc));
+					ld_enc_name(r->un[i].enc));
 	}
 	for (i = 0; i < r->nsites; i++)
 		if (r->sites[i].tr < 0)
 			fprintf(out, "no trampoline: %-30s %-10s %s\n",
 				img_where(img, r->sites[i].site, w, sizeof(w)),
-				kind_name(r->sites[i].info), r->sites[i].state);
+				ld_kind_name(r->sites[i].kind),
+				ld_state_name(r->sites[i].state));
 }
 
 static void jstr(FILE *out, const char *s)
@@ -120,14 +109,15 @@ void ld_json(const struct img *img, const struct ld_result *r, FILE *out)
 					fputc(',', out);
 				first = 0;
 				jsite(out, img, r->sites[i].site,
-				      kind_name(r->sites[i].info), r->sites[i].state);
+				      ld_kind_name(r->sites[i].kind),
+					ld_state_name(r->sites[i].state));
 			}
 		for (i = 0; i < r->nun; i++)
 			if (r->un[i].tr == (long)j) {
 				if (!first)
 					fputc(',', out);
 				first = 0;
-				jsite(out, img, r->un[i].src, enc_name(r->un[i].enc),
+				jsite(out, img, r->un[i].src, ld_enc_name(r->un[i].enc),
 				      "unrecorded");
 			}
 		fputs("]}", out);

@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * checks.h - what the check modules share: the context of one run, the
+ * diagnostics, and each module's entry points.  ld_check (check.c) calls
+ * them in the order docs and tests rely on: a file's messages always come
+ * in the same order.
+ */
+#ifndef SCALL_LD_CHECKS_H
+#define SCALL_LD_CHECKS_H
+
+#include "check.h"
+
+struct ld_ctx {
+	const struct img *img;
+	const struct ld_opts *o;
+	struct ld_result *res;
+	FILE *err;
+	struct disasm dis; /* branches sorted by src once swept */
+	int oom;
+};
+
+/* diag.c: one diagnostic, "where" being addr (UINT64_MAX: "scall");
+ * --strict makes a warning an error. */
+void diag(struct ld_ctx *c, enum ld_sev sev, uint64_t addr, const char *fmt,
+	  ...) __attribute__((format(printf, 4, 5)));
+/* A structural problem: one line, exit code 3 (returned). */
+int corrupt(struct ld_ctx *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* check_records.c: the three sections, read and checked as records. */
+int records_read_tramps(struct ld_ctx *c, const struct img_sec *s);
+int records_read_sites(struct ld_ctx *c, const struct img_sec *s);
+int records_read_module(struct ld_ctx *c, const struct img_sec *m,
+			const struct img_sec *sites);
+void records_check_kinds(struct ld_ctx *c);   /* unknown kind or flag */
+void records_sort(struct ld_ctx *c);
+void records_check_overlaps(struct ld_ctx *c); /* after records_sort */
+
+/* check_tramps.c: each trampoline against its record. */
+void tramps_check(struct ld_ctx *c);
+long tramps_find(const struct ld_result *r, uint64_t addr);
+
+/* resolve.c: kind-4 records get their instructions. */
+void resolve_kind4(struct ld_ctx *c);
+
+/* check_sites.c: each live record against the machine code. */
+void sites_check(struct ld_ctx *c);
+void sites_check_branches_into(struct ld_ctx *c); /* after records_sort */
+void sites_find_unrecorded(struct ld_ctx *c);
+
+#endif
