@@ -865,8 +865,8 @@ bool markSite(CallBase *CB)
 				       /*hasSideEffects=*/true);
 	IRBuilder<> B(CB);
 	CallInst *Marker = B.CreateCall(FunctionCallee(IA->getFunctionType(), IA));
-	Marker->addFnAttr(Attribute::Convergent);
-	Marker->addFnAttr(Attribute::NoUnwind);
+	Marker->setConvergent();
+	Marker->setDoesNotThrow();
 	return true;
 }
 
