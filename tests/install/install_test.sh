@@ -30,6 +30,14 @@ ld=
 [ "$scall_ld" = no-scall-ld ] || ld=$(need /bin/scall-ld)
 
 cflags=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --cflags scall)
+# The contract compiles from the installed headers alone (format.h includes
+# its instruction forms, scall/insn.h), in C and in C++ (the plugins' side).
+need /include/scall/insn.h >/dev/null
+printf '#include <scall/format.h>\nint main(void) { return SCALL_CALL_LEN != 5; }\n' >"$dest/contract.c"
+# shellcheck disable=SC2086 # command lines
+$cc $cflags -std=c11 -Wall -Wextra -Werror -c "$dest/contract.c" -o "$dest/contract.o"
+# shellcheck disable=SC2086
+c++ $cflags -Wall -Wextra -Werror -x c++ -c "$dest/contract.c" -o "$dest/contract.o"
 libs=$(PKG_CONFIG_PATH=$(dirname "$pc") PKG_CONFIG_SYSROOT_DIR=$dest pkg-config --libs scall)
 
 # demo OUT WITH-PLUGIN(yes|no) CC FLAGS...: build, validate, check, run
