@@ -2,8 +2,8 @@
 //
 // gcc-compat.h - every GCC header the scall plugin needs, in the order GCC
 // wants them, plus the shims for differences between GCC versions.
-// Everything version-dependent lives here; the other files use only the names
-// defined below and carries no version test of its own.
+// Everything version-dependent lives here; no other file of the plugin
+// carries a version test.
 //
 // Tested: GCC 11 and 12.  Prepared, not tested: 13, 14, 15, from their
 // documented changes (see each item); the root meson.build refuses any
@@ -84,13 +84,6 @@ static inline location_t scall_stmt_location(gimple *stmt)
 			walk_tree(&op, scall_first_location, &loc, NULL);
 #endif
 	return loc;
-}
-
-// GCC 12 renamed its sources to .cc but not these helpers; keep one name.
-static inline const char *scall_decl_asm_name(tree decl)
-{
-	const char *n = IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(decl));
-	return targetm.strip_name_encoding(n);
 }
 
 #endif

@@ -76,6 +76,14 @@ struct scall_unit_state {
 };
 extern scall_unit_state scall_unit;
 
+// A decl's symbol as the assembler sees it (a name may carry an encoding
+// prefix, such as '*' for a name fixed by asm("...")).
+static inline const char *scall_decl_asm_name(tree decl)
+{
+	const char *n = IDENTIFIER_POINTER(DECL_ASSEMBLER_NAME(decl));
+	return targetm.strip_name_encoding(n);
+}
+
 // Internal attribute on trampoline decls, holding their tramp_info.
 static const char *const scall_tramp_attr = "scall tramp";
 // Defined only by the link-time half of -flto (emit.cc), referenced by the
