@@ -109,13 +109,13 @@ int scall_alias_probe(void)
 {
 	uint8_t *p = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	static const uint8_t b[2] = { 0xc3, 0xc3 };
+	static const uint8_t b[2] = { SCALL_OP_RET, SCALL_OP_RET };
 	struct wr w;
 	int err;
 
 	if (p == MAP_FAILED)
 		return -errno;
-	memset(p, 0xcc, 2 * PAGE);
+	memset(p, SCALL_OP_INT3, 2 * PAGE);
 	if (mprotect(p, 2 * PAGE, PROT_READ | PROT_EXEC)) {
 		err = -errno;
 		munmap(p, 2 * PAGE);
@@ -124,8 +124,8 @@ int scall_alias_probe(void)
 	/* Two bytes across the page boundary. */
 	w = (struct wr){ (uintptr_t)p + PAGE - 1, b, 2 };
 	if (!(err = scall_alias_write(&w, 1)) &&
-	    (p[PAGE - 1] != 0xc3 || p[PAGE] != 0xc3 || p[PAGE - 2] != 0xcc ||
-	     p[PAGE + 1] != 0xcc))
+	    (p[PAGE - 1] != SCALL_OP_RET || p[PAGE] != SCALL_OP_RET ||
+	     p[PAGE - 2] != SCALL_OP_INT3 || p[PAGE + 1] != SCALL_OP_INT3))
 		err = -EIO;
 	munmap(p, 2 * PAGE);
 	return err;

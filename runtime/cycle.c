@@ -29,7 +29,7 @@ static void test_hook(int step, bool unloading)
 		hook(unloading ? -step : step);
 }
 
-static const uint8_t int3 = 0xcc;
+static const uint8_t int3 = SCALL_OP_INT3;
 
 /* A thread that blocks SIGTRAP and hits an INT3 is killed by the kernel.
  * Warn once for the updating thread; with SCALL_DEBUG, name every thread

@@ -51,7 +51,7 @@ SCALL_HIDDEN void scall_lock_atfork_child(void);
 /* ------------------------------------------------------------------ */
 
 #define ITEM_TRAMP 8 /* kind of a trampoline item (sites use 1..3) */
-#define ITEM_MAXLEN 6
+#define ITEM_MAXLEN SCALL_SITE_MAX_LEN
 
 struct rt_module;
 
@@ -61,7 +61,7 @@ struct rt_item {
 	void **key;
 	struct rt_module *mod;
 	uint8_t kind;    /* SCALL_KIND_CALL/JMP/JCC or ITEM_TRAMP */
-	uint8_t len;     /* window length: 5 or 6 */
+	uint8_t len;     /* window length: SCALL_CALL_LEN .. SCALL_JCC_LEN */
 	uint8_t cc;      /* Jcc condition code (low nibble) */
 	uint8_t cond;    /* trampoline has SCALL_TRAMP_COND */
 	volatile uint8_t refused; /* bytes did not verify: never written */

@@ -82,13 +82,6 @@ __attribute__((constructor)) static void scall_ctor(void)
 /* Desired states                                                      */
 /* ------------------------------------------------------------------ */
 
-static bool in_range(uintptr_t from_next, uintptr_t to)
-{
-	int64_t d = (int64_t)(to - from_next);
-
-	return d >= INT32_MIN && d <= INT32_MAX;
-}
-
 /* What the compiler's bytes of it do when its key holds f: a site branches
  * to its trampoline, a trampoline reads the key (the cond flavour returns
  * on NULL). */
@@ -121,7 +114,7 @@ struct insn scall_desired(const struct rt_item *it, void *fv)
 	case ITEM_TRAMP:
 		if (!f)
 			return (struct insn){ it->cond ? OP_RET : OP_INDIRECT, 0 };
-		if (in_range(it->addr + 5, f))
+		if (scall_rel32_fits(it->addr + SCALL_JMP_LEN, f))
 			return (struct insn){ OP_JMP, f };
 		return (struct insn){ OP_INDIRECT, f };
 	case SCALL_KIND_CALL:
@@ -131,24 +124,19 @@ struct insn scall_desired(const struct rt_item *it, void *fv)
 		if (ret0)
 			return (struct insn){ OP_XOR, 0 };
 		return (struct insn){ OP_CALL,
-				      in_range(next, f) ? f : it->tramp };
+				      scall_rel32_fits(next, f) ? f : it->tramp };
 	case SCALL_KIND_JMP:
 		if (!f)
 			return it->cond ? (struct insn){ OP_RET, 0 }
 					: (struct insn){ OP_JMP, it->tramp };
-		return (struct insn){ OP_JMP, in_range(next, f) ? f : it->tramp };
+		return (struct insn){ OP_JMP,
+				      scall_rel32_fits(next, f) ? f : it->tramp };
 	default: /* JCC: a NULL target goes to the trampoline, which returns */
 		if (!f)
 			return (struct insn){ OP_JCC, it->tramp };
-		return (struct insn){ OP_JCC, in_range(next, f) ? f : it->tramp };
+		return (struct insn){ OP_JCC,
+				      scall_rel32_fits(next, f) ? f : it->tramp };
 	}
-}
-
-static void put_rel(uint8_t *p, uintptr_t next, uintptr_t to)
-{
-	int32_t r = (int32_t)(int64_t)(to - next);
-
-	memcpy(p, &r, 4);
 }
 
 /* Bytes of insn `in` in the window of it; bytes not defined by the state
@@ -159,9 +147,6 @@ static void put_rel(uint8_t *p, uintptr_t next, uintptr_t to)
  * later call. */
 static void encode(const struct rt_item *it, struct insn in, uint8_t *out)
 {
-	static const uint8_t nop5[5] = { 0x0f, 0x1f, 0x44, 0x00, 0x00 };
-	static const uint8_t xor5[5] = { 0x2e, 0x2e, 0x2e, 0x31, 0xc0 };
-
 	if (it->mod && it->mod->unloading) {
 		memcpy(out, it->orig, it->len);
 		return;
@@ -169,26 +154,22 @@ static void encode(const struct rt_item *it, struct insn in, uint8_t *out)
 	memcpy(out, it->cur, it->len);
 	switch (in.op) {
 	case OP_CALL:
-		out[0] = 0xe8;
-		put_rel(out + 1, it->addr + 5, in.target);
+		scall_put_call(out, it->addr, in.target);
 		break;
 	case OP_JMP:
-		out[0] = 0xe9;
-		put_rel(out + 1, it->addr + 5, in.target);
+		scall_put_jmp(out, it->addr, in.target);
 		break;
 	case OP_JCC:
-		out[0] = 0x0f;
-		out[1] = 0x80 | it->cc;
-		put_rel(out + 2, it->addr + 6, in.target);
+		scall_put_jcc(out, it->cc, it->addr, in.target);
 		break;
 	case OP_NOP:
-		memcpy(out, nop5, 5);
+		scall_put_nop5(out);
 		break;
 	case OP_XOR:
-		memcpy(out, xor5, 5);
+		scall_put_xor5(out);
 		break;
 	case OP_RET:
-		out[0] = 0xc3;
+		out[0] = SCALL_OP_RET;
 		break;
 	case OP_INDIRECT:
 		memcpy(out, it->orig, it->len);
@@ -211,7 +192,7 @@ static void report_refused(const struct rt_item *it, const char *why)
 		it->kind == ITEM_TRAMP ? "trampoline" : "site",
 		(void *)it->addr, it->mod && it->mod->name ? it->mod->name : "?",
 		(unsigned long)(it->addr - (it->mod ? it->mod->base : 0)),
-		why, b[0], b[1], b[2], b[3], b[4], it->len > 5 ? " .." : "");
+		why, b[0], b[1], b[2], b[3], b[4], it->len > SCALL_CALL_LEN ? " .." : "");
 }
 
 static int cmp_item(const void *a, const void *b)
@@ -491,8 +472,7 @@ static struct rt_module *build_module(struct scall_module *h)
 		p = (const uint8_t *)t->addr;
 		memcpy(t->orig, p, t->len);
 		memcpy(t->cur, p, t->len);
-		if (p[0] != SCALL_TRAMP_OP0 || p[2] != SCALL_TRAMP_OP2 ||
-		    (p[1] != SCALL_TRAMP_OP1_MOV && p[1] != SCALL_TRAMP_OP1_LEA)) {
+		if (!scall_tramp_is_indirect(p)) {
 			t->refused = 1;
 			report_refused(t, "not an indirect trampoline");
 		}
@@ -518,7 +498,7 @@ static struct rt_module *build_module(struct scall_module *h)
 		x->addr = (uintptr_t)&s[i].site + (intptr_t)s[i].site;
 		x->tramp = (uintptr_t)&s[i].tramp + (intptr_t)s[i].tramp;
 		x->kind = (uint8_t)kind;
-		x->len = kind == SCALL_KIND_JCC ? SCALL_JCC_LEN : SCALL_CALL_LEN;
+		x->len = (uint8_t)scall_kind_len(kind);
 		x->mod = m;
 		p = (const uint8_t *)x->addr;
 		t = find_tramp(tramps, m->ntramps, x->tramp);
@@ -532,7 +512,7 @@ static struct rt_module *build_module(struct scall_module *h)
 		}
 		x->key = t->key;
 		x->cond = t->cond;
-		x->cc = kind == SCALL_KIND_JCC ? (p[1] & 0x0f) : 0;
+		x->cc = kind == SCALL_KIND_JCC ? scall_jcc_cc(p) : 0;
 		memcpy(x->cur, p, x->len); /* for encode() below */
 		encode(x, (struct insn){ kind == SCALL_KIND_CALL ? OP_CALL
 					 : kind == SCALL_KIND_JMP ? OP_JMP
@@ -866,7 +846,7 @@ void scall_patch_stats(struct scall_stats *out)
 			if (it->refused)
 				out->sites_refused++;
 			else if (!memcmp(it->cur, it->orig, it->len) ||
-				 it->cur[0] == 0xcc)
+				 it->cur[0] == SCALL_OP_INT3)
 				out->sites_trampoline++;
 			else
 				out->sites_direct++;

@@ -173,7 +173,7 @@ NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)
 		chain(sig, si, ucv);
 		return;
 	}
-	if (*(volatile uint8_t *)ip != 0xcc) {
+	if (*(volatile uint8_t *)ip != SCALL_OP_INT3) {
 		/* Late delivery: the patch finished; re-execute the site. */
 		g[REG_RIP] = (greg_t)ip;
 	} else {

@@ -101,16 +101,16 @@ static int probe_mprotect(void)
 {
 	uint8_t *p = mmap(NULL, PAGE, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	static const uint8_t b = 0xc3;
+	static const uint8_t b = SCALL_OP_RET;
 	int err;
 
 	if (p == MAP_FAILED)
 		return -errno;
-	memset(p, 0xcc, PAGE);
+	memset(p, SCALL_OP_INT3, PAGE);
 	if (mprotect(p, PAGE, PROT_READ | PROT_EXEC))
 		err = -errno;
 	else if (!(err = write_mprotect((uintptr_t)p + 7, &b, 1)) &&
-		 (p[7] != 0xc3 || p[6] != 0xcc))
+		 (p[7] != SCALL_OP_RET || p[6] != SCALL_OP_INT3))
 		err = -EIO;
 	munmap(p, PAGE);
 	return err;
