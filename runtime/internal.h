@@ -7,12 +7,14 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 #include "scall.h"
 #include "scall/format.h"
 
 #define SCALL_HIDDEN __attribute__((visibility("hidden")))
 #define SCALL_EXPORT __attribute__((visibility("default")))
+#define SCALL_NO_SANITIZE __attribute__((no_sanitize("address", "undefined")))
 
 /* An update with its target resolved and checked; key never NULL. */
 struct scall_req {
@@ -114,11 +116,19 @@ struct insn {
 	uintptr_t target;
 };
 
-/* The ONE function computing the desired state of an item for the key
- * value f: used by the patcher and by the SIGTRAP handler.  For an item of
- * a module being unloaded it is what the compiler's bytes do with f (the
- * restored form, which encode() writes as those bytes). */
+/* insn.c.  The ONE function computing the desired state of an item for
+ * the key value f: used by the patcher and by the SIGTRAP handler.  For an
+ * item of a module being unloaded it is what the compiler's bytes do with f
+ * (the restored form, which scall_encode writes as those bytes). */
 SCALL_HIDDEN struct insn scall_desired(const struct rt_item *it, void *f);
+/* The bytes of `in` in its window (it->len bytes at out); bytes the state
+ * leaves unchanged come from it->cur. */
+SCALL_HIDDEN void scall_encode(const struct rt_item *it, struct insn in,
+			       uint8_t *out);
+/* What the window's instruction would do, done on the registers g of a
+ * thread stopped on its INT3; f is the key's value `in` was computed from. */
+SCALL_HIDDEN void scall_emulate(const struct rt_item *it, struct insn in,
+				void *f, greg_t *g);
 
 /* trap.c (these are accessed only with the __atomic builtins) */
 SCALL_HIDDEN extern struct rt_table *scall_table;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Registration of modules, the handler's table, the desired states and the
- * patch cycle (docs/protocol.md).
+ * Registration of modules, the handler's table and the items of a patch
+ * cycle (docs/protocol.md); desired states and their bytes are insn.c's.
  */
 
 #include <dlfcn.h>
@@ -75,105 +75,6 @@ __attribute__((constructor)) static void scall_ctor(void)
 	if (scall_lock() == 0) {
 		init_locked();
 		scall_unlock();
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Desired states                                                      */
-/* ------------------------------------------------------------------ */
-
-/* What the compiler's bytes of it do when its key holds f: a site branches
- * to its trampoline, a trampoline reads the key (the cond flavour returns
- * on NULL). */
-static struct insn restored(const struct rt_item *it, uintptr_t f)
-{
-	switch (it->kind) {
-	case ITEM_TRAMP:
-		if (!f && it->cond)
-			return (struct insn){ OP_RET, 0 };
-		return (struct insn){ OP_INDIRECT, f };
-	case SCALL_KIND_CALL:
-		return (struct insn){ OP_CALL, it->tramp };
-	case SCALL_KIND_JMP:
-		return (struct insn){ OP_JMP, it->tramp };
-	default:
-		return (struct insn){ OP_JCC, it->tramp };
-	}
-}
-
-struct insn scall_desired(const struct rt_item *it, void *fv)
-{
-	uintptr_t f = (uintptr_t)fv, next = it->addr + it->len;
-	bool ret0 = fv == (void *)scall_return0;
-
-	/* A module being unloaded goes back to the compiler's form: its code
-	 * runs on (its later destructors) with no cycle to follow the keys. */
-	if (it->mod && __atomic_load_n(&it->mod->unloading, __ATOMIC_ACQUIRE))
-		return restored(it, f);
-	switch (it->kind) {
-	case ITEM_TRAMP:
-		if (!f)
-			return (struct insn){ it->cond ? OP_RET : OP_INDIRECT, 0 };
-		if (scall_rel32_fits(it->addr + SCALL_JMP_LEN, f))
-			return (struct insn){ OP_JMP, f };
-		return (struct insn){ OP_INDIRECT, f };
-	case SCALL_KIND_CALL:
-		if (!f)
-			return it->cond ? (struct insn){ OP_NOP, 0 }
-					: (struct insn){ OP_CALL, it->tramp };
-		if (ret0)
-			return (struct insn){ OP_XOR, 0 };
-		return (struct insn){ OP_CALL,
-				      scall_rel32_fits(next, f) ? f : it->tramp };
-	case SCALL_KIND_JMP:
-		if (!f)
-			return it->cond ? (struct insn){ OP_RET, 0 }
-					: (struct insn){ OP_JMP, it->tramp };
-		return (struct insn){ OP_JMP,
-				      scall_rel32_fits(next, f) ? f : it->tramp };
-	default: /* JCC: a NULL target goes to the trampoline, which returns */
-		if (!f)
-			return (struct insn){ OP_JCC, it->tramp };
-		return (struct insn){ OP_JCC,
-				      scall_rel32_fits(next, f) ? f : it->tramp };
-	}
-}
-
-/* Bytes of insn `in` in the window of it; bytes not defined by the state
- * are taken from it->cur.  An item of a module being unloaded is encoded
- * as its compiler form whatever `in` says: scall_desired gives what those
- * bytes do with the key (for a cond trampoline holding NULL, `ret`), which
- * is what the handler emulates, but the bytes must read the key at every
- * later call. */
-static void encode(const struct rt_item *it, struct insn in, uint8_t *out)
-{
-	if (it->mod && it->mod->unloading) {
-		memcpy(out, it->orig, it->len);
-		return;
-	}
-	memcpy(out, it->cur, it->len);
-	switch (in.op) {
-	case OP_CALL:
-		scall_put_call(out, it->addr, in.target);
-		break;
-	case OP_JMP:
-		scall_put_jmp(out, it->addr, in.target);
-		break;
-	case OP_JCC:
-		scall_put_jcc(out, it->cc, it->addr, in.target);
-		break;
-	case OP_NOP:
-		scall_put_nop5(out);
-		break;
-	case OP_XOR:
-		scall_put_xor5(out);
-		break;
-	case OP_RET:
-		out[0] = SCALL_OP_RET;
-		break;
-	case OP_INDIRECT:
-		memcpy(out, it->orig, it->len);
-		break;
 	}
 }
 
@@ -513,8 +414,8 @@ static struct rt_module *build_module(struct scall_module *h)
 		x->key = t->key;
 		x->cond = t->cond;
 		x->cc = kind == SCALL_KIND_JCC ? scall_jcc_cc(p) : 0;
-		memcpy(x->cur, p, x->len); /* for encode() below */
-		encode(x, (struct insn){ kind == SCALL_KIND_CALL ? OP_CALL
+		memcpy(x->cur, p, x->len); /* for scall_encode() below */
+		scall_encode(x, (struct insn){ kind == SCALL_KIND_CALL ? OP_CALL
 					 : kind == SCALL_KIND_JMP ? OP_JMP
 								   : OP_JCC,
 					 x->tramp },
@@ -772,7 +673,7 @@ static int patch_items(const struct scall_req *req, size_t n,
 						       (uintptr_t)it->key >= range_hi
 					     : !wanted(req, n, it->key)))
 			continue;
-		encode(it, scall_desired(it, __atomic_load_n(it->key,
+		scall_encode(it, scall_desired(it, __atomic_load_n(it->key,
 							     __ATOMIC_ACQUIRE)),
 		       it->want);
 		if (!memcmp(it->want, it->cur, it->len))

@@ -72,8 +72,6 @@ static void prev_store(const struct sigaction *sa)
 	__atomic_fetch_add(&prev_gen, 1, __ATOMIC_RELEASE);
 }
 
-#define NO_ASAN __attribute__((no_sanitize("address", "undefined")))
-
 /* Test hook (not API, see scall.h): called with the trapping address once
  * the handler is in flight (counter raised, table pointer loaded, nothing
  * looked up yet).  A test holds a handler there while patch cycles move on
@@ -112,25 +110,6 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	p->sa_handler(sig);
 }
 
-/* Evaluate condition code cc (0..15) on RFLAGS. */
-static int cond_true(unsigned cc, unsigned long fl)
-{
-	int cf = !!(fl & 0x1), pf = !!(fl & 0x4), zf = !!(fl & 0x40),
-	    sf = !!(fl & 0x80), of = !!(fl & 0x800), r;
-
-	switch (cc >> 1) {
-	case 0: r = of; break;
-	case 1: r = cf; break;
-	case 2: r = zf; break;
-	case 3: r = cf || zf; break;
-	case 4: r = sf; break;
-	case 5: r = pf; break;
-	case 6: r = sf != of; break;
-	default: r = zf || sf != of; break;
-	}
-	return (cc & 1) ? !r : r;
-}
-
 /* The first entry at a: the live item when refused duplicates of its
  * record share the address (the table puts it first). */
 static const struct rt_item *lookup(const struct rt_table *t, uintptr_t a)
@@ -151,7 +130,7 @@ static const struct rt_item *lookup(const struct rt_table *t, uintptr_t a)
 	return lo < t->n && t->e[lo].addr == a ? t->e[lo].it : NULL;
 }
 
-NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)
+SCALL_NO_SANITIZE static void handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
 	greg_t *g = uc->uc_mcontext.gregs;
@@ -178,47 +157,8 @@ NO_ASAN static void handler(int sig, siginfo_t *si, void *ucv)
 		g[REG_RIP] = (greg_t)ip;
 	} else {
 		void *f = __atomic_load_n(it->key, __ATOMIC_ACQUIRE);
-		struct insn in = scall_desired(it, f);
-		uintptr_t next = ip + it->len;
-		uint64_t *sp;
 
-		switch (in.op) {
-		case OP_CALL:
-			sp = (uint64_t *)g[REG_RSP] - 1;
-			*sp = next;
-			g[REG_RSP] = (greg_t)sp;
-			g[REG_RIP] = (greg_t)in.target;
-			break;
-		case OP_JMP:
-			g[REG_RIP] = (greg_t)in.target;
-			break;
-		case OP_JCC:
-			g[REG_RIP] = (greg_t)(cond_true(it->cc, g[REG_EFL])
-						      ? in.target
-						      : next);
-			break;
-		case OP_NOP:
-			g[REG_RIP] = (greg_t)next;
-			break;
-		case OP_XOR:
-			g[REG_RAX] = 0;
-			/* xor: CF=OF=SF=0, ZF=PF=1 */
-			g[REG_EFL] = (g[REG_EFL] & ~0x8d5L) | 0x44;
-			g[REG_RIP] = (greg_t)next;
-			break;
-		case OP_RET:
-			sp = (uint64_t *)g[REG_RSP];
-			g[REG_RIP] = (greg_t)*sp;
-			g[REG_RSP] = (greg_t)(sp + 1);
-			break;
-		case OP_INDIRECT:
-			/* movq key, %r11; movq (%r11), %r11; jmpq *%r11.  For
-			 * the cond flavour a NULL key is OP_RET above; for the
-			 * plain one this jumps to 0 like the fallback. */
-			g[REG_R11] = (greg_t)f;
-			g[REG_RIP] = (greg_t)f;
-			break;
-		}
+		scall_emulate(it, scall_desired(it, f), f, g);
 		__atomic_fetch_add(&scall_traps, 1, __ATOMIC_RELAXED);
 	}
 	__atomic_fetch_sub(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
