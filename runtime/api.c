@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The public API: argument checks, the update lock, and the key stores.
- * Everything that touches code is behind scall_patch_keys().
+ * The public API: argument checks, the key stores, and the selection of
+ * each call's patch cycle (its keys, a stored range, or every item).
+ * Everything that touches code is behind scall_cycle(); the lock is
+ * lock.c's.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -9,61 +11,19 @@
 
 #include "internal.h"
 
-static pthread_mutex_t update_lock = PTHREAD_MUTEX_INITIALIZER;
-/* Set while this thread holds update_lock, so that a signal handler that
- * interrupts it gets -EDEADLK instead of deadlocking on the mutex. */
-static _Thread_local volatile sig_atomic_t holding_lock
-	__attribute__((tls_model("initial-exec")));
 static uint64_t updates;
 
 SCALL_EXPORT long scall_return0(void) { return 0; }
 
 SCALL_EXPORT void __scall_nop(void) {}
 
-int scall_lock(void)
+static int cmp_key(const void *a, const void *b)
 {
-	if (holding_lock)
-		return -EDEADLK;
-	/* Set before taking the mutex and cleared after releasing it, so that
-	 * a signal handler running anywhere in between (even while this
-	 * thread waits for the mutex) is refused rather than deadlocked. */
-	holding_lock = 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	pthread_mutex_lock(&update_lock);
-	return 0;
-}
+	const struct scall_req *x = a, *y = b;
 
-void scall_unlock(void)
-{
-	pthread_mutex_unlock(&update_lock);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	holding_lock = 0;
-}
-
-/* fork: no child may inherit a half-patched site, so fork waits for the
- * update in progress.  A fork from a signal handler that interrupted an
- * update on this thread cannot take the lock; the child then inherits the
- * sites as they are (each still a valid state or an emulated INT3). */
-static _Thread_local int fork_took_lock
-	__attribute__((tls_model("initial-exec")));
-
-void scall_lock_atfork_prepare(void)
-{
-	fork_took_lock = scall_lock() == 0;
-}
-
-void scall_lock_atfork_parent(void)
-{
-	if (fork_took_lock)
-		scall_unlock();
-	fork_took_lock = 0;
-}
-
-void scall_lock_atfork_child(void)
-{
-	pthread_mutex_init(&update_lock, NULL);
-	holding_lock = 0;
-	fork_took_lock = 0;
+	return (uintptr_t)x->key < (uintptr_t)y->key ? -1
+						     : (uintptr_t)x->key >
+						       (uintptr_t)y->key;
 }
 
 static int check_target(const struct scall_update *u)
@@ -115,7 +75,13 @@ SCALL_EXPORT int scall_update_batch(const struct scall_update *u, size_t n)
 		req[i].target = u[i].target;
 	}
 	updates++;
-	err = scall_patch_keys(req, n);
+	/* Sorted for the selection's lookup; a key named twice selects its
+	 * items once, from the value stored last. */
+	if (n > 1)
+		qsort(req, n, sizeof(*req), cmp_key);
+	/* The keys are stored: a failed write is repaired by the next cycle,
+	 * and the update itself succeeded (sites unpatched read the key). */
+	scall_cycle(&(struct rt_sel){ .kind = SEL_KEYS, .req = req, .n = n });
 	scall_unlock();
 	if (req != &one)
 		free(req);
@@ -129,9 +95,9 @@ SCALL_EXPORT int scall_resync(void)
 	if (err)
 		return err;
 	updates++;
-	err = scall_patch_keys(NULL, 0);
+	scall_cycle(&(struct rt_sel){ .kind = SEL_ALL });
 	scall_unlock();
-	return err;
+	return 0;
 }
 
 /*
@@ -152,9 +118,12 @@ SCALL_EXPORT int __scall_stored(void *addr, size_t len)
 	if (err)
 		return err;
 	updates++;
-	err = scall_patch_range((uintptr_t)addr, (uintptr_t)addr + len);
+	if ((uintptr_t)addr + len > (uintptr_t)addr)
+		scall_cycle(&(struct rt_sel){ .kind = SEL_RANGE,
+					      .lo = (uintptr_t)addr,
+					      .hi = (uintptr_t)addr + len });
 	scall_unlock();
-	return err;
+	return 0;
 }
 
 SCALL_EXPORT int __scall_update_key(void *key, void *target, int check)
@@ -174,7 +143,10 @@ SCALL_EXPORT int scall_stats(struct scall_stats *out)
 	if (err)
 		return err;
 	*out = (struct scall_stats){ .updates = updates };
-	scall_patch_stats(out);
+	scall_module_stats(out);
+	out->traps = __atomic_load_n(&scall_traps, __ATOMIC_RELAXED);
+	out->syncs = scall_syncs;
+	out->writer = scall_writer_name();
 	scall_unlock();
 	return 0;
 }

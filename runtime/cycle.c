@@ -1,175 +1,116 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The writes and syncs of one patch cycle (steps 3-6 of "One patch cycle"
- * in docs/protocol.md), and what a failed write or sync leaves behind.
- * patch.c chooses the items and their desired bytes; the writer and the
- * sync are writer.c's.
+ * One patch cycle (docs/protocol.md, "One patch cycle"): the items of a
+ * selection (index.c), their desired bytes from their keys' values
+ * (insn.c), verified against what memory holds, then written by the
+ * INT3 and three-sync protocol (poke.c).  The selection is the caller's
+ * argument: the keys of an update, a range of stored keys, a module, or
+ * every item.  Lock held.
  */
-#include <dirent.h>
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
-/* Test hook (not API, see scall.h): called after each sync of a patch cycle
- * with the step (1-3), negated (-1..-3) in the cycle that restores a module
- * being unregistered: a test that holds an update cycle across a dlclose
- * (inflight.c) is not stopped by the dlclose's own cycle, and a test of
- * unloading (unload.c) stops that one. */
-SCALL_EXPORT void (*volatile __scall_test_hook)(int step);
+/* A cycle failed to write: the next one takes every item. */
+static bool repair;
 
-static void test_hook(int step, bool unloading)
+static double now_us(void)
 {
-	void (*hook)(int) = __scall_test_hook;
+	struct timespec ts;
 
-	if (hook)
-		hook(unloading ? -step : step);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-static const uint8_t int3 = SCALL_OP_INT3;
-
-/* A thread that blocks SIGTRAP and hits an INT3 is killed by the kernel.
- * Warn once for the updating thread; with SCALL_DEBUG, name every thread
- * of the process that blocks it. */
-static void check_blocked(void)
+/* Keep bar[0..n] sorted, as scall_write needs: v goes in among bar[0..n). */
+static void insert_barrier(uintptr_t *bar, size_t n, uintptr_t v)
 {
-	static int warned;
-	char path[64], line[256];
-	struct dirent *d;
-	DIR *dir;
-
-	if (!warned && scall_trap_blocked()) {
-		warned = 1;
-		fprintf(stderr, "scall: warning: SIGTRAP is blocked in the "
-				"updating thread; if it runs a site mid-patch "
-				"(signal handler) the process is killed\n");
+	while (n && bar[n - 1] > v) {
+		bar[n] = bar[n - 1];
+		n--;
 	}
-	if (!scall_debug || !(dir = opendir("/proc/self/task")))
-		return;
-	while ((d = readdir(dir))) {
-		FILE *f;
+	bar[n] = v;
+}
 
-		if (d->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%.20s/status",
-			 d->d_name);
-		if (!(f = fopen(path, "re")))
-			continue;
-		while (fgets(line, sizeof(line), f))
-			if (!strncmp(line, "SigBlk:", 7)) {
-				unsigned long long m = strtoull(line + 7, NULL, 16);
+void scall_report_refused(const struct rt_item *it, const char *why)
+{
+	uint8_t b[ITEM_MAXLEN];
 
-				if (m & (1ull << (SIGTRAP - 1)))
-					fprintf(stderr, "scall: warning: thread %s "
-							"blocks SIGTRAP: it dies "
-							"if it runs a site "
-							"mid-patch\n", d->d_name);
-				break;
-			}
-		fclose(f);
+	memcpy(b, (const void *)it->addr, it->len);
+	fprintf(stderr,
+		"scall: refusing %s at %p (%s+0x%lx): %s; bytes %02x %02x %02x "
+		"%02x %02x%s\n",
+		it->kind == ITEM_TRAMP ? "trampoline" : "site",
+		(void *)it->addr, it->mod && it->mod->name ? it->mod->name : "?",
+		(unsigned long)(it->addr - (it->mod ? it->mod->base : 0)),
+		why, b[0], b[1], b[2], b[3], b[4], it->len > SCALL_CALL_LEN ? " .." : "");
+}
+
+static const char *what(const struct rt_sel *sel)
+{
+	switch (sel->kind) {
+	case SEL_MODULE:
+		return sel->mod->unloading ? "unregister" : "register";
+	case SEL_KEYS:
+		return "update";
+	case SEL_RANGE:
+		return "store";
+	default:
+		return "resync";
 	}
-	closedir(dir);
 }
 
-/* After a failed write or sync: memory is what it is. */
-static void record_memory(struct rt_item **chg, size_t n)
+int scall_cycle(const struct rt_sel *sel)
 {
-	for (size_t i = 0; i < n; i++)
-		memcpy(chg[i]->cur, (const void *)chg[i]->addr, chg[i]->len);
-}
+	static const struct rt_sel every = { .kind = SEL_ALL };
+	double t0 = scall_debug ? now_us() : 0;
+	uint64_t s0 = scall_syncs;
+	struct rt_batch b;
+	size_t nchg = 0;
+	int err = 0;
 
-/*
- * Without a sync, only a change of byte 0 between two values that each
- * make a valid instruction with the bytes after it is safe: a core decodes
- * either.  So an item that is neither in its compiler form (which reaches
- * the key's target through the trampoline, itself an item of the same key)
- * nor parked already gets INT3 on byte 0, and the handler emulates the
- * key's target from then on.  Nothing else is written.
- */
-static int park(struct rt_item **chg, size_t n, struct wr *w,
-		const uintptr_t *bar, size_t nb)
-{
-	size_t nw = 0;
-	int err;
-
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(chg[i]->cur, chg[i]->orig, chg[i]->len) &&
-		    chg[i]->cur[0] != int3)
-			w[nw++] = (struct wr){ chg[i]->addr, &int3, 1 };
-	if (!nw)
+	if (scall_writer == WRITER_NONE ||
+	    !scall_index_select(repair ? &every : sel, &b))
 		return 0;
-	scall_trap_install();
-	check_blocked();
-	err = scall_write(w, nw, bar, nb);
-	record_memory(chg, n);
-	if (err)
-		fprintf(stderr, "scall: write failed (%s): some sites may keep "
-				"their previous target until an update "
-				"succeeds\n", strerror(-err));
-	return err;
-}
+	/* Desired states, in address order; the changing items are kept at
+	 * the front of b.items. */
+	for (size_t i = 0; i < b.n; i++) {
+		struct rt_item *it = b.items[i];
 
-int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
-		const uintptr_t *bar, size_t nb, bool unloading)
-{
-	size_t i, nw;
-	int err;
-
-	if (scall_sync_lost())
-		return park(chg, n, w, bar, nb);
-	scall_trap_install();
-	check_blocked();
-	/* Step 1: INT3 on byte 0. */
-	for (i = 0; i < n; i++)
-		w[i] = (struct wr){ chg[i]->addr, &int3, 1 };
-	if ((err = scall_write(w, n, bar, nb)))
-		goto fail;
-	if (scall_sync())
-		goto lost; /* parked with the old bytes after INT3 */
-	test_hook(1, unloading);
-	/* Step 2: bytes 1..n-1 that change. */
-	for (i = nw = 0; i < n; i++) {
-		struct rt_item *it = chg[i];
-
-		if (memcmp(it->want + 1, it->cur + 1, it->len - 1u))
-			w[nw++] = (struct wr){ it->addr + 1, it->want + 1,
-					       (uint8_t)(it->len - 1) };
+		scall_encode(it, scall_desired(it, __atomic_load_n(it->key,
+							     __ATOMIC_ACQUIRE)),
+			     it->want);
+		if (!memcmp(it->want, it->cur, it->len))
+			continue;
+		/* Verify: never write a byte we did not expect. */
+		if (memcmp((const void *)it->addr, it->cur, it->len)) {
+			it->refused = 1;
+			insert_barrier(b.bar, b.nbar++, it->addr);
+			scall_report_refused(it, "bytes changed behind scall's "
+						 "back");
+			continue;
+		}
+		b.items[nchg++] = it;
 	}
-	if ((err = scall_write(w, nw, bar, nb)))
-		goto fail;
-	if (scall_sync())
-		goto lost; /* parked with the new bytes after INT3 */
-	test_hook(2, unloading);
-	/* Step 3: the new byte 0. */
-	for (i = 0; i < n; i++)
-		w[i] = (struct wr){ chg[i]->addr, chg[i]->want, 1 };
-	if ((err = scall_write(w, n, bar, nb)))
-		goto fail;
-	for (i = 0; i < n; i++)
-		memcpy(chg[i]->cur, chg[i]->want, chg[i]->len);
-	if (scall_sync())
-		return 0; /* done, but no core was made to serialise */
-	test_hook(3, unloading);
-	return 0;
-lost:
-	/* Every item holds INT3 on byte 0 and its old or new other bytes:
-	 * emulated from the key, which is as correct as a finished cycle.
-	 * The write itself was already made before the sync failed. */
-	record_memory(chg, n);
-	return 0;
-fail:
-	/* A write failed and no fallback writer works.  Items holding INT3
-	 * are emulated from the key; after a failure in step 2 that is every
-	 * item, in step 3 the others have their new state, in step 1 they
-	 * still have their old one.  Sync, record what memory holds, and let
-	 * patch.c bring every item to its target at the next cycle. */
-	scall_sync();
-	fprintf(stderr, "scall: write failed (%s): some sites may keep their "
-			"previous target until an update succeeds\n",
-		strerror(-err));
-	record_memory(chg, n);
+	if (!nchg) {
+		repair = false;
+		goto out;
+	}
+	err = scall_poke(b.items, nchg, b.w, b.bar, b.nbar,
+			 sel->kind == SEL_MODULE && sel->mod->unloading);
+	/* A failed write leaves items of this cycle off their targets:
+	 * the next cycle takes every item, whatever its keys. */
+	repair = err != 0;
+out:
+	if (scall_debug)
+		fprintf(stderr,
+			"scall: %s: %zu key(s), %zu window(s) changed, %llu "
+			"sync(s), %.1f us\n",
+			what(sel), sel->kind == SEL_KEYS ? sel->n : (size_t)0,
+			nchg, (unsigned long long)(scall_syncs - s0),
+			now_us() - t0);
+	scall_index_reap();
 	return err;
 }

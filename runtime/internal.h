@@ -1,5 +1,19 @@
 /* SPDX-License-Identifier: MIT */
-/* Internal interfaces of libscall.  Not installed. */
+/*
+ * Internal interfaces of libscall.  Not installed.  The files, top down
+ * (each calls only those below it; docs/protocol.md, "Where each layer
+ * lives"):
+ *   api.c     public API: key stores, the selection of each cycle
+ *   module.c  records to items, register, unregister (restore on unload)
+ *   lock.c    the update lock, fork, initialisation
+ *   cycle.c   one patch cycle over a selection: desired bytes, verify, poke
+ *   poke.c    INT3 and three syncs over a list of windows
+ *   trap.c    the SIGTRAP handler (index.c's lookup, insn.c's emulation)
+ *   index.c   the handler's table, the items of a selection, retirement
+ *   insn.c    desired state, its bytes, its emulation (pure)
+ *   writer.c, alias.c  writing code and syncing cores
+ *   alloc.c   allocations a test can make fail
+ */
 #ifndef SCALL_RUNTIME_INTERNAL_H
 #define SCALL_RUNTIME_INTERNAL_H
 
@@ -22,31 +36,13 @@ struct scall_req {
 	void *target;
 };
 
-/*
- * Bring every site and trampoline of the keys in req[0..n) to the targets
- * already stored in the keys.  Called with the update lock held.
- * req == NULL means every key of every module (scall_resync).  req is
- * reordered (sorted by key).  Allocates nothing (the scratch space is sized
- * at registration), so it cannot fail once the keys are stored: returns 0.
- */
-SCALL_HIDDEN int scall_patch_keys(struct scall_req *req, size_t n);
-
-/* The same for every key whose address is in [lo, hi) (a store the
- * compiler converted, __scall_stored).  Lock held. */
-SCALL_HIDDEN int scall_patch_range(uintptr_t lo, uintptr_t hi);
-
-/* Fill the site/trampoline/trap/sync/writer parts of *out; lock held. */
-SCALL_HIDDEN void scall_patch_stats(struct scall_stats *out);
-
-/* The update lock (api.c).  lock returns -EDEADLK when this thread already
- * holds it (a signal handler interrupted an update on the same thread). */
+/* lock.c: the update lock.  lock returns -EDEADLK when this thread
+ * already holds it (a signal handler interrupted an update on the same
+ * thread).  Its fork handlers are installed by scall_init_locked, which
+ * initialises the runtime once (writer, SIGTRAP handler); lock held. */
 SCALL_HIDDEN int scall_lock(void);
 SCALL_HIDDEN void scall_unlock(void);
-/* fork support (api.c): prepare takes the lock, parent releases it, child
- * reinitialises it. */
-SCALL_HIDDEN void scall_lock_atfork_prepare(void);
-SCALL_HIDDEN void scall_lock_atfork_parent(void);
-SCALL_HIDDEN void scall_lock_atfork_child(void);
+SCALL_HIDDEN void scall_init_locked(void);
 
 /* ------------------------------------------------------------------ */
 /* Patchable items: sites (kinds 1-3) and trampolines.                */
@@ -67,7 +63,6 @@ struct rt_item {
 	uint8_t cc;      /* Jcc condition code (low nibble) */
 	uint8_t cond;    /* trampoline has SCALL_TRAMP_COND */
 	volatile uint8_t refused; /* bytes did not verify: never written */
-	uint8_t changing;         /* scratch: in the current patch cycle */
 	uint8_t orig[ITEM_MAXLEN]; /* compiler form */
 	uint8_t cur[ITEM_MAXLEN];  /* the form the runtime expects there now */
 	uint8_t want[ITEM_MAXLEN]; /* scratch: desired form */
@@ -91,7 +86,7 @@ struct rt_module {
 	bool unloading;
 };
 
-/* The handler's lookup table: immutable once published. */
+/* The handler's table (index.c): immutable once published. */
 struct rt_entry {
 	uintptr_t addr;
 	struct rt_item *it;
@@ -130,9 +125,70 @@ SCALL_HIDDEN void scall_encode(const struct rt_item *it, struct insn in,
 SCALL_HIDDEN void scall_emulate(const struct rt_item *it, struct insn in,
 				void *f, greg_t *g);
 
-/* trap.c (these are accessed only with the __atomic builtins) */
+/* Which items a patch cycle takes: an explicit argument, never a global. */
+enum rt_sel_kind {
+	SEL_ALL,    /* every item (scall_resync, a repair) */
+	SEL_KEYS,   /* the keys of req[0..n), sorted by key (an update) */
+	SEL_RANGE,  /* keys whose address is in [lo, hi) (__scall_stored) */
+	SEL_MODULE, /* the items of mod (registration, unregistration) */
+};
+struct rt_sel {
+	enum rt_sel_kind kind;
+	const struct scall_req *req;
+	size_t n;
+	uintptr_t lo, hi;
+	const struct rt_module *mod;
+};
+
+/* What a cycle works on, in the scratch space sized at publication:
+ * items[0..n) selected and not refused, bar[0..nbar) the addresses of the
+ * refused windows (which no coalesced write may cover), both by address;
+ * w has room for a write per item. */
+struct rt_batch {
+	struct rt_item **items;
+	size_t n;
+	uintptr_t *bar;
+	size_t nbar;
+	struct wr *w;
+};
+
+/* index.c.  The table and the in-flight counter are accessed only with the
+ * __atomic builtins. */
 SCALL_HIDDEN extern struct rt_table *scall_table;
 SCALL_HIDDEN extern unsigned long scall_in_flight;
+/* The first item at a (the live one among duplicates), or NULL; for the
+ * handler: no lock, no wait. */
+SCALL_HIDDEN const struct rt_item *scall_index_lookup(const struct rt_table *t,
+						       uintptr_t a);
+/* Publish a table of every item of mods (the module list) and the cycle's
+ * scratch space for them; free1..3 are freed once no handler can see the
+ * old table.  Every allocation comes first: -ENOMEM leaves all as it was.
+ * Lock held. */
+SCALL_HIDDEN int scall_index_publish(const struct rt_module *mods,
+				     void *free1, void *free2, void *free3);
+/* m, out of the list but still in the published table (its items refused),
+ * is freed once a later table is published and no handler is in flight. */
+SCALL_HIDDEN void scall_index_drop(struct rt_module *m);
+/* Free what was retired, if no handler is in flight. */
+SCALL_HIDDEN void scall_index_reap(void);
+/* The items of sel and the refused windows into *b; false when there is no
+ * item at all.  Where a per-key index will answer for SEL_KEYS/SEL_RANGE. */
+SCALL_HIDDEN bool scall_index_select(const struct rt_sel *sel,
+				     struct rt_batch *b);
+
+/* cycle.c: bring the items of sel (every item when a failed write left a
+ * repair due) to the desired states of their keys' current values.  Lock
+ * held; allocates nothing.  0, or the -errno of a failed write. */
+SCALL_HIDDEN int scall_cycle(const struct rt_sel *sel);
+
+/* One stderr line: it is refused (never written again), and why. */
+SCALL_HIDDEN void scall_report_refused(const struct rt_item *it,
+				       const char *why);
+
+/* module.c: the module and site/trampoline counts of *out; lock held. */
+SCALL_HIDDEN void scall_module_stats(struct scall_stats *out);
+
+/* trap.c (scall_traps is accessed only with the __atomic builtins) */
 SCALL_HIDDEN extern uint64_t scall_traps;
 SCALL_HIDDEN void scall_trap_install(void);   /* (re)install if not ours */
 SCALL_HIDDEN bool scall_trap_blocked(void);   /* SIGTRAP blocked here */
@@ -163,14 +219,14 @@ SCALL_HIDDEN int scall_write(const struct wr *w, size_t n,
 SCALL_HIDDEN int scall_sync(void);
 SCALL_HIDDEN bool scall_sync_lost(void);
 
-/* cycle.c: write chg[0..n) (sorted by address, verified, want[] set) with
+/* poke.c: write chg[0..n) (sorted by address, verified, want[] set) with
  * the three steps and their syncs; w has room for n writes, bar[0..nb) as
  * for scall_write.  0, or -errno when a write failed: each item's cur then
  * holds what memory holds, every INT3 among them emulated from the key.
  * unloading: the cycle restores a module being unregistered (the test
  * hook then gets the step negated). */
-SCALL_HIDDEN int scall_cycle(struct rt_item **chg, size_t n, struct wr *w,
-			     const uintptr_t *bar, size_t nb, bool unloading);
+SCALL_HIDDEN int scall_poke(struct rt_item **chg, size_t n, struct wr *w,
+			    const uintptr_t *bar, size_t nb, bool unloading);
 
 /* alias.c: the alias writer; w[0..n) sorted by address.  The probe
  * returns 0 or -errno. */

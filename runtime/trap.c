@@ -6,7 +6,7 @@
  * It never waits and takes no lock.  It finds the item by binary search in
  * an immutable table published through an atomic pointer; a counter of
  * handlers in flight (incremented before the pointer is loaded) tells the
- * publisher when an old table may be freed (patch.c).  It emulates the state
+ * publisher when an old table may be freed (index.c).  It emulates the state
  * computed from the key's current value with scall_desired(), the same
  * function the patcher uses, never a record of the patch in flight: delivery
  * may be late, and the key is always stored before any byte is written.
@@ -22,8 +22,6 @@
 
 #include "internal.h"
 
-struct rt_table *scall_table;
-unsigned long scall_in_flight;
 uint64_t scall_traps;
 
 /* The handler we replaced, double-buffered: the installer (under the update
@@ -110,26 +108,6 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	p->sa_handler(sig);
 }
 
-/* The first entry at a: the live item when refused duplicates of its
- * record share the address (the table puts it first). */
-static const struct rt_item *lookup(const struct rt_table *t, uintptr_t a)
-{
-	size_t lo = 0, hi;
-
-	if (!t)
-		return NULL;
-	hi = t->n;
-	while (lo < hi) {
-		size_t m = (lo + hi) / 2;
-
-		if (t->e[m].addr < a)
-			lo = m + 1;
-		else
-			hi = m;
-	}
-	return lo < t->n && t->e[lo].addr == a ? t->e[lo].it : NULL;
-}
-
 SCALL_NO_SANITIZE static void handler(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -145,7 +123,7 @@ SCALL_NO_SANITIZE static void handler(int sig, siginfo_t *si, void *ucv)
 		t = __atomic_load_n(&scall_table, __ATOMIC_SEQ_CST);
 	if (__scall_test_trap_hook)
 		__scall_test_trap_hook(ip);
-	it = lookup(t, ip);
+	it = scall_index_lookup(t, ip);
 	if (!it || it->refused) {
 		__atomic_fetch_sub(&scall_in_flight, 1, __ATOMIC_SEQ_CST);
 		errno = saved_errno;

@@ -18,7 +18,7 @@
  * Every writer is probed before it is chosen, and the reason a better one
  * was passed over is kept for SCALL_DEBUG.  A sync that fails later (a
  * seccomp filter installed after start-up) is remembered: from then on the
- * patch cycle only parks sites on INT3 (cycle.c), reported as "int3".
+ * patch cycle only parks sites on INT3 (poke.c), reported as "int3".
  */
 
 #include <errno.h>

@@ -1,117 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Registration of modules, the handler's table and the items of a patch
- * cycle (docs/protocol.md); desired states and their bytes are insn.c's.
+ * Modules: the records of a module turned into items (checked against the
+ * compiler's forms), its registration and its unregistration, which puts a
+ * module that is about to be unmapped back in its compiler form
+ * (docs/protocol.md, "Registration").  The table the handler searches is
+ * index.c's; the cycles, cycle.c's.
  */
 
 #include <dlfcn.h>
 #include <link.h>
-#include <signal.h>
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "internal.h"
 
-int scall_debug;
-static int initialised;
 static struct rt_module *modules;
 static size_t nmodules;
-
-/* ------------------------------------------------------------------ */
-/* Init, fork                                                          */
-/* ------------------------------------------------------------------ */
-
-static void atfork_prepare(void) { scall_lock_atfork_prepare(); }
-static void atfork_parent(void) { scall_lock_atfork_parent(); }
-static void atfork_child(void)
-{
-	/* Single-threaded now: no handler can be in flight. */
-	__atomic_store_n(&scall_in_flight, 0, __ATOMIC_SEQ_CST);
-	if (initialised)
-		scall_writer_atfork_child();
-	scall_lock_atfork_child();
-}
-
-/* The writer chosen, with SCALL_DEBUG; also without it when no writer
- * works (or no sync), which leaves every site on its trampoline. */
-static void report_writer(void)
-{
-	bool loud;
-	const char *why = scall_writer_reason(&loud);
-
-	if (scall_debug || loud)
-		fprintf(stderr, "scall: writer %s%s%s%s%s\n",
-			scall_writer_name(), *why ? " (" : "", why,
-			*why ? ")" : "",
-			scall_writer == WRITER_NONE
-				? ": sites stay on their trampolines"
-				: "");
-}
-
-/* Lock held (or in the constructor, before any thread exists). */
-static void init_locked(void)
-{
-	const char *d = getenv("SCALL_DEBUG");
-
-	if (initialised)
-		return;
-	initialised = 1;
-	scall_debug = d && *d && strcmp(d, "0");
-	scall_writer_init();
-	scall_trap_install();
-	pthread_atfork(atfork_prepare, atfork_parent, atfork_child);
-	report_writer();
-}
-
-/* Runs before the executable's constructors when libscall is a shared
- * library it depends on, i.e. before the program creates threads:
- * registering for membarrier SYNC_CORE is cheap then. */
-__attribute__((constructor)) static void scall_ctor(void)
-{
-	if (scall_lock() == 0) {
-		init_locked();
-		scall_unlock();
-	}
-}
-
-/* ------------------------------------------------------------------ */
-/* Registration                                                        */
-/* ------------------------------------------------------------------ */
-
-static void report_refused(const struct rt_item *it, const char *why)
-{
-	uint8_t b[ITEM_MAXLEN];
-
-	memcpy(b, (const void *)it->addr, it->len);
-	fprintf(stderr,
-		"scall: refusing %s at %p (%s+0x%lx): %s; bytes %02x %02x %02x "
-		"%02x %02x%s\n",
-		it->kind == ITEM_TRAMP ? "trampoline" : "site",
-		(void *)it->addr, it->mod && it->mod->name ? it->mod->name : "?",
-		(unsigned long)(it->addr - (it->mod ? it->mod->base : 0)),
-		why, b[0], b[1], b[2], b[3], b[4], it->len > SCALL_CALL_LEN ? " .." : "");
-}
 
 static int cmp_item(const void *a, const void *b)
 {
 	const struct rt_item *x = a, *y = b;
 
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* By address; at one address (duplicate records) the live item first: the
- * handler takes the first entry of an address. */
-static int cmp_entry(const void *a, const void *b)
-{
-	const struct rt_entry *x = a, *y = b;
-
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return (int)x->it->refused - (int)y->it->refused;
 }
 
 static int cmp_itemp(const void *a, const void *b)
@@ -136,148 +47,12 @@ static struct rt_item *find_tramp(struct rt_item *t, size_t n, uintptr_t a)
 	return NULL;
 }
 
-/* Retired allocations, freed when no handler is in flight. */
-struct retired {
-	struct retired *next;
-	void *p[4];
-};
-static struct retired *retire_list;
-/* Modules dropped at unload without a new table (out of memory): the
- * published table may still point to their items. */
-static struct rt_module *dropped;
-
 static void free_module(struct rt_module *m)
 {
 	free(m->items);
 	free(m->name);
 	free(m);
 }
-
-static void free_retired(struct retired *r)
-{
-	while (r) {
-		struct retired *n = r->next;
-
-		for (size_t i = 0; i < 4; i++)
-			free(r->p[i]);
-		free(r);
-		r = n;
-	}
-}
-
-static void reap(void)
-{
-	struct rt_module **pp, *m;
-
-	if (__atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST))
-		return;
-	if (retire_list) {
-		free_retired(retire_list);
-		retire_list = NULL;
-		if (scall_debug)
-			fprintf(stderr, "scall: retired tables freed\n");
-	}
-	/* No handler in flight, and none can load a table that has them. */
-	for (pp = &dropped; (m = *pp);)
-		if (m->unpublished) {
-			*pp = m->next;
-			free_module(m);
-		} else {
-			pp = &m->next;
-		}
-}
-
-/* Free p0..p3 once no handler can still see them (p0 may be the old
- * table).  Called after the new table is published, with r allocated
- * before: it is used or freed. */
-static void retire(struct retired *r, void *p0, void *p1, void *p2, void *p3)
-{
-	if (__atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST) == 0) {
-		free(r);
-		free(p0);
-		free(p1);
-		free(p2);
-		free(p3);
-		reap();
-		return;
-	}
-	*r = (struct retired){ retire_list, { p0, p1, p2, p3 } };
-	retire_list = r;
-	if (scall_debug)
-		fprintf(stderr, "scall: handler in flight: old table freed "
-				"later\n");
-}
-
-/* Scratch space of the patch cycle, sized for every item of every module
- * when the table is rebuilt, so that an update never allocates after the
- * keys are stored. */
-static struct rt_item **scr_chg;
-static uintptr_t *scr_bar;
-static struct wr *scr_w;
-static size_t scr_cap;
-
-static int reserve_scratch(size_t n)
-{
-	void *a, *b, *c;
-
-	if (n <= scr_cap)
-		return 0;
-	a = scall_realloc(scr_chg, n * sizeof(*scr_chg));
-	if (a)
-		scr_chg = a;
-	b = scall_realloc(scr_bar, n * sizeof(*scr_bar));
-	if (b)
-		scr_bar = b;
-	c = scall_realloc(scr_w, n * sizeof(*scr_w));
-	if (c)
-		scr_w = c;
-	if (!a || !b || !c)
-		return -ENOMEM;
-	scr_cap = n;
-	return 0;
-}
-
-/* Rebuild and publish the table from the module list; lock held.  Every
- * allocation comes first: -ENOMEM leaves the table as it was. */
-static int rebuild_table(void *free1, void *free2, void *free3)
-{
-	size_t n = 0, k = 0;
-	struct rt_table *t, *old;
-	struct rt_module *m;
-	struct retired *r;
-
-	for (m = modules; m; m = m->next)
-		n += m->nitems;
-	if (reserve_scratch(n + 1))
-		return -ENOMEM;
-	t = scall_malloc(sizeof(*t) + n * sizeof(t->e[0]));
-	r = scall_malloc(sizeof(*r));
-	if (!t || !r) {
-		free(t);
-		free(r);
-		return -ENOMEM;
-	}
-	for (m = modules; m; m = m->next)
-		for (size_t i = 0; i < m->nitems; i++)
-			t->e[k++] = (struct rt_entry){ m->items[i].addr,
-						       &m->items[i] };
-	t->n = k;
-	qsort(t->e, k, sizeof(t->e[0]), cmp_entry);
-	old = __atomic_exchange_n(&scall_table, t, __ATOMIC_SEQ_CST);
-	for (m = dropped; m; m = m->next)
-		m->unpublished = true;
-	retire(r, old, free1, free2, free3);
-	return 0;
-}
-
-static int patch_items(const struct scall_req *req, size_t n,
-		       struct rt_module *only);
-
-/* scall_patch_range: keys in [range_lo, range_hi) instead of req (lock held). */
-static uintptr_t range_lo, range_hi;
-/* A cycle failed to write: the next one takes every item. */
-static bool repair;
-
 
 static int bad_header(const struct scall_module *h)
 {
@@ -375,7 +150,7 @@ static struct rt_module *build_module(struct scall_module *h)
 		memcpy(t->cur, p, t->len);
 		if (!scall_tramp_is_indirect(p)) {
 			t->refused = 1;
-			report_refused(t, "not an indirect trampoline");
+			scall_report_refused(t, "not an indirect trampoline");
 		}
 		k++;
 	}
@@ -407,7 +182,7 @@ static struct rt_module *build_module(struct scall_module *h)
 			/* No trampoline record: we cannot know the key. */
 			x->refused = 1;
 			x->key = NULL;
-			report_refused(x, "its trampoline has no record");
+			scall_report_refused(x, "its trampoline has no record");
 			k++;
 			continue;
 		}
@@ -423,7 +198,7 @@ static struct rt_module *build_module(struct scall_module *h)
 		memcpy(x->cur, x->orig, x->len);
 		if (memcmp(p, x->orig, x->len)) {
 			x->refused = 1;
-			report_refused(x, "not the compiler's form");
+			scall_report_refused(x, "not the compiler's form");
 		}
 		k++;
 	}
@@ -447,7 +222,7 @@ static struct rt_module *build_module(struct scall_module *h)
 		if (v[i]->addr < v[i - 1]->addr + v[i - 1]->len &&
 		    !v[i]->refused) {
 			v[i]->refused = 1;
-			report_refused(v[i], "overlaps another record");
+			scall_report_refused(v[i], "overlaps another record");
 		}
 	free(v);
 	return m;
@@ -468,7 +243,7 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 		return;
 	if (scall_lock())
 		return; /* from a signal handler mid-update: stay on trampolines */
-	init_locked();
+	scall_init_locked();
 	for (m = modules; m; m = m->next)
 		if (m->hdr == h)
 			goto out; /* registered twice */
@@ -488,7 +263,7 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 	m->next = modules;
 	modules = m;
 	nmodules++;
-	err = rebuild_table(NULL, NULL, NULL);
+	err = scall_index_publish(modules, NULL, NULL, NULL);
 	if (err) {
 		modules = m->next;
 		nmodules--;
@@ -496,7 +271,7 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 		goto oom;
 	}
 	/* Start with the current target of every key. */
-	patch_items(NULL, 0, m);
+	scall_cycle(&(struct rt_sel){ .kind = SEL_MODULE, .mod = m });
 	goto out;
 oom:
 	/* Nothing was published or written: its sites call their
@@ -543,7 +318,7 @@ static const char *restore_module(struct rt_module *m)
 	if (scall_sync_lost())
 		return "no sync";
 	__atomic_store_n(&m->unloading, true, __ATOMIC_RELEASE);
-	if (patch_items(NULL, 0, m))
+	if (scall_cycle(&(struct rt_sel){ .kind = SEL_MODULE, .mod = m }))
 		return "a write failed";
 	return not_restored(m) ? "a sync failed" : NULL;
 }
@@ -580,7 +355,7 @@ SCALL_EXPORT void __scall_unregister_module(struct scall_module *h)
 		nmodules--;
 		/* The handler reads m (unloading) through the items of the
 		 * table it holds: m is retired with them. */
-		if (rebuild_table(m->items, m->name, m) != 0) {
+		if (scall_index_publish(modules, m->items, m->name, m) != 0) {
 			/* The published table still holds its items, and its
 			 * code is about to be unmapped: mark them refused so
 			 * that neither a cycle nor the handler touches them,
@@ -588,9 +363,7 @@ SCALL_EXPORT void __scall_unregister_module(struct scall_module *h)
 			 * published and no handler is in flight (reap). */
 			for (size_t i = 0; i < m->nitems; i++)
 				m->items[i].refused = 1;
-			m->next = dropped;
-			m->unpublished = false;
-			dropped = m;
+			scall_index_drop(m);
 			fprintf(stderr, "scall: module %s: out of memory while "
 					"unloading: %zu records dropped\n",
 				m->name ? m->name : "?", m->nitems);
@@ -600,137 +373,7 @@ SCALL_EXPORT void __scall_unregister_module(struct scall_module *h)
 		scall_unlock();
 }
 
-/* ------------------------------------------------------------------ */
-/* The patch cycle                                                     */
-/* ------------------------------------------------------------------ */
-
-static int cmp_ptr(const void *a, const void *b)
-{
-	const struct scall_req *x = a, *y = b;
-
-	return (uintptr_t)x->key < (uintptr_t)y->key ? -1
-						     : (uintptr_t)x->key >
-						       (uintptr_t)y->key;
-}
-
-static bool wanted(const struct scall_req *req, size_t n, void **key)
-{
-	size_t lo = 0, hi = n;
-
-	if (!req)
-		return true;
-	while (lo < hi) {
-		size_t m = (lo + hi) / 2;
-
-		if ((uintptr_t)req[m].key < (uintptr_t)key)
-			lo = m + 1;
-		else if ((uintptr_t)req[m].key > (uintptr_t)key)
-			hi = m;
-		else
-			return true;
-	}
-	return false;
-}
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-/* Bring the items of keys req[0..n) (all keys if req is NULL), or of module
- * `only` (all keys), to their desired states.  Lock held.  0, or the
- * -errno of a failed write (the next cycle then repairs every item). */
-static int patch_items(const struct scall_req *req, size_t n,
-		       struct rt_module *only)
-{
-	struct rt_table *t = __atomic_load_n(&scall_table, __ATOMIC_RELAXED);
-	struct rt_item **chg = scr_chg;
-	struct wr *w = scr_w;
-	uintptr_t *bar = scr_bar;
-	size_t nchg = 0, nbar = 0, i;
-	double t0 = scall_debug ? now_us() : 0;
-	uint64_t s0 = scall_syncs;
-	bool all = repair;
-	int err = 0;
-
-	if (scall_writer == WRITER_NONE || !t || !t->n)
-		return 0;
-	if (scr_cap < t->n)
-		return 0; /* cannot happen: reserved at every rebuild */
-	/* Desired states, in address order (the table is sorted). */
-	for (i = 0; i < t->n; i++) {
-		struct rt_item *it = t->e[i].it;
-
-		if (it->refused) {
-			bar[nbar++] = it->addr;
-			continue;
-		}
-		if (!all && (only ? it->mod != only
-				  : range_hi ? (uintptr_t)it->key < range_lo ||
-						       (uintptr_t)it->key >= range_hi
-					     : !wanted(req, n, it->key)))
-			continue;
-		scall_encode(it, scall_desired(it, __atomic_load_n(it->key,
-							     __ATOMIC_ACQUIRE)),
-		       it->want);
-		if (!memcmp(it->want, it->cur, it->len))
-			continue;
-		/* Verify: never write a byte we did not expect. */
-		if (memcmp((const void *)it->addr, it->cur, it->len)) {
-			it->refused = 1;
-			bar[nbar++] = it->addr;
-			report_refused(it, "bytes changed behind scall's back");
-			continue;
-		}
-		chg[nchg++] = it;
-	}
-	if (!nchg) {
-		repair = false;
-		goto out;
-	}
-	/* bar[] was filled in table order: sorted, as scall_write needs. */
-	err = scall_cycle(chg, nchg, w, bar, nbar, only && only->unloading);
-	/* A failed write leaves items of this cycle off their targets:
-	 * the next cycle takes every item, whatever its keys. */
-	repair = err != 0;
-out:
-	if (scall_debug)
-		fprintf(stderr,
-			"scall: %s: %zu key(s), %zu window(s) changed, %llu "
-			"sync(s), %.1f us\n",
-			only ? only->unloading ? "unregister" : "register"
-			: req ? "update" : range_hi ? "store" : "resync",
-			only ? (size_t)0 : n, nchg,
-			(unsigned long long)(scall_syncs - s0), now_us() - t0);
-	reap();
-	return err;
-}
-
-/* The keys are stored: a failed write is repaired by the next cycle, and
- * the update itself succeeded (sites unpatched read the key). */
-int scall_patch_range(uintptr_t lo, uintptr_t hi)
-{
-	if (hi <= lo)
-		return 0;
-	range_lo = lo;
-	range_hi = hi;
-	patch_items(NULL, 0, NULL);
-	range_lo = range_hi = 0;
-	return 0;
-}
-
-int scall_patch_keys(struct scall_req *req, size_t n)
-{
-	if (req && n > 1)
-		qsort(req, n, sizeof(*req), cmp_ptr);
-	patch_items(req, n, NULL);
-	return 0;
-}
-
-void scall_patch_stats(struct scall_stats *out)
+void scall_module_stats(struct scall_stats *out)
 {
 	struct rt_module *m;
 
@@ -753,7 +396,5 @@ void scall_patch_stats(struct scall_stats *out)
 				out->sites_direct++;
 		}
 	}
-	out->traps = __atomic_load_n(&scall_traps, __ATOMIC_RELAXED);
-	out->syncs = scall_syncs;
-	out->writer = scall_writer_name();
 }
+
