@@ -10,7 +10,7 @@
  * site and trampoline record compares the bytes in memory with the state
  * docs/format.md ("Site instruction states", trampoline "States of the patch
  * window") prescribes for the key's current value.  It is an oracle written
- * from the format, independent of runtime/patch.c.  Call it while no update
+ * from the format, independent of runtime/insn.c.  Call it while no update
  * runs.  Needs _GNU_SOURCE (dl_iterate_phdr); every test is built with it.
  */
 #ifndef SCALL_SITE_CHECK_H

@@ -34,7 +34,7 @@
 		}                                                              \
 	} while (0)
 
-/* The runtime's test hooks (runtime/patch.c, trap.c; not API). */
+/* The runtime's test hooks (runtime/poke.c, trap.c, alloc.c; not API). */
 extern void (*volatile __scall_test_hook)(int step);
 extern void (*volatile __scall_test_trap_hook)(uintptr_t ip);
 
