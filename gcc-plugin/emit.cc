@@ -94,14 +94,39 @@ unsigned int scall_mark_sites()
 	return 0;
 }
 
+// The section final wrote a site of the current function into: the
+// function's own, or the other one of a hot/cold split.  The same question
+// final asks (current_function_section), with in_cold_section_p set for
+// the site's partition.
+static section *site_section(bool other_partition)
+{
+	bool saved = in_cold_section_p;
+	in_cold_section_p = first_function_block_is_cold != other_partition;
+	section *sec = current_function_section();
+	in_cold_section_p = saved;
+	return sec;
+}
+
 // RTL pass scall-records (right after final): the records of the sites of
-// the function just written, in section scall_sites.
+// the function just written, in section scall_sites with SHF_LINK_ORDER to
+// the section holding the site, so that --gc-sections (also under
+// -z start-stop-gc) drops a record with its code and keeps it whenever the
+// code is kept; in the function's COMDAT group, if any.
+//
+// All the records of one code section go into one record section: every
+// function of the unit's .text shares one, and only a function with its
+// own section (-ffunction-sections, COMDAT, a section attribute) gets its
+// own.  The assembler looks a section up by name through every section of
+// that name, so one record section per function made `as` quadratic in the
+// number of functions.  The link symbol (the first site label written into
+// that code section) is what makes the assembler find the same record
+// section again.
 unsigned int scall_emit_records(function *fun)
 {
 	std::vector<pending_site> &pending_sites = scall_unit.pending_sites;
 	if (pending_sites.empty())
 		return 0;
-	const char *group = NULL;
+	std::string group;
 	if (symtab_node *n = symtab_node::get(fun->decl))
 		if (tree g = n->get_comdat_group())
 			group = IDENTIFIER_POINTER(g);
@@ -109,21 +134,16 @@ unsigned int scall_emit_records(function *fun)
 		char lab[64];
 		targetm.asm_out.generate_internal_label(lab, "L", s.label);
 		const char *l = lab[0] == '*' ? lab + 1 : lab;
-		// Linked to the function's symbol when the site is in the same
-		// section (one record section per function), else to the label
-		// (the other part of a hot/cold split function).
-		const char *link = s.other_partition ? l : scall_decl_asm_name(fun->decl);
-		// SHF_LINK_ORDER to the section holding the site: the record
-		// is dropped with its code by --gc-sections (also under
-		// -z start-stop-gc) and kept whenever the code is kept.
-		if (group)
+		auto key = std::make_pair((const void *)site_section(s.other_partition), group);
+		const std::string &link = scall_unit.record_links.emplace(key, l).first->second;
+		if (!group.empty())
 			fprintf(asm_out_file,
 				"\t.pushsection %s,\"aoG\",@progbits,%s,%s,comdat\n",
-				SCALL_SECTION_SITES, link, group);
+				SCALL_SECTION_SITES, link.c_str(), group.c_str());
 		else
 			fprintf(asm_out_file,
 				"\t.pushsection %s,\"ao\",@progbits,%s\n",
-				SCALL_SECTION_SITES, link);
+				SCALL_SECTION_SITES, link.c_str());
 		fprintf(asm_out_file,
 			"\t.balign 4\n"
 			"\t.long\t%s - .\n"

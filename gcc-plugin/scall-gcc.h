@@ -71,6 +71,11 @@ struct scall_unit_state {
 	std::map<std::string, used_tramp> used_tramps;
 	// Sites of the function being compiled (emit.cc).
 	std::vector<pending_site> pending_sites;
+	// The symbol each record section links to (SHF_LINK_ORDER), by the
+	// code section and COMDAT group its sites are in: one record section
+	// per code section, not per function (emit.cc).  Sections are GCC's
+	// own, which it never frees.
+	std::map<std::pair<const void *, std::string>, std::string> record_links;
 
 	void mark_gc_roots();
 };
