@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
 // stores.cc - converted stores (-fplugin-arg-scall-convert-stores): which
-// functions store into their first argument, and the __scall_stored call
-// that follows each store diagnose.cc let through.
+// functions store into their first argument, and the __scall_stored calls
+// that follow each burst of the stores diagnose.cc let through: one per key
+// object per burst, over the bytes the burst stored in it.
 
 #include "scall-gcc.h"
 
@@ -28,12 +29,88 @@ store_fn classify_store_fn(tree fndecl)
 	}
 }
 
-// After each store collected by check_stmt: __scall_stored(&key, sizeof key)
-// (runtime/api.c): the runtime re-reads the keys in that range and patches
-// their sites, one patch cycle per store.
-bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
+// The bytes of its key object that one converted store writes: [lo, hi).
+struct stored_range {
+	tree key;
+	unsigned HOST_WIDE_INT lo, hi;
+};
+
+// The byte length a store function writes at its first argument, when the
+// call says it as a constant; 0 when unknown.
+static unsigned HOST_WIDE_INT store_fn_len(gcall *call, tree dst)
 {
-	bool changed = false;
+	tree fndecl = gimple_call_fndecl(call);
+	tree len = NULL_TREE;
+	switch (classify_store_fn(fndecl)) {
+	case STORE_FN_MEM:
+		len = gimple_call_arg(call, DECL_FUNCTION_CODE(fndecl) ==
+					     BUILT_IN_BZERO ? 1 : 2);
+		break;
+	case STORE_FN_ATOMIC:
+		// __atomic_store_N(&x, v, order): x's own size.
+		len = TYPE_SIZE_UNIT(TREE_TYPE(dst));
+		break;
+	default:
+		return 0;
+	}
+	return len && tree_fits_uhwi_p(len) ? tree_to_uhwi(len) : 0;
+}
+
+// What one store writes of its key object; the whole object when the store
+// does not say it with constants (a variable index, a variable length).
+// Every key inside the range is re-read by the runtime, so a wider range
+// only costs the reading.
+static stored_range store_extent(const conv_store &c)
+{
+	unsigned HOST_WIDE_INT size = tree_to_uhwi(DECL_SIZE_UNIT(c.key));
+	stored_range whole = { c.key, 0, size };
+	HOST_WIDE_INT lo = -1;
+	unsigned HOST_WIDE_INT len = 0;
+	tree lhs = gimple_get_lhs(c.stmt);
+	gcall *call = dyn_cast<gcall *>(c.stmt);
+
+	if (lhs && resolve_key(lhs).key == c.key) {
+		poly_int64 off, bits, max_bits;
+		bool reverse;
+		tree base = get_ref_base_and_extent(lhs, &off, &bits, &max_bits,
+						    &reverse);
+		HOST_WIDE_INT o, b;
+		if (base == c.key && off.is_constant(&o) && bits.is_constant(&b) &&
+		    known_eq(bits, max_bits) && o % BITS_PER_UNIT == 0 &&
+		    b % BITS_PER_UNIT == 0) {
+			lo = o / BITS_PER_UNIT;
+			len = b / BITS_PER_UNIT;
+		}
+	} else if (call && gimple_call_num_args(call) &&
+		   TREE_CODE(gimple_call_arg(call, 0)) == ADDR_EXPR) {
+		tree dst = TREE_OPERAND(gimple_call_arg(call, 0), 0);
+		poly_int64 off;
+		HOST_WIDE_INT o;
+		if (get_addr_base_and_unit_offset(dst, &off) == c.key &&
+		    off.is_constant(&o)) {
+			lo = o;
+			len = store_fn_len(call, dst);
+		}
+	}
+	if (lo < 0 || !len || (unsigned HOST_WIDE_INT)lo >= size ||
+	    len > size - lo)
+		return whole;
+	return { c.key, (unsigned HOST_WIDE_INT)lo, lo + len };
+}
+
+// Statements that end a burst: anything that may call out (a call to
+// anything, inline asm: it could call a site of a stored key, or tell
+// another thread how far this one got) and volatile accesses (a store to a
+// volatile flag is how older code publishes).  Loads, plain stores and
+// arithmetic do not.
+static bool ends_burst(gimple *stmt)
+{
+	return is_gimple_call(stmt) || gimple_code(stmt) == GIMPLE_ASM ||
+	       gimple_has_volatile_ops(stmt);
+}
+
+static tree stored_fn_decl(void)
+{
 	tree &stored_decl = scall_unit.stored_decl;
 	if (!stored_decl) {
 		tree type = build_function_type_list(integer_type_node, ptr_type_node,
@@ -46,6 +123,71 @@ bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
 		TREE_NOTHROW(stored_decl) = 1;
 		TREE_USED(stored_decl) = 1;
 	}
+	return stored_decl;
+}
+
+// Consecutive converted stores of one basic block with nothing between them
+// that ends_burst: one __scall_stored per key object after the last of them,
+// over the bytes the burst wrote in that object (docs/protocol.md,
+// "Converted stores").
+struct store_burst {
+	gimple *last = nullptr;
+	std::vector<stored_range> ranges; // one per key, in first-stored order
+
+	void add(gimple *stmt, const stored_range &r)
+	{
+		last = stmt;
+		for (stored_range &have : ranges)
+			if (have.key == r.key) {
+				have.lo = MIN(have.lo, r.lo);
+				have.hi = MAX(have.hi, r.hi);
+				return;
+			}
+		ranges.push_back(r);
+	}
+
+	// The calls go right after the burst's last store, in the order the
+	// burst first stored each key.
+	void flush(location_t loc)
+	{
+		if (!last)
+			return;
+		gimple_stmt_iterator gsi = gsi_for_stmt(last);
+		for (const stored_range &r : ranges) {
+			TREE_ADDRESSABLE(r.key) = 1;
+			tree addr = build_fold_addr_expr(r.key);
+			unsigned HOST_WIDE_INT lo = 0;
+			if (r.lo) {
+				// &MEM[&key + lo]: a constant address, a valid
+				// call argument; should it not be one, the range
+				// starts at the object's start.
+				tree mem = build2(MEM_REF, char_type_node, addr,
+						  build_int_cst(ptr_type_node, r.lo));
+				tree at = build_fold_addr_expr_with_type(mem, ptr_type_node);
+				if (is_gimple_min_invariant(at)) {
+					addr = at;
+					lo = r.lo;
+				}
+			}
+			gcall *g = gimple_build_call(stored_fn_decl(), 2, addr,
+						     size_int(r.hi - lo));
+			gimple_set_location(g, loc);
+			gsi_insert_after(&gsi, g, GSI_NEW_STMT);
+		}
+		last = nullptr;
+		ranges.clear();
+	}
+};
+
+// Diagnoses each store collected by check_stmt that cannot be converted,
+// then follows every burst of the others with its __scall_stored calls
+// (runtime/api.c): one patch cycle per key object per burst.
+bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
+{
+	std::map<gimple *, std::vector<stored_range>> at_stmt;
+	std::vector<basic_block> blocks; // with a store, in walk order
+	hash_set<basic_block> at_block;
+
 	for (const conv_store &c : stores) {
 		location_t loc = scall_stmt_location(c.stmt);
 		if (loc == UNKNOWN_LOCATION)
@@ -65,13 +207,6 @@ bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
 				   "core syncs), not a store; store once after the "
 				   "loop or use %<scall_update_batch%> "
 				   "[scall-store-in-loop]", c.key);
-		TREE_ADDRESSABLE(c.key) = 1;
-		tree addr = build_fold_addr_expr(c.key);
-		gcall *g = gimple_build_call(stored_decl, 2, addr,
-					     size_int(tree_to_uhwi(DECL_SIZE_UNIT(c.key))));
-		gimple_set_location(g, gimple_location(c.stmt));
-		gimple_stmt_iterator gsi = gsi_for_stmt(c.stmt);
-		gsi_insert_after(&gsi, g, GSI_NEW_STMT);
 		if (scall_opts.verbose) {
 			expanded_location xl = expand_location(loc);
 			fprintf(stderr, "%s:%d: scall: store in %s: key %s converted\n",
@@ -79,10 +214,29 @@ bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
 				function_name(fun),
 				IDENTIFIER_POINTER(DECL_NAME(c.key)));
 		}
-		changed = true;
+		if (!at_block.add(bb))
+			blocks.push_back(bb);
+		at_stmt[c.stmt].push_back(store_extent(c));
 	}
 	stores.clear();
-	if (changed)
-		mark_virtual_operands_for_renaming(fun);
-	return changed;
+	for (basic_block bb : blocks) {
+		store_burst burst;
+		location_t loc = UNKNOWN_LOCATION;
+		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
+		     gsi_next(&gsi)) {
+			gimple *stmt = gsi_stmt(gsi);
+			auto it = at_stmt.find(stmt);
+			if (it != at_stmt.end()) {
+				for (const stored_range &r : it->second)
+					burst.add(stmt, r);
+				loc = gimple_location(stmt);
+			} else if (ends_burst(stmt))
+				burst.flush(loc);
+		}
+		burst.flush(loc);
+	}
+	if (at_stmt.empty())
+		return false;
+	mark_virtual_operands_for_renaming(fun);
+	return true;
 }

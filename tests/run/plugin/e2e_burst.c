@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/* End to end: bursts of converted stores (-fplugin-arg-scall-convert-stores).
+ * Consecutive stores into keys in one basic block, with no call between
+ * them, are one __scall_stored per key object after the last of them, so
+ * the 15-member initialisation of zlib-ng's functable costs one patch cycle
+ * (3 syncs), not 15.  A call in the middle ends the burst: the call must
+ * already see the stores before it.  Built with the plugin
+ * (E2E_EXPECT_PATCHED) each step's cost in syncs and updates is checked
+ * with scall_stats() and every site's bytes with site_check(); stdout must
+ * be identical without the plugin (plain stores, indirect calls). */
+#include <scall.h>
+#include <stdio.h>
+
+#include "../../common/site_check.h"
+
+typedef int fn(int);
+#define FG(i) static int f##i(int x) { return x + i; } \
+	static int g##i(int x) { return x + 100 + i; }
+FG(0) FG(1) FG(2) FG(3) FG(4) FG(5) FG(6) FG(7) FG(8) FG(9) FG(10) FG(11)
+FG(12) FG(13) FG(14)
+#define ALL(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) \
+	X(11) X(12) X(13) X(14)
+
+#define MEMBER(i) fn *m##i;
+struct table { ALL(MEMBER) };
+#define G(i) g##i,
+struct table tab SCALL_KEY = { ALL(G) };
+fn *solo SCALL_KEY = g0;
+
+/* One site per member, each in its own function. */
+#define CALLER(i) __attribute__((noinline)) static int c##i(int x) { return tab.m##i(x); }
+ALL(CALLER)
+__attribute__((noinline)) static int c_solo(int x) { return solo(x); }
+
+/* zlib-ng's functable init: one atomic store per member, nothing between. */
+__attribute__((noinline)) static void init_atomic(void)
+{
+#define STORE_F(i) __atomic_store_n(&tab.m##i, f##i, __ATOMIC_SEQ_CST);
+	ALL(STORE_F)
+}
+
+/* Two plain stores, the higher member first: one range over m3..m9. */
+__attribute__((noinline)) static void partial(void)
+{
+	tab.m9 = g9;
+	tab.m3 = g3;
+}
+
+/* A call in the middle: two bursts, and the call already reaches g0. */
+static int seen;
+__attribute__((noinline)) static void broken(void)
+{
+	tab.m0 = g0; tab.m1 = g1; tab.m2 = g2; tab.m4 = g4; tab.m5 = g5;
+	tab.m6 = g6; tab.m7 = g7;
+	seen = c0(0);
+	tab.m8 = g8; tab.m10 = g10; tab.m11 = g11; tab.m12 = g12;
+	tab.m13 = g13; tab.m14 = g14;
+}
+
+/* Two key objects in one burst: one cycle each. */
+__attribute__((noinline)) static void two_keys(void)
+{
+	tab.m0 = f0;
+	solo = f5;
+	__atomic_store_n(&tab.m14, f14, __ATOMIC_RELEASE);
+}
+
+static int failed;
+
+static void show(const char *what)
+{
+#define PRINT(i) printf(" %d", c##i(0));
+	printf("%-8s", what);
+	ALL(PRINT)
+	printf(" solo=%d seen=%d\n", c_solo(0), seen);
+#ifdef E2E_EXPECT_PATCHED
+	struct site_count c = site_check();
+	site_check_print(what, &c);
+	failed |= c.wrong != 0;
+#endif
+}
+
+/* Runs one step and checks what it cost the runtime. */
+static void step(const char *what, void (*fn)(void), unsigned long long syncs,
+		 unsigned long long updates)
+{
+	struct scall_stats a, b;
+
+	if (scall_stats(&a))
+		failed = 1;
+	fn();
+	if (scall_stats(&b))
+		failed = 1;
+#ifdef E2E_EXPECT_PATCHED
+	unsigned long long s = b.syncs - a.syncs, u = b.updates - a.updates;
+	fprintf(stderr, "%s: %llu syncs, %llu updates\n", what, s, u);
+	if (s != syncs || u != updates) {
+		fprintf(stderr, "FAIL: %s cost %llu syncs and %llu updates, "
+			"expected %llu and %llu\n", what, s, u, syncs, updates);
+		failed = 1;
+	}
+#else
+	(void)syncs;
+	(void)updates;
+#endif
+	show(what);
+}
+
+int main(void)
+{
+	show("initial");
+	step("atomic", init_atomic, 3, 1);
+	step("partial", partial, 3, 1);
+	step("broken", broken, 6, 2);
+	step("two-keys", two_keys, 6, 2);
+#ifdef E2E_EXPECT_PATCHED
+	if (failed || !site_check_all_direct("final", 1, 16)) {
+		fprintf(stderr, "FAIL: a burst of converted stores\n");
+		return 1;
+	}
+#else
+	if (failed || !site_check_none("fallback"))
+		return 1;
+#endif
+	return 0;
+}
