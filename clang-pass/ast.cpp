@@ -21,8 +21,7 @@
 // every struct key (IR types cannot tell unions and bit-fields apart) and
 // whether stores are converted.
 
-#include "shared.h"
-#include "llvm-compat.h"
+#include "scall-clang.h"
 
 #include "clang/AST/ASTConsumer.h"
 #include "clang/AST/ASTContext.h"
@@ -127,22 +126,6 @@ const VarDecl *keyOf(const ASTContext &Ctx, const Expr *E)
 		if (O + 8 > Off && O < Off + Size)
 			return VD;
 	return nullptr;
-}
-
-bool isStoreFn(StringRef N)
-{
-	if (scall_compat::startsWith(N, "__builtin_"))
-		N = N.drop_front(10);
-	if (scall_compat::endsWith(N, "_chk") && scall_compat::startsWith(N, "__"))
-		N = N.drop_front(2).drop_back(4);
-	return N == "memcpy" || N == "memmove" || N == "memset" || N == "bzero" ||
-	       N == "mempcpy" || N == "strcpy" || N == "strncpy";
-}
-
-// The string functions that write a string are never converted.
-bool isMemFn(StringRef N)
-{
-	return isStoreFn(N) && !N.contains("strcpy") && !N.contains("strncpy");
 }
 
 struct Options {
@@ -355,8 +338,10 @@ public:
 						StringRef Name = FD->getName();
 						if (scall_compat::startsWith(Name, "__scall_"))
 							return;
-						if (Arg == 0 && isStoreFn(Name)) {
-							if (isMemFn(Name))
+						scall_clang::StoreFn SF = scall_clang::classifyStoreFn(Name, true);
+						if (Arg == 0 && SF != scall_clang::StoreFn::None) {
+							// The string functions are never converted.
+							if (SF == scall_clang::StoreFn::Mem)
 								store(CE, E->getExprLoc(), K,
 								      "store (via a string function) to");
 							else
@@ -418,12 +403,12 @@ public:
 		if (Name.empty())
 			return true;
 		if (VD->hasExternalFormalLinkage())
-			scall_clang::astKeyNames().insert(Name);
+			scall_clang::astHandoff().KeyNames.insert(Name);
 		if (isStructKey(VD) && !VD->getType()->isIncompleteType()) {
 			scall_clang::StructKey SK;
 			SK.Size = Ctx.getTypeSizeInChars(VD->getType()).getQuantity();
 			keyMembers(Ctx, VD->getType(), 0, SK.Offsets);
-			scall_clang::astStructKeys()[Name] = SK;
+			scall_clang::astHandoff().StructKeys[Name] = SK;
 		}
 		return true;
 	}
@@ -448,8 +433,8 @@ class Action : public PluginASTAction {
 protected:
 	std::unique_ptr<ASTConsumer> CreateASTConsumer(CompilerInstance &CI, StringRef) override
 	{
-		scall_clang::astPluginActive() = true;
-		scall_clang::convertStores() = Opt.ConvertStores;
+		scall_clang::astHandoff().Active = true;
+		scall_clang::astHandoff().ConvertStores = Opt.ConvertStores;
 		// Before the main file is entered: lets scall.h know the
 		// toolchain is there (the GCC plugin has __has_attribute).
 		Preprocessor &PP = CI.getPreprocessor();
@@ -463,7 +448,7 @@ protected:
 			if (A == "allow-address") {
 				Opt.AllowAddress = true;
 			} else if (A == "verbose") {
-				scall_clang::verbose() = true;
+				scall_clang::astHandoff().Verbose = true;
 			} else if (A == "convert-stores") {
 				Opt.ConvertStores = true;
 			} else if (A == "no-store-in-loop-warning") {

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: MIT
-// shared.h - state shared by the AST plugin and the IR pass of scall-clang.so.
+// shared.h - what the AST half (ast.cpp) hands to the LLVM pass of
+// scall-clang.so.
 //
 // clang loads the same shared object for -fplugin= and -fpass-plugin=, so
-// both halves see these globals.  The AST half records the assembler names
-// of every variable declared with SCALL_KEY (clang drops the annotation of
-// an extern declaration, so the pass cannot see those keys in the IR), the
-// key members of every struct key (the IR cannot tell a union or a
-// bit-field from a struct member), and -fplugin-arg-scall-convert-stores.
+// both halves see one AstHandoff (defined in plugin.cpp).  The AST half
+// records the assembler names of every variable declared with SCALL_KEY
+// (clang drops the annotation of an extern declaration, so the pass cannot
+// see those keys in the IR), the key members of every struct key (the IR
+// cannot tell a union or a bit-field from a struct member), and the options
+// the pass needs.
 #ifndef SCALL_CLANG_SHARED_H
 #define SCALL_CLANG_SHARED_H
 
@@ -17,18 +19,25 @@
 #include <vector>
 
 namespace scall_clang {
-std::set<std::string> &astKeyNames();
-bool &astPluginActive();
-bool &verbose(); // -fplugin-arg-scall-verbose
 
 // A struct key: its size and the byte offsets of its key members.
 struct StructKey {
 	uint64_t Size;
 	std::vector<uint64_t> Offsets;
 };
-// By IR name (the assembler name; "fn.var" for a static local).
-std::map<std::string, StructKey> &astStructKeys();
-bool &convertStores(); // -fplugin-arg-scall-convert-stores
+
+struct AstHandoff {
+	bool Active = false;        // the AST half is loaded (-fplugin=)
+	bool Verbose = false;       // -fplugin-arg-scall-verbose
+	bool ConvertStores = false; // -fplugin-arg-scall-convert-stores
+	// The IR names of the keys with linkage.
+	std::set<std::string> KeyNames;
+	// Struct keys by IR name (the assembler name; "fn.var" for a static
+	// local).
+	std::map<std::string, StructKey> StructKeys;
+};
+AstHandoff &astHandoff();
+
 } // namespace scall_clang
 
 #endif

@@ -1,0 +1,391 @@
+// SPDX-License-Identifier: MIT
+//
+// emit.cpp - what the last run of a compile (or the -flto link) writes: one
+// kind-4 (SCALL_KIND_UNRESOLVED) site record per call of a trampoline, each
+// call preceded by an empty convergent asm that keeps the backend from
+// copying it; the trampolines, their records and the module header, as
+// module-level assembly between "# scall-begin" and "# scall-end"
+// (regenerated on every run, so running twice changes nothing); and the
+// -flto marker, referenced by the compile and removed by the link.  Every
+// byte is in docs/format.md.
+
+#include "scall-clang.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/InlineAsm.h"
+#include "llvm/IR/IntrinsicInst.h"
+#include "llvm/IR/Mangler.h"
+#include "llvm/IR/Metadata.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <cstdio>
+#include <cstring>
+#include <vector>
+
+using namespace llvm;
+
+namespace scall_clang {
+
+namespace {
+
+const char *const MarkerName =
+	"__scall_lto_link_needs_the_scall_pass:_full_-flto_(not_thin)_linked_with_" SCALL_LTO_LINK_FLAGS;
+const char *const MarkerRef = "__scall_lto_marker_ref";
+const char *const SiteRecPrefix = "__scall_sites.";
+const char *const BlockBegin = "# scall-begin\n";
+const char *const BlockEnd = "# scall-end\n";
+
+} // namespace
+
+void addLtoMarker(Unit &U)
+{
+	Module &M = U.M;
+	if (M.getNamedGlobal(MarkerRef))
+		return;
+	LLVMContext &C = M.getContext();
+	auto *Marker = cast<GlobalVariable>(M.getOrInsertGlobal(MarkerName, Type::getInt8Ty(C)));
+	Marker->setVisibility(GlobalValue::HiddenVisibility);
+	Marker->setDSOLocal(true);
+	// Also name the registration functions, so that the link keeps a
+	// bitcode definition of them for the module asm emitted at the link.
+	Type *VoidFn = FunctionType::get(Type::getVoidTy(C), false);
+	Type *I8P = scall_compat::bytePtrTy(C);
+	std::vector<Constant *> Refs{ConstantExpr::getBitCast(Marker, I8P)};
+	for (const char *N : {SCALL_SYM_REGISTER, SCALL_SYM_UNREGISTER})
+		Refs.push_back(ConstantExpr::getBitCast(
+			cast<Constant>(M.getOrInsertFunction(N, cast<FunctionType>(VoidFn)).getCallee()), I8P));
+	ArrayType *AT = ArrayType::get(I8P, Refs.size());
+	auto *Ref = new GlobalVariable(M, AT, true, GlobalValue::PrivateLinkage,
+				       ConstantArray::get(AT, Refs), MarkerRef);
+	appendToCompilerUsed(M, {Ref});
+}
+
+bool removeLtoMarker(Unit &U)
+{
+	Module &M = U.M;
+	// One reference per pre-linked unit (renamed .1, .2, ... by the link).
+	bool Changed = false;
+	for (GlobalVariable &Ref : M.globals()) {
+		if (!scall_compat::startsWith(Ref.getName(), MarkerRef) || !Ref.hasInitializer() ||
+		    Ref.getInitializer()->isNullValue())
+			continue;
+		Ref.setInitializer(Constant::getNullValue(Ref.getValueType()));
+		Changed = true;
+	}
+	if (GlobalVariable *Marker = M.getNamedGlobal(MarkerName)) {
+		Marker->removeDeadConstantUsers();
+		if (Marker->use_empty())
+			Marker->eraseFromParent();
+	}
+	for (const char *N : {SCALL_SYM_REGISTER, SCALL_SYM_UNREGISTER})
+		if (Function *F = M.getFunction(N)) {
+			F->removeDeadConstantUsers();
+			if (F->use_empty() && F->isDeclaration())
+				F->eraseFromParent();
+		}
+	return Changed;
+}
+
+namespace {
+
+// The symbol a kind-4 record names.  A record is PC-relative; against a
+// preemptible function (default visibility in -fPIC code) the linker would
+// resolve it to the PLT.  Such a function becomes an internal body (a local
+// symbol, F.scall) under a global alias with F's name, linkage and
+// visibility: the same address and the same interposition semantics.
+Function *siteFunction(Module &M, Function &F)
+{
+	bool SharedObject = M.getPICLevel() != PICLevel::NotPIC && M.getPIELevel() == PIELevel::Default;
+	if (!SharedObject || F.isDSOLocal() || F.hasLocalLinkage() || F.hasComdat() ||
+	    F.isInterposable())
+		return &F;
+	std::string Name = F.getName().str();
+	GlobalValue::LinkageTypes L = F.getLinkage();
+	GlobalValue::VisibilityTypes V = F.getVisibility();
+	F.setName(Name + ".scall");
+	auto *GA = GlobalAlias::create(F.getValueType(), F.getAddressSpace(), L, Name, &F, &M);
+	GA->setVisibility(V);
+	GA->setUnnamedAddr(F.getUnnamedAddr());
+	F.replaceUsesWithIf(GA, [&](Use &U) { return U.getUser() != GA; });
+	F.setLinkage(GlobalValue::InternalLinkage);
+	F.setVisibility(GlobalValue::DefaultVisibility);
+	F.setDSOLocal(true);
+	return &F;
+}
+
+std::string sym(const GlobalValue *GV)
+{
+	SmallString<64> S;
+	Mangler().getNameWithPrefix(S, GV, false);
+	bool Plain = !S.empty() && !isDigit(S[0]);
+	for (char c : S)
+		if (!isAlnum(c) && c != '_' && c != '.' && c != '$')
+			Plain = false;
+	if (Plain)
+		return std::string(S.str());
+	std::string Q = "\"";
+	for (char c : S) {
+		if (c == '"' || c == '\\')
+			Q += '\\';
+		Q += c;
+	}
+	return Q + "\"";
+}
+
+// movq O(%r11), %r11: the key's load, O the member offset of a struct key
+// (0 for a plain key).  As bytes, in the forms of docs/format.md
+// "Trampolines", whatever the assembler would choose.
+std::string memberLoad(uint64_t Off)
+{
+	if (Off == 0)
+		return "\tmovq (%r11), %r11\n";
+	if (Off < 128)
+		return "\t.byte 0x4d, 0x8b, 0x5b, " + utostr(Off) + "\n";
+	return "\t.byte 0x4d, 0x8b, 0x9b\n\t.long " + utostr(Off) + "\n";
+}
+
+// One record per IR call is exact only if the backend never copies a
+// converted call: its tail duplication (TailDuplicator: the tail-duplicate
+// passes and block placement) copies a small block that ends in a tail call
+// into its predecessors, and scall-ld would find more sites than records.
+// An empty asm with the convergent attribute just before the call (no bytes:
+// the string is a comment) stops it, for SelectionDAG carries the attribute
+// into the INLINEASM and the TailDuplicator refuses a block holding a
+// convergent instruction.  (The branch folder's tail merging also stops at
+// inline asm, so calls it used to merge keep a site each.)  It goes in where
+// the records are made, after every IR pass that could copy or merge calls.
+const char *const SiteMarkerAsm = "# scall: converted call, never duplicated";
+
+bool isSiteMarker(const Instruction *I)
+{
+	auto *CI = dyn_cast_or_null<CallInst>(I);
+	auto *IA = CI ? dyn_cast<InlineAsm>(CI->getCalledOperand()) : nullptr;
+	return IA && IA->getAsmString() == SiteMarkerAsm && CI->isConvergent();
+}
+
+// A tail call that begins its block (so nothing before it can split the
+// block), whose only predecessor ends in a conditional branch on a
+// comparison, needs no marker, and must not have one: its machine block has
+// one predecessor, with two successors, and the TailDuplicator copies only
+// into predecessors with one successor; at -Os the branch folder turns such
+// a block (nothing but the tail call, one predecessor) into a conditional
+// tail call, `jcc tramp` in the predecessor, which the marker would forbid.
+// Not after an and/or condition or a switch: lowered into several branches
+// to the block.
+bool needsNoMarker(const CallBase *CB)
+{
+	auto *CI = dyn_cast<CallInst>(CB);
+	const BasicBlock *BB = CB->getParent();
+	const BasicBlock *Pred = BB->getSinglePredecessor();
+	auto *Br = Pred ? dyn_cast<BranchInst>(Pred->getTerminator()) : nullptr;
+	if (!CI || !CI->isTailCall() || !Br || !Br->isConditional() || !isa<ICmpInst>(Br->getCondition()))
+		return false;
+	for (const Instruction &I : *BB)
+		if (!isa<PHINode>(I) && !isa<DbgInfoIntrinsic>(I))
+			return &I == CB;
+	return false;
+}
+
+bool markSite(CallBase *CB)
+{
+	if (isSiteMarker(CB->getPrevNode()) || needsNoMarker(CB))
+		return false;
+	LLVMContext &C = CB->getContext();
+	InlineAsm *IA = InlineAsm::get(FunctionType::get(Type::getVoidTy(C), false), SiteMarkerAsm, "",
+				       /*hasSideEffects=*/true);
+	IRBuilder<> B(CB);
+	CallInst *Marker = B.CreateCall(FunctionCallee(IA->getFunctionType(), IA));
+	Marker->setConvergent();
+	Marker->setDoesNotThrow();
+	return true;
+}
+
+} // namespace
+
+bool emit(Unit &U)
+{
+	Module &M = U.M;
+	std::string Out;
+	raw_string_ostream OS(Out);
+	bool NoPlt = false;
+	if (auto *MD = mdconst::extract_or_null<ConstantInt>(M.getModuleFlag("RtLibUseGOT")))
+		NoPlt = MD->getZExtValue() != 0;
+
+	// Site records: one kind-4 record per call of a trampoline, in the
+	// order of the IR; scall-ld matches them to the instructions.  They
+	// are IR globals with !associated (SHF_LINK_ORDER to the function's
+	// section: dropped with the code by --gc-sections, also under
+	// -z start-stop-gc), because module asm comes before any function.
+	SmallPtrSet<GlobalValue *, 8> OldRecs;
+	for (GlobalVariable &G : M.globals())
+		if (scall_compat::startsWith(G.getName(), SiteRecPrefix) && G.getSection() == SCALL_SECTION_SITES)
+			OldRecs.insert(&G);
+	if (!OldRecs.empty()) {
+		SmallVector<GlobalValue *, 16> UsedList, Keep;
+		if (GlobalVariable *U = collectUsedGlobalVariables(M, UsedList, true)) {
+			U->eraseFromParent();
+			for (GlobalValue *G : UsedList)
+				if (!OldRecs.count(G))
+					Keep.push_back(G);
+			if (!Keep.empty())
+				appendToCompilerUsed(M, Keep);
+		}
+		for (GlobalValue *G : OldRecs)
+			G->eraseFromParent();
+	}
+	LLVMContext &C = M.getContext();
+	Type *I32 = Type::getInt32Ty(C), *I64 = Type::getInt64Ty(C);
+	StructType *RecTy = StructType::get(I32, I32, I32);
+	SmallPtrSet<Function *, 8> Used;
+	std::vector<GlobalValue *> Recs;
+	bool Changed = false;
+	for (Function &F : M) {
+		if (F.isDeclaration() || F.hasAvailableExternallyLinkage() ||
+		    F.hasFnAttribute(Attribute::Naked))
+			continue;
+		std::vector<Function *> Called;
+		for (BasicBlock &BB : F)
+			for (Instruction &I : BB)
+				if (auto *CB = dyn_cast<CallBase>(&I)) {
+					auto *T = dyn_cast<Function>(CB->getCalledOperand()->stripPointerCasts());
+					if (T && U.Tramps.has(T)) {
+						Called.push_back(T);
+						Changed |= markSite(CB);
+					}
+				}
+		if (Called.empty())
+			continue;
+		Function *S = siteFunction(M, F);
+		ArrayType *AT = ArrayType::get(RecTy, Called.size());
+		auto *G = new GlobalVariable(M, AT, true, GlobalValue::PrivateLinkage, nullptr,
+					     SiteRecPrefix + F.getName());
+		auto rel = [&](Constant *Target, unsigned i, unsigned field) {
+			Constant *Idx[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, i),
+					   ConstantInt::get(I32, field)};
+			Constant *Here = ConstantExpr::getInBoundsGetElementPtr(AT, G, Idx);
+			return ConstantExpr::getTrunc(
+				ConstantExpr::getSub(ConstantExpr::getPtrToInt(Target, I64),
+						     ConstantExpr::getPtrToInt(Here, I64)), I32);
+		};
+		std::vector<Constant *> Elems;
+		for (unsigned i = 0; i < Called.size(); i++) {
+			Elems.push_back(ConstantStruct::get(RecTy, {rel(S, i, 0), rel(Called[i], i, 1),
+				ConstantInt::get(I32, SCALL_KIND_UNRESOLVED)}));
+			Used.insert(Called[i]);
+		}
+		G->setInitializer(ConstantArray::get(AT, Elems));
+		G->setSection(SCALL_SECTION_SITES);
+		G->setAlignment(Align(4));
+		G->setMetadata(LLVMContext::MD_associated, MDNode::get(C, {ValueAsMetadata::get(S)}));
+		if (Comdat *CD = F.getComdat())
+			G->setComdat(CD);
+		Recs.push_back(G);
+	}
+	if (!Recs.empty())
+		appendToCompilerUsed(M, Recs);
+	Changed |= !OldRecs.empty() || !Recs.empty();
+
+	// Trampolines and their records.
+	bool NeedThunk = false;
+	for (auto &E : U.Tramps.ByFn) {
+		Function *T = E.first;
+		if (!Used.count(T))
+			continue;
+		std::string TS = sym(T), KS = sym(E.second.Key.GV);
+		uint64_t Off = E.second.Key.Off;
+		unsigned Fl = E.second.Flags;
+		std::string Jmp = !(Fl & SCALL_TRAMP_RETPOLINE) ? "jmpq *%r11"
+				  : U.ExternalThunk ? "jmp __x86_indirect_thunk_r11"
+						  : "jmp __scall_indirect_thunk_r11";
+		NeedThunk |= (Fl & SCALL_TRAMP_RETPOLINE) && !U.ExternalThunk;
+		OS << "\t.pushsection .text." << T->getName() << ",\"axG\",@progbits," << TS << ",comdat\n"
+		   << "\t.globl " << TS << "\n\t.hidden " << TS << "\n\t.type " << TS << ",@function\n"
+		   << "\t.balign 16\n" << TS << ":\n\t.cfi_startproc\n"
+		   // movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL:
+		   // the linker must not relax it to movq $K, %r11 (-no-pie).
+		   << "\t.byte 0x4c, 0x8b, 0x1d\n\t.reloc ., R_X86_64_GOTPCREL, " << KS << "-4\n"
+		   << "\t.long 0\n" << memberLoad(Off);
+		if (Fl & SCALL_TRAMP_COND)
+			// je over the jump, as bytes: -O0 assembles with -mrelax-all
+			OS << "\ttestq %r11, %r11\n\t.byte 0x74, "
+			   << ((Fl & SCALL_TRAMP_RETPOLINE) ? "0x05" : "0x03") << "\n\t" << Jmp << "\n\tretq\n";
+		else
+			OS << "\t" << Jmp << "\n";
+		OS << "\t.cfi_endproc\n\t.size " << TS << ", .-" << TS << "\n"
+		   // linked to the trampoline: kept exactly as long as it is
+		   << "\t.section " SCALL_SECTION_TRAMPS ",\"awoG\",@progbits," << TS << ",comdat," << TS << "\n"
+		   << "\t.balign 8\n\t.quad " << KS << (Off ? "+" + utostr(Off) : "") << "\n\t.long " << TS
+		   << " - .\n\t.long " << Fl << "\n"
+		   << "\t.popsection\n";
+	}
+	if (NeedThunk)
+		// The same retpoline as the GCC plugin's, in the same group.
+		OS << "\t.pushsection .text.__scall_indirect_thunk_r11,\"axG\",@progbits,"
+		      "__scall_indirect_thunk_r11,comdat\n"
+		      "\t.globl __scall_indirect_thunk_r11\n\t.hidden __scall_indirect_thunk_r11\n"
+		      "\t.type __scall_indirect_thunk_r11,@function\n"
+		      "__scall_indirect_thunk_r11:\n\tcall 1f\n2:\tpause\n\tlfence\n\tjmp 2b\n"
+		      "1:\tmovq %r11, (%rsp)\n\tretq\n"
+		      "\t.size __scall_indirect_thunk_r11, .-__scall_indirect_thunk_r11\n\t.popsection\n";
+
+	// Module header, constructor and destructor.
+	if (!Used.empty()) {
+		// Under -mretpoline a jmp through the GOT would be a bare
+		// indirect branch: the PLT, as the compiler itself does.
+		auto branch = [&](const char *Fn) {
+			return NoPlt && !U.Retpoline ? std::string("jmp *") + Fn + "@GOTPCREL(%rip)"
+						   : std::string("jmp ") + Fn + "@PLT";
+		};
+		// Called through .init_array/.fini_array: endbr64 under IBT.
+		bool Ibt = false;
+		if (auto *MD = mdconst::extract_or_null<ConstantInt>(M.getModuleFlag("cf-protection-branch")))
+			Ibt = MD->getZExtValue() != 0;
+		std::string Entry = std::string("\t.cfi_startproc\n") + (Ibt ? "\tendbr64\n" : "");
+		char Hdr[160];
+		snprintf(Hdr, sizeof Hdr, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long 0\n",
+			 SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION);
+		OS << "\t.pushsection " SCALL_SECTION_MODULE ",\"awG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
+		   << "\t.globl " SCALL_SYM_MODULE "\n\t.hidden " SCALL_SYM_MODULE "\n"
+		   << "\t.type " SCALL_SYM_MODULE ",@object\n\t.balign 8\n" SCALL_SYM_MODULE ":\n" << Hdr;
+		for (const char *B : {"__start_" SCALL_SECTION_SITES, "__stop_" SCALL_SECTION_SITES,
+				      "__start_" SCALL_SECTION_TRAMPS, "__stop_" SCALL_SECTION_TRAMPS})
+			OS << "\t.weak " << B << "\n\t.hidden " << B << "\n\t.quad " << B << "\n";
+		OS << "\t.size " SCALL_SYM_MODULE ", " << SCALL_MODULE_SIZE << "\n"
+		   << "\t.section .text." SCALL_SYM_MODULE_CTOR ",\"axG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
+		   << "\t.globl " SCALL_SYM_MODULE_CTOR "\n\t.hidden " SCALL_SYM_MODULE_CTOR "\n"
+		   << "\t.type " SCALL_SYM_MODULE_CTOR ",@function\n" SCALL_SYM_MODULE_CTOR ":\n" << Entry
+		   << "\tleaq " SCALL_SYM_MODULE "(%rip), %rdi\n\t" << branch(SCALL_SYM_REGISTER) << "\n\t.cfi_endproc\n"
+		   << "\t.size " SCALL_SYM_MODULE_CTOR ", .-" SCALL_SYM_MODULE_CTOR "\n"
+		   << "\t.globl " SCALL_SYM_MODULE_DTOR "\n\t.hidden " SCALL_SYM_MODULE_DTOR "\n"
+		   << "\t.type " SCALL_SYM_MODULE_DTOR ",@function\n" SCALL_SYM_MODULE_DTOR ":\n" << Entry
+		   << "\tleaq " SCALL_SYM_MODULE "(%rip), %rdi\n\t" << branch(SCALL_SYM_UNREGISTER) << "\n\t.cfi_endproc\n"
+		   << "\t.size " SCALL_SYM_MODULE_DTOR ", .-" SCALL_SYM_MODULE_DTOR "\n"
+		   << "\t.section .init_array,\"awG\",@init_array," SCALL_SYM_MODULE ",comdat\n"
+		   << "\t.balign 8\n\t.quad " SCALL_SYM_MODULE_CTOR "\n"
+		   << "\t.section .fini_array,\"awG\",@fini_array," SCALL_SYM_MODULE ",comdat\n"
+		   << "\t.balign 8\n\t.quad " SCALL_SYM_MODULE_DTOR "\n"
+		   << "\t.popsection\n";
+	}
+	OS.flush();
+
+	// Replace the previous block, if any.
+	std::string Asm = M.getModuleInlineAsm();
+	size_t B = Asm.find(BlockBegin);
+	if (B != std::string::npos) {
+		size_t E = Asm.find(BlockEnd, B);
+		Asm.erase(B, E == std::string::npos ? std::string::npos : E + strlen(BlockEnd) - B);
+	}
+	if (!Out.empty()) {
+		if (!Asm.empty() && Asm.back() != '\n')
+			Asm += '\n';
+		Asm += BlockBegin + Out + BlockEnd;
+	}
+	Changed |= Asm != M.getModuleInlineAsm();
+	M.setModuleInlineAsm(Asm);
+	return Changed;
+}
+
+} // namespace scall_clang

@@ -1,0 +1,317 @@
+// SPDX-License-Identifier: MIT
+//
+// keys.cpp - what a scall key is to the pass: the keys of a module (the
+// "scall_key" annotations, the AST half's names and struct keys, and
+// !scall.keys / !scall.struct.keys from an earlier run, written back for
+// the next), their names in trampoline names, and the one resolver that
+// says what an access reaches of a key (resolveKey), for the converter and
+// the store conversion alike.
+
+#include "scall-clang.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Analysis/ValueTracking.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/Metadata.h"
+#include "llvm/IR/Operator.h"
+#include "llvm/Support/MD5.h"
+#include "llvm/Transforms/Utils/ModuleUtils.h"
+
+#include <vector>
+
+using namespace llvm;
+
+namespace scall_clang {
+
+std::string hashSuffix(const Module &M, StringRef KeyName)
+{
+	MD5 H;
+	H.update(M.getSourceFileName());
+	H.update(StringRef("\0", 1));
+	H.update(M.getModuleIdentifier());
+	H.update(StringRef("\0", 1));
+	H.update(KeyName);
+	MD5::MD5Result R;
+	H.final(R);
+	return utohexstr(R.low(), /*LowerCase=*/true);
+}
+
+void keepAlive(Module &M, GlobalValue *GV)
+{
+	SmallVector<GlobalValue *, 16> Used;
+	collectUsedGlobalVariables(M, Used, /*CompilerUsed=*/true);
+	for (GlobalValue *U : Used)
+		if (U == GV)
+			return;
+	appendToCompilerUsed(M, {GV});
+}
+
+namespace {
+
+// A struct key whose members the AST half (or an earlier run) gave.
+bool addStructKey(Unit &U, GlobalVariable *GV, const StructKey &SK)
+{
+	if (SK.Offsets.empty() || !GV->getValueType()->isSized())
+		return false;
+	StructKey K = SK;
+	if (!K.Size)
+		K.Size = U.DL.getTypeAllocSize(GV->getValueType());
+	U.Keys.Structs[GV] = K;
+	return true;
+}
+
+// !scall.struct.keys = !{!{ptr @S, i64 size, i64 offset...}...}, rebuilt.
+void listStructKeys(Unit &U)
+{
+	if (U.Keys.Structs.empty())
+		return;
+	LLVMContext &C = U.M.getContext();
+	Type *I64 = Type::getInt64Ty(C);
+	NamedMDNode *NMD = U.M.getOrInsertNamedMetadata(md::StructKeys);
+	NMD->clearOperands(); // in place: the module prints the same each run
+	for (auto &E : U.Keys.Structs) {
+		std::vector<Metadata *> Ops{ValueAsMetadata::get(E.first),
+					    ConstantAsMetadata::get(ConstantInt::get(I64, E.second.Size))};
+		for (uint64_t O : E.second.Offsets)
+			Ops.push_back(ConstantAsMetadata::get(ConstantInt::get(I64, O)));
+		NMD->addOperand(MDNode::get(C, Ops));
+	}
+}
+
+} // namespace
+
+void collectKeys(Unit &U)
+{
+	Module &M = U.M;
+	std::map<std::string, StructKey> &Ast = astHandoff().StructKeys;
+	auto add = [&](Value *V) {
+		auto *GV = dyn_cast_or_null<GlobalVariable>(V ? V->stripPointerCasts() : nullptr);
+		if (!GV || GV->isThreadLocal())
+			return;
+		if (GV->getValueType()->isPointerTy()) {
+			U.Keys.Plain.insert(GV);
+			return;
+		}
+		// (An opaque struct: an extern declaration whose address
+		// alone is used; nothing to convert.)
+		if (!GV->getValueType()->isStructTy() || !GV->getValueType()->isSized() ||
+		    U.Keys.isStruct(GV))
+			return;
+		auto It = Ast.find(GV->getName().str());
+		if (It != Ast.end() && addStructKey(U, GV, It->second))
+			return;
+		// The AST half knows every struct key it compiled; one it
+		// could not name would silently keep indirect calls and, worse,
+		// unconverted stores.  (Without the AST half: documented.)
+		if (astHandoff().Active)
+			errorUnknownStructKey(M, GV);
+	};
+	// From an earlier run: plain keys in !scall.keys, struct keys with
+	// their size and member offsets in !scall.struct.keys.
+	if (NamedMDNode *NMD = M.getNamedMetadata(md::StructKeys))
+		for (MDNode *N : NMD->operands()) {
+			auto *VM = N->getNumOperands() >= 2
+					   ? dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get()) : nullptr;
+			auto *GV = VM ? dyn_cast<GlobalVariable>(VM->getValue()->stripPointerCasts()) : nullptr;
+			if (!GV)
+				continue;
+			StructKey SK{0, {}};
+			for (unsigned i = 1; i < N->getNumOperands(); i++) {
+				auto *C = mdconst::dyn_extract_or_null<ConstantInt>(N->getOperand(i));
+				uint64_t V = C ? C->getZExtValue() : 0;
+				if (i == 1)
+					SK.Size = V;
+				else
+					SK.Offsets.push_back(V);
+			}
+			addStructKey(U, GV, SK);
+		}
+	// At the LTO link, only the keys the compile-time runs listed: a unit
+	// compiled without the pass converted no store, so its keys' calls
+	// must stay indirect (its annotations are still in the merged IR).
+	GlobalVariable *A = U.LinkTime ? nullptr : M.getGlobalVariable("llvm.global.annotations");
+	if (A) {
+		if (auto *CA = dyn_cast_or_null<ConstantArray>(A->hasInitializer() ? A->getInitializer() : nullptr)) {
+			for (Value *Op : CA->operands()) {
+				auto *CS = dyn_cast<ConstantStruct>(Op);
+				if (!CS || CS->getNumOperands() < 2)
+					continue;
+				auto *Str = dyn_cast<GlobalVariable>(CS->getOperand(1)->stripPointerCasts());
+				if (!Str || !Str->hasInitializer())
+					continue;
+				auto *CD = dyn_cast<ConstantDataSequential>(Str->getInitializer());
+				if (CD && CD->isCString() && CD->getAsCString() == "scall_key")
+					add(CS->getOperand(0));
+			}
+		}
+	}
+	for (const std::string &N : astHandoff().KeyNames)
+		add(M.getNamedGlobal(N));
+	for (auto &E : Ast) // static locals and file-statics too
+		if (GlobalVariable *GV = M.getNamedGlobal(E.first))
+			if (!U.Keys.isStruct(GV))
+				addStructKey(U, GV, E.second);
+	if (NamedMDNode *NMD = M.getNamedMetadata(md::Keys))
+		for (MDNode *N : NMD->operands())
+			if (N->getNumOperands() >= 1)
+				if (auto *VM = dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get()))
+					add(VM->getValue());
+	// Record them for later runs (LTO link, opt on the output) and keep
+	// them: after conversion nothing in the IR may read a key any more.
+	if (U.Keys.empty())
+		return;
+	SmallPtrSet<GlobalVariable *, 8> Listed;
+	NamedMDNode *NMD = M.getOrInsertNamedMetadata(md::Keys);
+	for (MDNode *N : NMD->operands())
+		if (N->getNumOperands() >= 1)
+			if (auto *VM = dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get()))
+				if (auto *GV = dyn_cast<GlobalVariable>(VM->getValue()))
+					Listed.insert(GV);
+	std::vector<GlobalVariable *> All(U.Keys.Plain.begin(), U.Keys.Plain.end());
+	for (auto &E : U.Keys.Structs)
+		All.push_back(E.first);
+	for (GlobalVariable *K : All) {
+		// A file-static key becomes a hidden global with a name unique
+		// to this unit: the trampoline's R_X86_64_GOTPCREL must name the
+		// key's own symbol (the assembler turns a relocation against a
+		// local symbol into one against its section).  The LTO link may
+		// internalize it again; it is promoted again, under the same name.
+		if (K->hasLocalLinkage() && K->hasInitializer()) {
+			if (!K->getName().contains(".scall."))
+				K->setName(K->getName() + ".scall." + hashSuffix(M, K->getName()));
+			K->setLinkage(GlobalValue::ExternalLinkage);
+			K->setVisibility(GlobalValue::HiddenVisibility);
+			K->setDSOLocal(true);
+		}
+		if (U.Keys.isPlain(K) && !Listed.count(K))
+			NMD->addOperand(MDNode::get(M.getContext(), {ValueAsMetadata::get(K)}));
+		keepAlive(M, K);
+	}
+	listStructKeys(U);
+}
+
+// The key's name in trampoline names: K, or S__O for the member at offset
+// O of struct key S (docs/format.md "Names"); the unit suffix of a renamed
+// file-static S (S.scall.<md5>) goes last: S__O.scall.<md5>.
+std::string keyName(const Unit &U, KeyRef Key)
+{
+	StringRef KN = Key.GV->getName();
+	if (scall_compat::startsWith(KN, "\1"))
+		KN = KN.drop_front();
+	if (!U.Keys.isStruct(Key.GV))
+		return KN.str();
+	size_t Dot = KN.find(".scall.");
+	std::string Member = "__" + utostr(Key.Off);
+	if (Dot == StringRef::npos)
+		return KN.str() + Member;
+	return KN.take_front(Dot).str() + Member + KN.drop_front(Dot).str();
+}
+
+namespace {
+
+// The key member a read of ReadTy at Ptr is: a plain key, or a key member
+// of a struct key at a constant offset (nested GEPs, or the struct's
+// address itself for O = 0).
+KeyRef memberAt(const Unit &U, Value *P, Type *ReadTy)
+{
+	auto *GV = dyn_cast<GlobalVariable>(P->stripPointerCasts());
+	if (GV && U.Keys.isPlain(GV))
+		return {GV, 0};
+	APInt Off(U.DL.getIndexTypeSizeInBits(P->getType()), 0);
+	GV = dyn_cast<GlobalVariable>(P->stripAndAccumulateConstantOffsets(U.DL, Off, true));
+	auto SK = GV ? U.Keys.Structs.find(GV) : U.Keys.Structs.end();
+	if (SK == U.Keys.Structs.end() || Off.isNegative() || !ReadTy->isPointerTy() ||
+	    U.DL.getTypeStoreSize(ReadTy) != 8)
+		return {};
+	for (uint64_t O : SK->second.Offsets)
+		if (O == Off.getZExtValue())
+			return {GV, O};
+	return {};
+}
+
+// The global Ptr points into and the offset it points at; a variable
+// index into an array member widens the access to the whole array (*Span
+// bytes).  False when that cannot be bounded.
+bool bytesOf(const DataLayout &DL, Value *Ptr, GlobalVariable *&GV, uint64_t &Off,
+	     std::optional<uint64_t> &Span)
+{
+	Ptr = Ptr->stripPointerCasts();
+	if ((GV = dyn_cast<GlobalVariable>(Ptr))) {
+		Off = 0;
+		return true;
+	}
+	auto *GEP = dyn_cast<GEPOperator>(Ptr);
+	if (!GEP || !bytesOf(DL, GEP->getPointerOperand(), GV, Off, Span) || Span)
+		return false;
+	// The first index steps over whole objects: unbounded if variable.
+	Type *Ty = GEP->getSourceElementType();
+	auto Idx = GEP->idx_begin();
+	auto *C = dyn_cast<ConstantInt>(*Idx);
+	if (!C)
+		return false;
+	Off += C->getSExtValue() * DL.getTypeAllocSize(Ty).getFixedValue();
+	for (++Idx; Idx != GEP->idx_end(); ++Idx) {
+		C = dyn_cast<ConstantInt>(*Idx);
+		if (auto *ST = dyn_cast<StructType>(Ty)) {
+			Off += DL.getStructLayout(ST)->getElementOffset(C->getZExtValue());
+			Ty = ST->getElementType(C->getZExtValue());
+			continue;
+		}
+		auto *AT = dyn_cast<ArrayType>(Ty);
+		if (!AT)
+			return false;
+		if (!C) {
+			Span = DL.getTypeAllocSize(AT).getFixedValue();
+			return true;
+		}
+		Ty = AT->getElementType();
+		Off += C->getSExtValue() * DL.getTypeAllocSize(Ty).getFixedValue();
+	}
+	return true;
+}
+
+// The key whose key-holding bytes a write of Len bytes (unknown: none)
+// at Ptr reaches: a plain key, or a struct key when the range overlaps one
+// of its key members (a store to a data member is an ordinary store).
+GlobalVariable *touchedKey(const Unit &U, Value *Ptr, std::optional<uint64_t> Len)
+{
+	GlobalVariable *GV = nullptr;
+	uint64_t Off = 0;
+	std::optional<uint64_t> Span;
+	bool Known = bytesOf(U.DL, Ptr, GV, Off, Span) && (int64_t)Off >= 0;
+	if (!Known) // somewhere in the object, perhaps
+		GV = dyn_cast<GlobalVariable>(getUnderlyingObject(Ptr));
+	if (!GV)
+		return nullptr;
+	if (U.Keys.isPlain(GV))
+		return GV;
+	auto SK = U.Keys.Structs.find(GV);
+	if (SK == U.Keys.Structs.end())
+		return nullptr;
+	if (Span)
+		Len = Span;
+	if (!Known || !Len)
+		return GV;
+	for (uint64_t O : SK->second.Offsets)
+		if (O + 8 > Off && O < Off + *Len)
+			return GV;
+	return nullptr;
+}
+
+} // namespace
+
+// A call's callee must be exactly one key pointer at a constant offset (it
+// names one trampoline); a store counts wherever it may reach key bytes,
+// bounded through array members.  Hence two walks of the address, with the
+// key tables and the member offsets in common.
+KeyAccess resolveKey(const Unit &U, Value *Ptr, Type *ReadTy, std::optional<uint64_t> Len)
+{
+	KeyAccess A;
+	if (ReadTy)
+		A.Member = memberAt(U, Ptr, ReadTy);
+	else
+		A.Touched = touchedKey(U, Ptr, Len);
+	return A;
+}
+
+} // namespace scall_clang
