@@ -103,6 +103,21 @@ static stored_range store_extent(const conv_store &c)
 // another thread how far this one got) and volatile accesses (a store to a
 // volatile flag is how older code publishes).  Loads, plain stores and
 // arithmetic do not.
+// A release or seq_cst store (or one whose order is not a constant) must
+// not become visible before the sites of the keys stored ahead of it are
+// patched, nor a later store before its own: it is a burst of its own.
+static bool ordered_store(gimple *stmt)
+{
+	if (!is_gimple_call(stmt))
+		return false;
+	tree fn = gimple_call_fndecl(stmt);
+	if (classify_store_fn(fn) != STORE_FN_ATOMIC)
+		return false;
+	tree order = gimple_call_arg(stmt, gimple_call_num_args(stmt) - 1);
+	return TREE_CODE(order) != INTEGER_CST ||
+	       memmodel_base(TREE_INT_CST_LOW(order)) != MEMMODEL_RELAXED;
+}
+
 static bool ends_burst(gimple *stmt)
 {
 	return is_gimple_call(stmt) || gimple_code(stmt) == GIMPLE_ASM ||
@@ -127,9 +142,9 @@ static tree stored_fn_decl(void)
 }
 
 // Consecutive converted stores of one basic block with nothing between them
-// that ends_burst: one __scall_stored per key object after the last of them,
-// over the bytes the burst wrote in that object (docs/protocol.md,
-// "Converted stores").
+// that ends_burst, none of them ordered_store: one __scall_stored per key
+// object after the last of them, over the bytes the burst wrote in that
+// object (docs/protocol.md, "Converted stores").
 struct store_burst {
 	gimple *last = nullptr;
 	std::vector<stored_range> ranges; // one per key, in first-stored order
@@ -227,9 +242,14 @@ bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
 			gimple *stmt = gsi_stmt(gsi);
 			auto it = at_stmt.find(stmt);
 			if (it != at_stmt.end()) {
+				bool ordered = ordered_store(stmt);
+				if (ordered)
+					burst.flush(loc);
 				for (const stored_range &r : it->second)
 					burst.add(stmt, r);
 				loc = gimple_location(stmt);
+				if (ordered)
+					burst.flush(loc);
 			} else if (ends_burst(stmt))
 				burst.flush(loc);
 		}
