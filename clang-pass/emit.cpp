@@ -23,6 +23,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <initializer_list>
 #include <vector>
 
 using namespace llvm;
@@ -135,6 +136,22 @@ std::string sym(const GlobalValue *GV)
 	return Q + "\"";
 }
 
+// "\t.byte 0x4d, 0x8b, 0x5b": the bytes of an instruction form of
+// scall/insn.h, spelt out where the assembler could choose another encoding
+// (or, at -O0, -mrelax-all, a longer one).
+std::string byteDirective(std::initializer_list<unsigned> Bytes)
+{
+	std::string S = "\t.byte";
+	const char *Sep = " ";
+	char Hex[16];
+	for (unsigned B : Bytes) {
+		snprintf(Hex, sizeof Hex, "%s0x%02x", Sep, B);
+		S += Hex;
+		Sep = ", ";
+	}
+	return S;
+}
+
 // movq O(%r11), %r11: the key's load, O the member offset of a struct key
 // (0 for a plain key).  As bytes, in the forms of docs/format.md
 // "Trampolines", whatever the assembler would choose.
@@ -143,8 +160,10 @@ std::string memberLoad(uint64_t Off)
 	if (Off == 0)
 		return "\tmovq (%r11), %r11\n";
 	if (Off < 128)
-		return "\t.byte 0x4d, 0x8b, 0x5b, " + utostr(Off) + "\n";
-	return "\t.byte 0x4d, 0x8b, 0x9b\n\t.long " + utostr(Off) + "\n";
+		return byteDirective({SCALL_TRAMP_LOAD_REX, SCALL_TRAMP_LOAD_OP,
+				      SCALL_TRAMP_LOAD_MODRM_DISP8}) + ", " + utostr(Off) + "\n";
+	return byteDirective({SCALL_TRAMP_LOAD_REX, SCALL_TRAMP_LOAD_OP, SCALL_TRAMP_LOAD_MODRM_DISP32}) +
+	       "\n\t.long " + utostr(Off) + "\n";
 }
 
 // One record per IR call is exact only if the backend never copies a
@@ -306,12 +325,15 @@ bool emit(Unit &U)
 		   << "\t.balign 16\n" << TS << ":\n\t.cfi_startproc\n"
 		   // movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL:
 		   // the linker must not relax it to movq $K, %r11 (-no-pie).
-		   << "\t.byte 0x4c, 0x8b, 0x1d\n\t.reloc ., R_X86_64_GOTPCREL, " << KS << "-4\n"
+		   << byteDirective({SCALL_TRAMP_OP0, SCALL_TRAMP_OP1_MOV, SCALL_TRAMP_OP2})
+		   << "\n\t.reloc ., R_X86_64_GOTPCREL, " << KS << "-4\n"
 		   << "\t.long 0\n" << memberLoad(Off);
+		// je over the jump (jmpq *%r11, or jmp rel32 to a thunk), as
+		// bytes: -O0 assembles with -mrelax-all
+		unsigned JmpLen = (Fl & SCALL_TRAMP_RETPOLINE) ? SCALL_JMP_LEN : SCALL_TRAMP_JMP_R11_LEN;
 		if (Fl & SCALL_TRAMP_COND)
-			// je over the jump, as bytes: -O0 assembles with -mrelax-all
-			OS << "\ttestq %r11, %r11\n\t.byte 0x74, "
-			   << ((Fl & SCALL_TRAMP_RETPOLINE) ? "0x05" : "0x03") << "\n\t" << Jmp << "\n\tretq\n";
+			OS << "\ttestq %r11, %r11\n" << byteDirective({SCALL_OP_JE8, JmpLen}) << "\n\t" << Jmp
+			   << "\n\tretq\n";
 		else
 			OS << "\t" << Jmp << "\n";
 		OS << "\t.cfi_endproc\n\t.size " << TS << ", .-" << TS << "\n"
