@@ -218,9 +218,10 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 	// linker must not turn it into `movq $K, %r11` (REX_GOTPCRELX
 	// relaxation under -no-pie), which is no state of docs/format.md.
 	// A struct key's member: movq O(%r11), %r11 (docs/format.md).
-	fprintf(f, "\t.byte 0x4c, 0x8b, 0x1d\n"
+	fprintf(f, "\t.byte 0x%02x, 0x%02x, 0x%02x\n"
 		   "\t.reloc ., R_X86_64_GOTPCREL, %s-4\n"
 		   "\t.long 0\n",
+		SCALL_TRAMP_OP0, SCALL_TRAMP_OP1_MOV, SCALL_TRAMP_OP2,
 		u.key.c_str());
 	if (u.off)
 		fprintf(f, "\tmovq %lld(%%r11), %%r11\n", u.off);
@@ -229,7 +230,8 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 	if (cond) {
 		fputs("\ttestq %r11, %r11\n", f);
 		// je over the 3- or 5-byte jump to the ret
-		fprintf(f, "\t.byte 0x74, %d\n", retp ? 5 : 3);
+		fprintf(f, "\t.byte 0x%02x, %d\n", SCALL_OP_JE8,
+			retp ? SCALL_JMP_LEN : SCALL_TRAMP_JMP_R11_LEN);
 	}
 	// Force the 5-byte form of the direct jumps (E9 rel32).
 	if (retp)
