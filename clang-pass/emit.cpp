@@ -367,8 +367,8 @@ bool emit(Unit &U)
 			Ibt = MD->getZExtValue() != 0;
 		std::string Entry = std::string("\t.cfi_startproc\n") + (Ibt ? "\tendbr64\n" : "");
 		char Hdr[160];
-		snprintf(Hdr, sizeof Hdr, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long 0\n",
-			 SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION);
+		snprintf(Hdr, sizeof Hdr, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long %u\n",
+			 SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION, SCALL_MODULE_SIZE);
 		OS << "\t.pushsection " SCALL_SECTION_MODULE ",\"awG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
 		   << "\t.globl " SCALL_SYM_MODULE "\n\t.hidden " SCALL_SYM_MODULE "\n"
 		   << "\t.type " SCALL_SYM_MODULE ",@object\n\t.balign 8\n" SCALL_SYM_MODULE ":\n" << Hdr;

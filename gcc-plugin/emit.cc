@@ -271,8 +271,8 @@ static void emit_module(FILE *f)
 		   "\t.globl %s\n\t.hidden %s\n\t.type %s, @object\n"
 		   "\t.size %s, %d\n\t.balign 8\n%s:\n",
 		SCALL_SECTION_MODULE, m, m, m, m, m, SCALL_MODULE_SIZE, m);
-	fprintf(f, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long 0\n",
-		SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION);
+	fprintf(f, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long %u\n",
+		SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION, SCALL_MODULE_SIZE);
 	const char *bounds[] = { "__start_" SCALL_SECTION_SITES, "__stop_" SCALL_SECTION_SITES,
 				 "__start_" SCALL_SECTION_TRAMPS, "__stop_" SCALL_SECTION_TRAMPS };
 	for (const char *b : bounds)

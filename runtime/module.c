@@ -59,6 +59,7 @@ static int bad_header(const struct scall_module *h)
 	return h->magic != SCALL_MODULE_MAGIC ||
 	       h->version != SCALL_FORMAT_VERSION ||
 	       (h->flags & ~SCALL_MODULE_FLAGS_MASK) ||
+	       !scall_module_size(h->size) ||
 	       h->sites_stop < h->sites_start ||
 	       h->tramps_stop < h->tramps_start ||
 	       (h->sites_stop - h->sites_start) % sizeof(struct scall_site) ||

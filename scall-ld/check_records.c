@@ -117,15 +117,14 @@ int records_read_module(struct ld_ctx *c, const struct img_sec *m,
 {
 	struct ld_result *r = c->res;
 	const uint8_t *p;
-	uint32_t magic;
+	uint32_t magic, hsize;
 	uint16_t version;
 
 	if (m->type == SHT_NOBITS)
 		return nobits(c, m);
-	if (m->size != SCALL_MODULE_SIZE)
-		return corrupt(c, "section %s is %llu bytes, expected one %u-byte "
-				  "module header: corrupt, or objects built "
-				  "without COMDAT groups", m->name,
+	if (m->size < SCALL_MODULE_SIZE)
+		return corrupt(c, "section %s is %llu bytes, smaller than a "
+				  "%u-byte module header: corrupt", m->name,
 			       (unsigned long long)m->size, SCALL_MODULE_SIZE);
 	p = c->img->buf + m->off;
 	magic = scall_get32(p + offsetof(struct scall_module, magic));
@@ -139,6 +138,18 @@ int records_read_module(struct ld_ctx *c, const struct img_sec *m,
 		return corrupt(c, "section %s: format version %u, this scall-ld "
 				  "knows %u: update scall-ld", m->name, version,
 			       SCALL_FORMAT_VERSION);
+	hsize = scall_module_size(scall_get32(p + SCALL_MODULE_OFF_SIZE));
+	if (!hsize)
+		return corrupt(c, "section %s: header size %u is not a whole "
+				  "number of %u-byte words of at least %u: corrupt "
+				  "module header", m->name,
+			       scall_get32(p + SCALL_MODULE_OFF_SIZE),
+			       SCALL_MODULE_SIZE_ALIGN, SCALL_MODULE_SIZE);
+	if (m->size != hsize)
+		return corrupt(c, "section %s is %llu bytes, expected one %u-byte "
+				  "module header: corrupt, or objects built "
+				  "without COMDAT groups", m->name,
+			       (unsigned long long)m->size, hsize);
 	if (r->old_flags & ~SCALL_MODULE_FLAGS_MASK)
 		return corrupt(c, "section %s: unknown header flags 0x%x: corrupt "
 				  "module header, or scall-ld is too old",

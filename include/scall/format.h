@@ -120,7 +120,8 @@ struct scall_tramp {
 /* Module header: section scall_module, writable, one per module.      */
 /* ------------------------------------------------------------------ */
 
-/* Flags in scall_module.flags. */
+/* Flags in scall_module.flags.  Readers refuse an unknown flag: a later
+ * addition that a reader must understand to stay correct is a new flag. */
 #define SCALL_MODULE_VALIDATED 0x1u /* scall-ld checked every record */
 #define SCALL_MODULE_SORTED    0x2u /* sites sorted by address, no overlap */
 #define SCALL_MODULE_FLAGS_MASK 0x3u
@@ -130,13 +131,19 @@ struct scall_tramp {
  * has at least one key call, so that exactly one survives per module.
  * The four bounds are absolute (weak, hidden references to the linker's
  * __start_/__stop_ symbols); a module without records has zeros there.
+ *
+ * size lets the header grow without a version break: fields are only
+ * ever appended, a reader reads the SCALL_MODULE_SIZE bytes it knows and
+ * ignores the rest, and an appended field that must not be ignored comes
+ * with a new flag.  Headers written before the field existed hold 0 there.
  */
 struct scall_module {
 	uint32_t magic;   /* SCALL_MODULE_MAGIC */
 	uint16_t version; /* SCALL_FORMAT_VERSION */
 	uint16_t flags;   /* SCALL_MODULE_*: zero as emitted, set by scall-ld */
 	uint32_t nsites;  /* scall-ld: number of records it validated */
-	uint32_t reserved;
+	uint32_t size;    /* bytes in this header: SCALL_MODULE_SIZE or more
+			   * (0: a header from before this field, 48 bytes) */
 	uint64_t sites_start;  /* __start_scall_sites */
 	uint64_t sites_stop;   /* __stop_scall_sites */
 	uint64_t tramps_start; /* __start_scall_tramps */
@@ -146,7 +153,22 @@ struct scall_module {
 /* Byte offsets, for tools that patch the file without the struct. */
 #define SCALL_MODULE_OFF_FLAGS 6
 #define SCALL_MODULE_OFF_NSITES 8
+#define SCALL_MODULE_OFF_SIZE 12
+/* The size of the header this version writes, and the least it reads. */
 #define SCALL_MODULE_SIZE 48
+/* Header sizes are whole 8-byte words, as the bounds are aligned. */
+#define SCALL_MODULE_SIZE_ALIGN 8
+
+/* The header's size in bytes given its size field, or 0 when the field is
+ * not a valid size (smaller than this version's header, or unaligned). */
+static inline uint32_t scall_module_size(uint32_t field)
+{
+	if (field == 0)
+		return SCALL_MODULE_SIZE;
+	if (field < SCALL_MODULE_SIZE || field % SCALL_MODULE_SIZE_ALIGN)
+		return 0;
+	return field;
+}
 
 #ifdef __cplusplus
 static_assert(sizeof(struct scall_site) == 12, "scall_site layout");

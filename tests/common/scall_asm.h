@@ -6,7 +6,9 @@
  *
  *   SCALL_MODULE                      module header + ctor/dtor (once per .S);
  *                                     flags= and nsites= write what scall-ld
- *                                     would (a sorted table, its count)
+ *                                     would (a sorted table, its count);
+ *                                     size= the size field, pad= bytes
+ *                                     appended (a grown header: size=48+pad)
  *   SCALL_TRAMP key                   plain trampoline + record
  *   SCALL_CTRAMP key                  cond trampoline + record
  *     (the movq carries a plain R_X86_64_GOTPCREL, as the compilers emit
@@ -21,7 +23,7 @@
  *   SCALL_FUNC name / SCALL_ENDF name global function bracket
  * A label `-` means "no global label".
  */
-	.macro SCALL_MODULE magic=0x4c414353, version=1, flags=0, nsites=0
+	.macro SCALL_MODULE magic=0x4c414353, version=1, flags=0, nsites=0, size=48, pad=0
 	.section scall_module,"awG",@progbits,__scall_module,comdat
 	.balign 8
 	.globl __scall_module
@@ -32,12 +34,13 @@ __scall_module:
 	.short \version
 	.short \flags
 	.long \nsites
-	.long 0
+	.long \size
 	.quad __start_scall_sites
 	.quad __stop_scall_sites
 	.quad __start_scall_tramps
 	.quad __stop_scall_tramps
-	.size __scall_module, 48
+	.skip \pad
+	.size __scall_module, 48 + \pad
 	.weak __start_scall_sites
 	.hidden __start_scall_sites
 	.weak __stop_scall_sites

@@ -289,13 +289,15 @@ static inline int sc_module(struct dl_phdr_info *info, size_t size, void *arg)
 		return 0;
 	}
 	for (int h = 0; h < nh; h++) {
-		if (hdr[h][1] != SCALL_MODULE_SIZE) {
-			fprintf(stderr, "site_check: %s: scall_module of %llu bytes\n",
-				path, (unsigned long long)hdr[h][1]);
+		const struct scall_module *m = (const void *)(base + hdr[h][0]);
+		if (hdr[h][1] < SCALL_MODULE_SIZE ||
+		    hdr[h][1] != scall_module_size(m->size)) {
+			fprintf(stderr, "site_check: %s: scall_module of %llu bytes, "
+				"size field %u\n", path, (unsigned long long)hdr[h][1],
+				hdr[h][1] < SCALL_MODULE_SIZE ? 0u : m->size);
 			c->wrong++;
 			continue;
 		}
-		const struct scall_module *m = (const void *)(base + hdr[h][0]);
 		const struct scall_site *s = (const void *)(uintptr_t)m->sites_start;
 		const struct scall_tramp *t = (const void *)(uintptr_t)m->tramps_start;
 		size_t ns = (m->sites_stop - m->sites_start) / sizeof *s;

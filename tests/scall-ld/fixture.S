@@ -271,5 +271,13 @@ main:
 	.size	main, .-main
 #endif
 
+#if defined CASE_HDR_GROWN
+	/* A header a later version grew by two words: read as 48 bytes. */
+	SCALL_MODULE size=64, pad=16
+#elif defined CASE_HDR_LEGACY
+	/* Written before the size field existed. */
+	SCALL_MODULE size=0
+#else
 	SCALL_MODULE
+#endif
 	.section .note.GNU-stack,"",@progbits

@@ -60,6 +60,9 @@ def check_table(path):
     if flags != 3 or nsites != n:
         fail('%s: header flags %#x nsites %d, want 0x3 and %d' %
              (path, flags, nsites, n))
+    size, = struct.unpack_from('<I', data, m[3] + 12)
+    if (size or 48) != m[4]:
+        fail('%s: header size field %d in a %d-byte section' % (path, size, m[4]))
     prev = None
     for i in range(n):
         site, tramp, info = struct.unpack_from('<iiI', data, s[3] + 12 * i)
@@ -155,6 +158,9 @@ def bad(ld, src):
     corpus['module-magic'] = patched(data, secs['scall_module'][3], '<I', 0xdeadbeef)
     corpus['module-version'] = patched(data, secs['scall_module'][3] + 4, '<H', 9)
     corpus['module-flags'] = patched(data, secs['scall_module'][3] + 6, '<H', 0x80)
+    corpus['module-hdr-size-40'] = patched(data, secs['scall_module'][3] + 12, '<I', 40)
+    corpus['module-hdr-size-52'] = patched(data, secs['scall_module'][3] + 12, '<I', 52)
+    corpus['module-hdr-size-56'] = patched(data, secs['scall_module'][3] + 12, '<I', 56)
     corpus['sites-nobits'] = patched(data, sec_hdr('scall_sites') + 4, '<I', 8)
     corpus['symtab-entsize'] = patched(data, sec_hdr('.symtab') + 56, '<Q', 7)
     corpus['symtab-link'] = patched(data, sec_hdr('.symtab') + 40, '<I', 0)

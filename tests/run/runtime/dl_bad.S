@@ -4,8 +4,12 @@
 	SCALL_MODULE magic=0x12345678
 #elif BAD_HEADER == 2
 	SCALL_MODULE version=2
-#else
+#elif BAD_HEADER == 3
 	SCALL_MODULE flags=0x10
+#elif BAD_HEADER == 4
+	SCALL_MODULE size=40
+#else
+	SCALL_MODULE size=52, pad=8
 #endif
 	SCALL_TRAMP key_bad
 	SCALL_FUNC bad_call

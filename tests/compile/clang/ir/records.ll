@@ -63,7 +63,7 @@ define i32 (i32)* @use_one() {
 ; CHECK-NEXT: module asm "\09.short 1"
 ; CHECK-NEXT: module asm "\09.short 0"
 ; CHECK-NEXT: module asm "\09.long 0"
-; CHECK-NEXT: module asm "\09.long 0"
+; CHECK-NEXT: module asm "\09.long 48"
 ; CHECK-NEXT: module asm "\09.weak __start_scall_sites"
 ; CHECK-NEXT: module asm "\09.hidden __start_scall_sites"
 ; CHECK-NEXT: module asm "\09.quad __start_scall_sites"
