@@ -82,6 +82,10 @@ int ld_check(const struct img *img, const struct ld_opts *o,
 	records_check_overlaps(&c);
 	sites_check_branches_into(&c);
 	sites_find_unrecorded(&c);
+	if (!c.oom && bind_analyse(&c)) {
+		dis_free(&c.dis);
+		return res->status = 3;
+	}
 	if (!res->nerr && !c.oom && ms)
 		ld_plan_build(&c);
 	if (c.oom) {

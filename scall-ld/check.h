@@ -57,11 +57,34 @@ struct ld_site {
 	long tr;           /* index into trampolines, -1 if none */
 };
 
+/*
+ * Whether a trampoline's key starts, in this file, at a target the linker
+ * fixed: the first three can be bound at link time (the final forms of its
+ * sites written into the file); the others say why not.
+ */
+enum ld_bind {
+	LD_BIND_UNCHECKED,      /* not analysed: the file has errors */
+	LD_BIND_FUNC,           /* a function of this file */
+	LD_BIND_NULL,
+	LD_BIND_RET0,           /* scall_return0 */
+	LD_BIND_NOT_CLEAN,      /* the trampoline or a site failed a check */
+	LD_BIND_KEY_EXTERN,     /* the key is another module's, or interposable */
+	LD_BIND_TARGET_EXTERN,  /* the target is another module's, or interposable */
+	LD_BIND_TARGET_UNKNOWN, /* the key's bytes are not a code address here */
+	LD_BIND_OUT_OF_REACH,   /* the trampoline cannot jmp rel32 to it */
+	LD_BIND_RET0_TAIL,      /* scall_return0 with a tail-call site, whose
+				 * form depends on where libscall is loaded */
+};
+#define LD_BIND_NREASONS (LD_BIND_RET0_TAIL + 1)
+
 struct ld_tramp {
 	uint64_t addr, key;
+	uint64_t rec;      /* address of the record */
 	uint32_t flags;
 	char name[128], key_name[128];
 	int bad;
+	enum ld_bind bind;
+	uint64_t bind_target; /* LD_BIND_FUNC: the function */
 };
 
 /* A direct branch to a trampoline that no record names. */
@@ -95,6 +118,12 @@ struct ld_result {
 };
 
 const char *ld_kind_name(enum ld_kind k);
+const char *ld_bind_name(enum ld_bind b);
+/* A target fixed at link time: the trampoline could be bound. */
+static inline int ld_bind_known(enum ld_bind b)
+{
+	return b == LD_BIND_FUNC || b == LD_BIND_NULL || b == LD_BIND_RET0;
+}
 const char *ld_state_name(enum ld_site_state s);
 const char *ld_enc_name(enum br_enc e);
 

@@ -62,6 +62,7 @@ int records_read_tramps(struct ld_ctx *c, const struct img_sec *s)
 		uint64_t at = s->addr + i * sz;
 		struct ld_tramp *t = &r->tr[i];
 
+		t->rec = at;
 		t->key = rd64(p + offsetof(struct scall_tramp, key));
 		t->addr = pcrel(at + offsetof(struct scall_tramp, tramp),
 				p + offsetof(struct scall_tramp, tramp));

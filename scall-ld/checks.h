@@ -48,4 +48,9 @@ void sites_check(struct ld_ctx *c);
 void sites_check_branches_into(struct ld_ctx *c); /* after records_sort */
 void sites_find_unrecorded(struct ld_ctx *c);
 
+/* bind.c: each trampoline's link-time target, or why it has none, in a
+ * file without errors.  Returns 0, or 3 after one line (corrupt
+ * relocations). */
+int bind_analyse(struct ld_ctx *c);
+
 #endif

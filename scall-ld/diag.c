@@ -36,6 +36,24 @@ const char *ld_state_name(enum ld_site_state s)
 	return "?";
 }
 
+/* Short names: --report and --json print them. */
+const char *ld_bind_name(enum ld_bind b)
+{
+	switch (b) {
+	case LD_BIND_UNCHECKED: return "unchecked";
+	case LD_BIND_FUNC: return "function";
+	case LD_BIND_NULL: return "null";
+	case LD_BIND_RET0: return "return0";
+	case LD_BIND_NOT_CLEAN: return "not-clean";
+	case LD_BIND_KEY_EXTERN: return "key-in-another-module";
+	case LD_BIND_TARGET_EXTERN: return "target-in-another-module";
+	case LD_BIND_TARGET_UNKNOWN: return "target-unknown";
+	case LD_BIND_OUT_OF_REACH: return "out-of-reach";
+	case LD_BIND_RET0_TAIL: return "return0-tail-call";
+	}
+	return "?";
+}
+
 const char *ld_enc_name(enum br_enc e)
 {
 	switch (e) {

@@ -445,6 +445,7 @@ static int read_rela(const struct img *img, const struct img_sec *rs,
 		o->addend = r.r_addend;
 		o->sym_name = "";
 		o->sym_value = 0;
+		o->sym_size = 0;
 		o->sec = rs;
 		o->entry = (uint32_t)i;
 		if (o->sym == 0)
@@ -461,6 +462,7 @@ static int read_rela(const struct img *img, const struct img_sec *rs,
 			       sizeof(s));
 			o->sym_name = str_at(img, t->strs, s.st_name);
 			o->sym_value = s.st_value;
+			o->sym_size = s.st_size;
 			if (!o->sym_name)
 				return fail(img, err, "section [%u] %s: symbol %u "
 						      "has name offset %u outside "

@@ -69,6 +69,7 @@ struct img_rela {
 	int64_t addend;
 	const char *sym_name; /* "" when sym is 0 */
 	uint64_t sym_value;   /* st_value, 0 when sym is 0 */
+	uint64_t sym_size;    /* st_size, 0 when sym is 0 */
 	const struct img_sec *sec; /* the SHT_RELA section */
 	uint32_t entry;       /* index of the entry in sec */
 };

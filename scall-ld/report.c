@@ -12,6 +12,52 @@ static const char *flavour(uint32_t f)
 				    : (f & SCALL_TRAMP_RETPOLINE ? "plain,retpoline" : "plain");
 }
 
+/* What the key holds when the module is loaded, if the file says. */
+static const char *bind_text(const struct img *img, const struct ld_tramp *t,
+			     char *buf, size_t size)
+{
+	char w[200];
+
+	if (t->bind == LD_BIND_FUNC)
+		snprintf(buf, size, "link-time target %s",
+			 img_where(img, t->bind_target, w, sizeof(w)));
+	else if (ld_bind_known(t->bind))
+		snprintf(buf, size, "link-time target %s", ld_bind_name(t->bind));
+	else
+		snprintf(buf, size, "no link-time target (%s)",
+			 ld_bind_name(t->bind));
+	return buf;
+}
+
+/* Trampolines (and their live sites) whose target the file fixes, and
+ * the others counted by reason. */
+static void bind_summary(const struct ld_result *r, FILE *out)
+{
+	size_t ntr[LD_BIND_NREASONS] = { 0 }, nsites[LD_BIND_NREASONS] = { 0 };
+	size_t i, known = 0, known_sites = 0;
+	int b;
+
+	if (r->status || !r->module_sec)
+		return;
+	for (i = 0; i < r->ntr; i++)
+		ntr[r->tr[i].bind]++;
+	for (i = 0; i < r->nsites; i++)
+		if (r->sites[i].tr >= 0 && ld_kind_live(r->sites[i].kind))
+			nsites[r->tr[r->sites[i].tr].bind]++;
+	for (b = 0; b < LD_BIND_NREASONS; b++)
+		if (ld_bind_known((enum ld_bind)b)) {
+			known += ntr[b];
+			known_sites += nsites[b];
+		}
+	fprintf(out, "link-time targets: %zu of %zu trampolines, %zu sites",
+		known, r->ntr, known_sites);
+	for (b = 0; b < LD_BIND_NREASONS; b++)
+		if (!ld_bind_known((enum ld_bind)b) && ntr[b])
+			fprintf(out, "; %s: %zu trampolines, %zu sites",
+				ld_bind_name((enum ld_bind)b), ntr[b], nsites[b]);
+	fputc('\n', out);
+}
+
 void ld_report(const struct img *img, const struct ld_result *r, FILE *out)
 {
 	char w[256];
@@ -29,9 +75,10 @@ void ld_report(const struct img *img, const struct ld_result *r, FILE *out)
 	for (j = 0; j < r->ntr; j++) {
 		const struct ld_tramp *t = &r->tr[j];
 
-		fprintf(out, "key %s: trampoline %s at 0x%llx (%s)%s\n",
+		fprintf(out, "key %s: trampoline %s at 0x%llx (%s)%s, %s\n",
 			t->key_name, t->name, (unsigned long long)t->addr,
-			flavour(t->flags), t->bad ? " BAD" : "");
+			flavour(t->flags), t->bad ? " BAD" : "",
+			bind_text(img, t, w, sizeof(w)));
 		for (i = 0; i < r->nsites; i++)
 			if (r->sites[i].tr == (long)j)
 				fprintf(out, "  %-40s %-10s %s\n",
@@ -44,6 +91,7 @@ void ld_report(const struct img *img, const struct ld_result *r, FILE *out)
 					img_where(img, r->un[i].src, w, sizeof(w)),
 					ld_enc_name(r->un[i].enc));
 	}
+	bind_summary(r, out);
 	for (i = 0; i < r->nsites; i++)
 		if (r->sites[i].tr < 0)
 			fprintf(out, "no trampoline: %-30s %-10s %s\n",
@@ -94,14 +142,22 @@ void ld_json(const struct img *img, const struct ld_result *r, FILE *out)
 		r->nwarn);
 	for (j = 0; j < r->ntr; j++) {
 		const struct ld_tramp *t = &r->tr[j];
+		char w[256];
 
 		fputs(j ? ",{\"key\":" : "{\"key\":", out);
 		jstr(out, t->key_name);
 		fputs(",\"trampoline\":", out);
 		jstr(out, t->name);
 		fprintf(out, ",\"tramp_addr\":%llu,\"flavour\":\"%s\",\"ok\":%s,"
-			     "\"sites\":[", (unsigned long long)t->addr,
-			flavour(t->flags), t->bad ? "false" : "true");
+			     "\"bind\":\"%s\",", (unsigned long long)t->addr,
+			flavour(t->flags), t->bad ? "false" : "true",
+			ld_bind_name(t->bind));
+		if (t->bind == LD_BIND_FUNC) {
+			fputs("\"bind_target\":", out);
+			jstr(out, img_where(img, t->bind_target, w, sizeof(w)));
+			fputc(',', out);
+		}
+		fputs("\"sites\":[", out);
 		first = 1;
 		for (i = 0; i < r->nsites; i++)
 			if (r->sites[i].tr == (long)j) {

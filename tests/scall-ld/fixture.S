@@ -51,6 +51,66 @@ f_tail:
 	SCALL_JMP -, __scall_tramp_key_b
 	.size	f_tail, .-f_tail
 
+#ifdef CASE_BIND
+	/* Keys whose link-time target is or is not fixed by the file:
+	 * scall_return0 with only a call site and with a tail call, a libc
+	 * function (another module), and a hidden key set to a hidden
+	 * function (this module's own even in a shared object, where the
+	 * other keys and targets are interposable). */
+	.data
+	.balign 8
+	.globl	key_r1, key_r2, key_x, key_h
+	.hidden	key_h
+key_r1:	.quad	scall_return0
+key_r2:	.quad	scall_return0
+key_x:	.quad	puts
+key_h:	.quad	target_h
+	.text
+	.hidden	target_h
+	.type	target_h,@function
+target_h:
+	xorl	%eax, %eax
+	ret
+	.size	target_h, .-target_h
+#ifndef CASE_SHARED
+	.globl	scall_return0
+	.type	scall_return0,@function
+scall_return0:
+	xorl	%eax, %eax
+	ret
+	.size	scall_return0, .-scall_return0
+#endif
+	SCALL_TRAMP_ __scall_tramp_key_r1, key_r1, 0, RELAX
+	SCALL_TRAMP_ __scall_tramp_key_r2, key_r2, 0, RELAX
+	SCALL_TRAMP_ __scall_tramp_key_x, key_x, 0, RELAX
+	SCALL_TRAMP_ __scall_tramp_key_h, key_h, 0, RELAX
+	.text
+	.globl	f_bind
+	.type	f_bind,@function
+f_bind:
+	subq	$8, %rsp
+	SCALL_CALL -, __scall_tramp_key_r1
+	SCALL_CALL -, __scall_tramp_key_r2
+	SCALL_CALL -, __scall_tramp_key_x
+	SCALL_CALL -, __scall_tramp_key_h
+	addq	$8, %rsp
+	SCALL_JMP -, __scall_tramp_key_r2
+	.size	f_bind, .-f_bind
+#endif
+
+#ifdef CASE_COPY
+	/* key_k is copy_lib.S's, copied into this non-PIE executable: its
+	 * bytes here (0 in .bss) are not what it holds at run time. */
+	SCALL_TRAMP_ __scall_tramp_key_k, key_k, 0, RELAX
+	.text
+	.globl	f_copy
+	.type	f_copy,@function
+f_copy:
+	movq	key_k(%rip), %rax	/* a direct read: forces the copy */
+	SCALL_JMP -, __scall_tramp_key_k
+	.size	f_copy, .-f_copy
+#endif
+
 #ifdef CASE_UNSORTED
 	/* records emitted in the order 3, 1, 2 */
 	.type	f_unsorted,@function
