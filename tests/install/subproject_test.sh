@@ -44,4 +44,5 @@ elif readelf -S "$b/app" | grep -q scall_; then
 	fail "scall sections without a plugin"
 fi
 "$b/app" || fail "the demo failed"
-echo "subproject_test.sh: built with the subproject's dependency, plugin and scall-ld, and run"
+echo "subproject_test.sh: the demo built with the subproject's dependency and scall-ld" \
+	"($(grep -o 'scall_plugin_dep found: [a-z]*' "$w/setup.log")), and run"

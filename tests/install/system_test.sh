@@ -79,15 +79,17 @@ if [ -n "$clang" ]; then
 	echo "system_test.sh: demo (clang) runs without LD_LIBRARY_PATH"
 fi
 
-# find_package(scall) with no hint: the CMake project, with the GCC plugin
-# when there is one
-enable=OFF
-[ "$gcc_plugin" = no-gcc-plugin ] || enable=ON
-CC=$cc cmake -S "$src/tests/install/cmake" -B cmake -DSCALL_TEST_ENABLE=$enable \
+# find_package(scall) with no hint: the CMake project, with a plugin when
+# there is one (the GCC plugin with CC, else the Clang plugin with CLANG)
+enable=ON cmake_cc=$cc cmake_cxx=c++
+if [ "$gcc_plugin" = no-gcc-plugin ]; then
+	if [ -n "$clang" ]; then cmake_cc=$clang cmake_cxx=$clang++; else enable=OFF; fi
+fi
+CC=$cmake_cc CXX=$cmake_cxx cmake -S "$src/tests/install/cmake" -B cmake -DSCALL_TEST_ENABLE=$enable \
 	>cmake.log 2>&1 || { cat cmake.log; fail "cmake configure"; }
 cmake --build cmake >cmake.log 2>&1 || { cat cmake.log; fail "cmake build"; }
 env -u LD_LIBRARY_PATH ./cmake/app || fail "the CMake project's app did not run"
-echo "system_test.sh: find_package(scall) with no hint (scall_enable $enable)"
+echo "system_test.sh: find_package(scall) with no hint ($cmake_cc, scall_enable $enable)"
 
 for name in scall.7 scall.3 scall_update.3 scall_update_batch.3 scall_stats.3; do
 	man -w "$name" >/dev/null 2>&1 || fail "man does not find $name"
