@@ -35,6 +35,7 @@ out = [p for p in json.load(sys.stdin).values() if not p.startswith(("/usr/", "/
 if out:
     sys.exit("installs outside /usr and /etc (this test overlays only those): " + " ".join(out))'
 t=$(mktemp -d)
+# shellcheck disable=SC2154 # rc is assigned in the trap
 trap 'rc=$?; cd /; umount -l /usr /etc 2>/dev/null || true; rm -rf "$t"; exit $rc' EXIT
 for d in usr etc; do
 	mkdir -p "$t/$d/upper" "$t/$d/work"
