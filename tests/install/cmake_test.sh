@@ -12,7 +12,9 @@
 # (sites.py, with the installed scall-ld); the library and the C++ program
 # need libscall.so.0, the static one does not; the programs run without
 # LD_LIBRARY_PATH; a second build does nothing.  A build with no plugin
-# builds the project without scall_enable.
+# builds the project without scall_enable.  Then without the installed
+# plugins and scall-ld: the targets alone still work, scall_enable fails
+# saying what is missing.
 set -eu
 build=$1 src=$2 cc=$3 cxx=$4 gcc_plugin=$5 clang=$6 scall_ld=$7
 . "$src/tests/install/stage.sh"
@@ -72,4 +74,30 @@ fi
 if [ -z "$ran" ]; then
 	project plain-make "Unix Makefiles" OFF OFF "$cc" "$cxx"
 	project plain-ninja Ninja OFF OFF "$cc" "$cxx"
+fi
+
+# The library without the tools (a -dev package without the package of the
+# plugins and scall-ld): find_package still gives the targets, and
+# scall_enable says what is missing.
+rm -f "$dest"/usr/lib/gcc/*/*/plugin/scall.so
+find "$dest" -name scall-clang.so -exec rm -f {} +
+find "$dest" -path '*/bin/scall-ld' -exec rm -f {} +
+project library-only "Unix Makefiles" OFF OFF "$cc" "$cxx"
+want='' with_cc='' with_cxx=''
+if [ "$gcc_plugin" = gcc-plugin ]; then
+	want="no GCC plugin" with_cc=$cc with_cxx=$cxx
+elif [ -n "$clang" ]; then
+	want="no Clang plugin" with_cc=$clang with_cxx=$clang++
+fi
+if [ -n "$want" ]; then
+	name=library-only-enable
+	if CC=$with_cc CXX=$with_cxx cmake -S "$src/tests/install/cmake" -B "$dest/$name" \
+		-DCMAKE_PREFIX_PATH="$dest$prefix" >"$dest/$name.log" 2>&1; then
+		cat "$dest/$name.log"; fail "scall_enable without the plugin installed did not fail"
+	fi
+	# (cmake wraps the message's lines)
+	tr -s ' \n' '  ' <"$dest/$name.log" |
+		grep -q "scall_enable(shape): this scall install has $want (built without it, or its package is not installed)" ||
+		{ cat "$dest/$name.log"; fail "not the message for the missing plugin"; }
+	echo "cmake_test.sh ($name): scall_enable says: $want"
 fi
