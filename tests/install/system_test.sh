@@ -44,9 +44,12 @@ for d in usr etc; do
 done
 
 # A libscall already installed for real would hide a missing refresh: take
-# it out of this view first.
+# it out of this view first (the file too, not only the link, which
+# ldconfig would make again).
 if ldconfig -p | grep -q 'libscall\.so\.0 '; then
-	ldconfig -p | sed -n 's/.*libscall\.so.* => //p' | xargs rm -f
+	for f in $(ldconfig -p | sed -n 's/.*libscall\.so.* => //p'); do
+		rm -f "$(readlink -f "$f")" "$f"
+	done
 	ldconfig
 fi
 ldconfig -p | grep -q 'libscall\.so\.0 ' && fail "libscall.so.0 still in the cache before the install"
