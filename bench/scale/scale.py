@@ -5,7 +5,8 @@
   scale.py --cc CC --plugin GCC_PLUGIN --include DIR --libdir DIR
            --scall-ld SCALL_LD --workdir DIR
            [--clang CLANG --clang-plugin SO] [--keys K] [--sites-per-key M]
-           [--parts compile,start,update,burst,footprint]
+           [--parts compile,start,update,dlopen,burst,footprint]
+           [--compare-libdir DIR]
 
 Generates (never commits) a program of K keys x M call sites (default
 1000 x 100 = 10^5: N small noinline functions `return scall(key_k)(x) + 1;`,
@@ -20,9 +21,17 @@ without the toolchain in the same run:
              Private_Dirty after start-up.
   update     scall_update of one M-site key in this program against the
              same update in a program holding only that key.
+  dlopen     dlopen and dlclose of a module with M sites of a key of the
+             program (registration, unregistration) in this program against
+             the same in a program holding only that key.
   burst      syncs for 15 consecutive converted stores into a struct key.
   footprint  ticks per call for N distinct hot call sites, each through its
              own key (N = 64 .. 8192): direct, scall, indirect, retpoline.
+
+With --compare-libdir DIR, the start, update and dlopen parts also run
+the same executables with DIR's libscall (LD_LIBRARY_PATH: the programs
+carry a RUNPATH), alternating with this build's: before and after a change
+of the runtime, in the same run.
 
 Prints tables; asserts nothing about time.
 """
@@ -50,7 +59,9 @@ ap.add_argument("--keys", type=int,
 ap.add_argument("--sites-per-key", type=int,
                 default=int(os.environ.get("SCALL_SCALE_SITES", 100)))
 ap.add_argument("--parts", default=os.environ.get(
-    "SCALL_SCALE_PARTS", "compile,start,update,burst,footprint"))
+    "SCALL_SCALE_PARTS", "compile,start,update,dlopen,burst,footprint"))
+ap.add_argument("--compare-libdir",
+                default=os.environ.get("SCALL_SCALE_COMPARE_LIBDIR"))
 args = ap.parse_args()
 CC = shlex.split(args.cc)
 W = args.workdir
@@ -76,6 +87,23 @@ def cpu(cmd):
     return (r1.ru_utime - r0.ru_utime) + (r1.ru_stime - r0.ru_stime)
 
 
+def lib_env(lib, **extra):
+    """The environment that runs a program with the libscall of `lib` (None:
+    the one it was linked with)."""
+    env = dict(os.environ)
+    env.pop("SCALL_DEBUG", None)
+    env.update(extra)
+    if lib:
+        env["LD_LIBRARY_PATH"] = lib
+    return env
+
+
+# The libscalls compared: this build's, and --compare-libdir's.
+LIBS = [("this build", None)]
+if args.compare_libdir:
+    LIBS.append(("compare", args.compare_libdir))
+
+
 def table(title, head, rows):
     print("\n" + title)
     w = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
@@ -86,6 +114,7 @@ def table(title, head, rows):
 # ---------------------------------------------------------------- programs
 
 MAIN = r"""
+#include <dlfcn.h>
 #include <scall.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,6 +180,19 @@ int main(int argc, char **argv)
 		}
 		for (int i = 0; i < n; i++)
 			printf("%.9f\n", t[i]);
+	} else if (argc > 3 && !strcmp(argv[1], "dlopen")) {
+		int n = atoi(argv[3]);
+
+		for (int i = 0; i < n; i++) {
+			double a = now(), b, c;
+			void *h = dlopen(argv[2], RTLD_NOW | RTLD_LOCAL);
+
+			b = now();
+			if (!h || dlclose(h))
+				return 1;
+			c = now();
+			printf("%.9f %.9f\n", b - a, c - b);
+		}
 	}
 	return 0;
 }
@@ -194,6 +236,18 @@ def build(d, toolchain, cflags=("-O1",), out="prog"):
     return exe, t
 
 
+def relink_exporting(d, out):
+    """d's objects linked again with key_0 exported, for a module that calls
+    through it (scall-ld'ed)."""
+    exe = os.path.join(d, out)
+    with open(d + "/export.list", "w") as f:
+        f.write("{ key_0; };\n")
+    sh(CC + [d + "/main.o", d + "/tgt.o", d + "/sites.o", "-o", exe,
+             "-Wl,--dynamic-list=" + d + "/export.list"] + LINK)
+    sh([args.scall_ld, exe])
+    return exe
+
+
 N = args.keys * args.sites_per_key
 print("scale: %d keys x %d sites = %d sites; %s" % (
     args.keys, args.sites_per_key, N, sh(CC + ["--version"]).stdout.splitlines()[0]))
@@ -222,47 +276,98 @@ if parts != ["compile"]:
     exes["scall"], _ = build(big, True, out="scall")
 
 if "start" in parts:
-    runs = {"plain": [], "scall": []}
-    env = dict(os.environ)
-    env.pop("SCALL_DEBUG", None)
-    for _ in range(21):  # alternate, so drifting load hits both alike
+    runs = {("plain", None): []}
+    runs.update({("scall", lib): [] for _, lib in LIBS})
+    for _ in range(21):  # alternate, so drifting load hits all alike
         for k in runs:
             a = time.perf_counter()
-            subprocess.run([exes[k]], env=env, check=True)
+            subprocess.run([exes[k[0]]], env=lib_env(k[1]), check=True)
             runs[k].append(time.perf_counter() - a)
-    reg = []
-    for _ in range(5):
-        e = sh([exes["scall"]], env=dict(env, SCALL_DEBUG="1")).stderr
-        m = re.search(r"register: .*?([0-9.]+) us", e)
-        reg.append(float(m.group(1)) if m else float("nan"))
-    dirty = {k: int(sh([exes[k], "dirty"]).stdout) for k in exes}
-    p, s = statistics.median(runs["plain"]), statistics.median(runs["scall"])
+    p = statistics.median(runs[("plain", None)])
+    rows = [["exec-to-exit (ms)", "plain", "%.2f" % (p * 1e3), "", ""]]
+    for name, lib in LIBS:
+        s = statistics.median(runs[("scall", lib)])
+        rows.append(["", "scall, " + name, "%.2f" % (s * 1e3), "%.2f" % (s / p),
+                     "%+.2f ms" % ((s - p) * 1e3)])
+    for name, lib in LIBS:
+        reg = []
+        for _ in range(5):
+            e = sh([exes["scall"]], env=lib_env(lib, SCALL_DEBUG="1")).stderr
+            m = re.search(r"register: .*?([0-9.]+) us", e)
+            reg.append(float(m.group(1)) if m else float("nan"))
+        rows.append(["registration cycle (ms, SCALL_DEBUG)", "scall, " + name,
+                     "%.3f" % (min(reg) / 1e3), "", ""])
+    for k in ("plain", "scall"):
+        rows.append(["text Private_Dirty after start (kB)", k,
+                     sh([exes[k], "dirty"]).stdout.strip(), "", ""])
     table("start: exec-to-exit, main returns at once (median of 21; goal: "
           "<= 1.10x or <= +0.5 ms)",
-          ["", "plain", "scall", "ratio", "scall - plain"],
-          [["exec-to-exit (ms)", "%.2f" % (p * 1e3), "%.2f" % (s * 1e3),
-            "%.2f" % (s / p), "%+.2f ms" % ((s - p) * 1e3)],
-           ["registration (ms, SCALL_DEBUG)", "-", "%.3f" % (min(reg) / 1e3), "", ""],
-           ["text Private_Dirty after start (kB)", dirty["plain"], dirty["scall"], "", ""]])
+          ["", "build, libscall", "value", "ratio", "scall - plain"], rows)
 
-if "update" in parts:
+if "update" in parts or "dlopen" in parts:
     small = gen_program("small", 1, args.sites_per_key)
     one, _ = build(small, True, out="scall")
 
-    def upd(exe):
-        r = sh([exe, "update", "401"]).stdout.split()
+if "update" in parts:
+    def upd(exe, lib):
+        r = sh([exe, "update", "401"], env=lib_env(lib)).stdout.split()
         return statistics.median(float(x) for x in r[1:])
 
-    u_big, u_small = [], []
-    for _ in range(5):
-        u_big.append(upd(exes["scall"]))
-        u_small.append(upd(one))
-    b, s = statistics.median(u_big), statistics.median(u_small)
+    u = {(e, lib): [] for e in (one, exes["scall"]) for _, lib in LIBS}
+    for _ in range(5):  # alternate, so drifting load hits all alike
+        for e, lib in u:
+            u[(e, lib)].append(upd(e, lib))
+    rows = []
+    for name, lib in LIBS:
+        s = statistics.median(u[(one, lib)])
+        b = statistics.median(u[(exes["scall"], lib)])
+        rows.append([name, "only that key", "%.1f" % (s * 1e6), "1.00"])
+        rows.append([name, "%d keys, %d sites" % (args.keys, N),
+                     "%.1f" % (b * 1e6), "%.2f" % (b / s)])
     table("update: scall_update of one %d-site key (median us; goal: ratio <= 1.5)"
           % args.sites_per_key,
-          ["process holding", "us", "ratio"],
-          [["only that key", "%.1f" % (s * 1e6), "1.00"],
-           ["%d keys, %d sites" % (args.keys, N), "%.1f" % (b * 1e6), "%.2f" % (b / s)]])
+          ["libscall", "process holding", "us", "ratio"], rows)
+
+PLUGIN_MOD = """#include <scall.h>
+int tgt_a(int x);
+SCALL_DECLARE(key_0, tgt_a);
+"""
+
+if "dlopen" in parts:
+    d = os.path.join(W, "dlmod")
+    os.makedirs(d, exist_ok=True)
+    with open(d + "/mod.c", "w") as f:
+        f.write(PLUGIN_MOD)
+        for m in range(args.sites_per_key):
+            f.write("__attribute__((noinline)) int p_%d(int x) "
+                    "{ return scall(key_0)(x) + 1; }\n" % m)
+    mod = d + "/mod.so"
+    sh(CC + ["-O1", "-fPIC", "-shared"] + INC + PLUG +
+       [d + "/mod.c", "-o", mod] + LINK)
+    sh([args.scall_ld, mod])
+    hosts = [("only that key", relink_exporting(small, "scall-export")),
+             ("%d keys, %d sites" % (args.keys, N),
+              relink_exporting(big, "scall-export"))]
+    t = {(e, lib): ([], []) for _, e in hosts for _, lib in LIBS}
+    for _ in range(5):
+        for (e, lib), (o, c) in t.items():
+            for line in sh([e, "dlopen", mod, "201"],
+                           env=lib_env(lib)).stdout.splitlines()[1:]:
+                a, b = line.split()
+                o.append(float(a))
+                c.append(float(b))
+    rows = []
+    for name, lib in LIBS:
+        base = None
+        for host, e in hosts:
+            o, c = (statistics.median(x) for x in t[(e, lib)])
+            base = base or (o, c)
+            rows.append([name, host, "%.1f" % (o * 1e6), "%.2f" % (o / base[0]),
+                         "%.1f" % (c * 1e6), "%.2f" % (c / base[1])])
+    table("dlopen: dlopen and dlclose of a module of %d sites of key_0 "
+          "(median us, loader included; goal: ratio near 1)" % args.sites_per_key,
+          ["libscall", "process holding", "dlopen", "ratio", "dlclose", "ratio"],
+          rows)
 
 BURST = r"""
 #include <scall.h>
