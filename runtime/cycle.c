@@ -24,16 +24,6 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-/* Keep bar[0..n] sorted, as scall_write needs: v goes in among bar[0..n). */
-static void insert_barrier(uintptr_t *bar, size_t n, uintptr_t v)
-{
-	while (n && bar[n - 1] > v) {
-		bar[n] = bar[n - 1];
-		n--;
-	}
-	bar[n] = v;
-}
-
 void scall_report_refused(const struct rt_item *it, const char *why)
 {
 	uint8_t b[ITEM_MAXLEN];
@@ -86,8 +76,7 @@ int scall_cycle(const struct rt_sel *sel)
 			continue;
 		/* Verify: never write a byte we did not expect. */
 		if (memcmp((const void *)it->addr, it->cur, it->len)) {
-			it->refused = 1;
-			insert_barrier(b.bar, b.nbar++, it->addr);
+			scall_index_refuse(it, &b);
 			scall_report_refused(it, "bytes changed behind scall's "
 						 "back");
 			continue;

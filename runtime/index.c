@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The handler's table and the items of a selection (docs/protocol.md, "The
- * handler's table").
+ * handler's table" and "The per-key index").
  *
- * The table is an immutable array of (address, item) for every item of
- * every module, published through an atomic pointer; the SIGTRAP handler
- * searches it without a lock, counting itself in scall_in_flight first, so
- * an old table (and what was retired with it) is freed only once no handler
- * is in flight.  The scratch space of the patch cycle is sized here, with
- * the table, so that a cycle never allocates.
+ * Each module has its own table of (address, item), sorted by address and
+ * immutable once built at its registration.  The table the SIGTRAP handler
+ * searches is a directory of those: one span per module, by its lowest
+ * address, published through an atomic pointer.  Registering or
+ * unregistering a module copies the directory (one span per module), never
+ * another module's items.  The handler searches it without a lock,
+ * counting itself in scall_in_flight first, so an old directory (and the
+ * module retired with it) is freed only once no handler is in flight.  The
+ * scratch space of the patch cycle is sized here too, so that a cycle never
+ * allocates.
  *
- * scall_index_select is where a cycle learns which items it takes.  It
- * walks the table today (O(all items)); a per-key index replaces that walk
- * without changing its callers.
+ * scall_index_select gives a cycle its items: an update's from the
+ * per-key index (keys.c), a module's from its table; in address order,
+ * with the refused windows a coalesced write could cover.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,52 +24,108 @@
 
 #include "internal.h"
 
+#define PAGE 4096u
+
 struct rt_table *scall_table;
 unsigned long scall_in_flight;
 
-/* Retired allocations, freed when no handler is in flight. */
+/* Retired directories and modules, freed when no handler is in flight. */
 struct retired {
 	struct retired *next;
-	void *p[4];
+	struct rt_table *t;
+	struct rt_module *m;
 };
 static struct retired *retire_list;
-/* Modules dropped at unload without a new table (out of memory): the
- * published table may still point to their items. */
+/* Modules dropped at unload without a new directory (out of memory): the
+ * published one may still point to their items. */
 static struct rt_module *dropped;
 
-/* Scratch space of the patch cycle, for every item of every module. */
-static struct rt_item **scr_items;
+/* Scratch space of the patch cycle, for every item of every module: the
+ * items selected, a second array to sort them, the refused windows, the
+ * writes. */
+static struct rt_item **scr_items, **scr_sort;
 static uintptr_t *scr_bar;
 static struct wr *scr_w;
 static size_t scr_cap;
 
-const struct rt_item *scall_index_lookup(const struct rt_table *t, uintptr_t a)
-{
-	size_t lo = 0, hi;
+/* Items of the modules in the directory (dropped ones aside), and how many
+ * of them are refused: with none, a selection has no refused window near. */
+static size_t nitems_all, nrefused_all;
 
-	if (!t)
-		return NULL;
-	hi = t->n;
+/* ---------------------------------------------------------------- */
+/* The handler's side: no lock, no wait                             */
+/* ---------------------------------------------------------------- */
+
+/* The first entry of s at or above a. */
+static size_t first_at(const struct rt_span *s, uintptr_t a)
+{
+	size_t lo = 0, hi = s->n;
+
 	while (lo < hi) {
 		size_t m = (lo + hi) / 2;
 
-		if (t->e[m].addr < a)
+		if (s->e[m].addr < a)
 			lo = m + 1;
 		else
 			hi = m;
 	}
-	return lo < t->n && t->e[lo].addr == a ? t->e[lo].it : NULL;
+	return lo;
 }
 
-/* By address; at one address (duplicate records) the live item first: the
- * handler takes the first entry of an address. */
-static int cmp_entry(const void *a, const void *b)
+/* How many spans start at or below a. */
+static size_t spans_upto(const struct rt_table *t, uintptr_t a)
 {
-	const struct rt_entry *x = a, *y = b;
+	size_t lo = 0, hi = t->n;
 
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return (int)x->it->refused - (int)y->it->refused;
+	while (lo < hi) {
+		size_t m = (lo + hi) / 2;
+
+		if (t->s[m].lo <= a)
+			lo = m + 1;
+		else
+			hi = m;
+	}
+	return lo;
+}
+
+const struct rt_item *scall_index_lookup(const struct rt_table *t, uintptr_t a)
+{
+	const struct rt_item *found = NULL;
+
+	if (!t)
+		return NULL;
+	/* The spans starting at or below a, nearest first, while one of
+	 * them may still reach a (reach: the highest end so far). */
+	for (size_t i = spans_upto(t, a); i-- > 0 && t->s[i].reach > a;) {
+		const struct rt_span *s = &t->s[i];
+
+		if (a >= s->hi)
+			continue;
+		/* Duplicate records give several items at one address, all
+		 * refused but one: that one is the item. */
+		for (size_t k = first_at(s, a); k < s->n && s->e[k].addr == a;
+		     k++) {
+			if (!s->e[k].it->refused)
+				return s->e[k].it;
+			if (!found)
+				found = s->e[k].it;
+		}
+	}
+	return found;
+}
+
+/* ---------------------------------------------------------------- */
+/* Retirement                                                       */
+/* ---------------------------------------------------------------- */
+
+void scall_index_free_module(struct rt_module *m)
+{
+	free(m->tab);
+	free(m->runs);
+	free(m->bykey);
+	free(m->items);
+	free(m->name);
+	free(m);
 }
 
 static void free_retired(struct retired *r)
@@ -73,8 +133,9 @@ static void free_retired(struct retired *r)
 	while (r) {
 		struct retired *n = r->next;
 
-		for (size_t i = 0; i < 4; i++)
-			free(r->p[i]);
+		free(r->t);
+		if (r->m)
+			scall_index_free_module(r->m);
 		free(r);
 		r = n;
 	}
@@ -92,149 +153,351 @@ void scall_index_reap(void)
 		if (scall_debug)
 			fprintf(stderr, "scall: retired tables freed\n");
 	}
-	/* No handler in flight, and none can load a table that has them. */
+	/* No handler in flight, and none can load a directory that has
+	 * them. */
 	for (pp = &dropped; (m = *pp);)
 		if (m->unpublished) {
 			*pp = m->next;
-			free(m->items);
-			free(m->name);
-			free(m);
+			scall_index_free_module(m);
 		} else {
 			pp = &m->next;
 		}
 }
 
-/* Free p0..p3 once no handler can still see them (p0 may be the old
- * table).  Called after the new table is published, with r allocated
- * before: it is used or freed. */
-static void retire(struct retired *r, void *p0, void *p1, void *p2, void *p3)
+/* Publish t; the old directory and m (NULL, or the module t leaves out)
+ * are freed once no handler can still see them.  r, allocated before, is
+ * used or freed. */
+static void publish(struct rt_table *t, struct retired *r, struct rt_module *m)
 {
+	struct rt_table *old =
+		__atomic_exchange_n(&scall_table, t, __ATOMIC_SEQ_CST);
+
+	for (struct rt_module *d = dropped; d; d = d->next)
+		d->unpublished = true;
 	if (__atomic_load_n(&scall_in_flight, __ATOMIC_SEQ_CST) == 0) {
 		free(r);
-		free(p0);
-		free(p1);
-		free(p2);
-		free(p3);
+		free(old);
+		if (m)
+			scall_index_free_module(m);
 		scall_index_reap();
 		return;
 	}
-	*r = (struct retired){ retire_list, { p0, p1, p2, p3 } };
+	*r = (struct retired){ retire_list, old, m };
 	retire_list = r;
 	if (scall_debug)
 		fprintf(stderr, "scall: handler in flight: old table freed "
 				"later\n");
 }
 
+/* ---------------------------------------------------------------- */
+/* Registration and unregistration                                  */
+/* ---------------------------------------------------------------- */
+
+/* Room for n items in every scratch array.  Grown by half at least, so
+ * that a run of registrations costs in proportion to their items; the
+ * contents need not survive, so nothing is copied. */
 static int reserve_scratch(size_t n)
 {
-	void *a, *b, *c;
+	struct rt_item **a, **s;
+	uintptr_t *b;
+	struct wr *w;
 
 	if (n <= scr_cap)
 		return 0;
-	a = scall_realloc(scr_items, n * sizeof(*scr_items));
-	if (a)
-		scr_items = a;
-	b = scall_realloc(scr_bar, n * sizeof(*scr_bar));
-	if (b)
-		scr_bar = b;
-	c = scall_realloc(scr_w, n * sizeof(*scr_w));
-	if (c)
-		scr_w = c;
-	if (!a || !b || !c)
+	if (n < scr_cap + scr_cap / 2)
+		n = scr_cap + scr_cap / 2;
+	a = scall_malloc(n * sizeof(*a));
+	s = scall_malloc(n * sizeof(*s));
+	b = scall_malloc(n * sizeof(*b));
+	w = scall_malloc(n * sizeof(*w));
+	if (!a || !s || !b || !w) {
+		free(a);
+		free(s);
+		free(b);
+		free(w);
 		return -ENOMEM;
+	}
+	free(scr_items);
+	free(scr_sort);
+	free(scr_bar);
+	free(scr_w);
+	scr_items = a;
+	scr_sort = s;
+	scr_bar = b;
+	scr_w = w;
 	scr_cap = n;
 	return 0;
 }
 
-int scall_index_publish(const struct rt_module *mods, void *free1,
-			void *free2, void *free3)
+/* m's windows by address: its trampolines and its sites, each sorted
+ * (module.c), merged; its extent and its refused items. */
+static void build_tab(struct rt_module *m)
 {
-	size_t n = 0, k = 0;
-	struct rt_table *t, *old;
-	const struct rt_module *m;
-	struct rt_module *d;
-	struct retired *r;
+	struct rt_item *t = m->items, *te = t + m->ntramps, *s = te,
+		       *se = m->items + m->nitems;
+	size_t k = 0;
 
-	for (m = mods; m; m = m->next)
-		n += m->nitems;
-	if (reserve_scratch(n + 1))
-		return -ENOMEM;
-	t = scall_malloc(sizeof(*t) + n * sizeof(t->e[0]));
+	m->nrefused = 0;
+	m->lo = m->nitems ? UINTPTR_MAX : 0;
+	m->hi = 0;
+	while (t < te || s < se) {
+		struct rt_item *it =
+			s == se || (t < te && t->addr <= s->addr) ? t++ : s++;
+
+		m->tab[k++] = (struct rt_entry){ it->addr, it };
+		if (it->addr < m->lo)
+			m->lo = it->addr;
+		if (it->addr + it->len > m->hi)
+			m->hi = it->addr + it->len;
+		m->nrefused += it->refused;
+	}
+}
+
+static size_t table_n(const struct rt_table *t)
+{
+	return t ? t->n : 0;
+}
+
+static struct rt_span span_of(struct rt_module *m)
+{
+	return (struct rt_span){ .lo = m->lo, .hi = m->hi, .e = m->tab,
+				 .n = m->nitems, .mod = m };
+}
+
+/* t: the spans of old, without del's and the dropped modules', with add's
+ * (a module without items has none), by lo; each with its reach. */
+static void fill_table(struct rt_table *t, const struct rt_table *old,
+		       struct rt_module *add, const struct rt_module *del)
+{
+	bool placed = !add || !add->nitems;
+	uintptr_t reach = 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < table_n(old); i++) {
+		const struct rt_span *s = &old->s[i];
+
+		if (s->mod == del || s->mod->dropped)
+			continue;
+		if (!placed && add->lo < s->lo) {
+			t->s[k++] = span_of(add);
+			placed = true;
+		}
+		t->s[k++] = *s;
+	}
+	if (!placed)
+		t->s[k++] = span_of(add);
+	t->n = k;
+	for (k = 0; k < t->n; k++) {
+		if (t->s[k].hi > reach)
+			reach = t->s[k].hi;
+		t->s[k].reach = reach;
+	}
+}
+
+int scall_index_add(struct rt_module *m)
+{
+	struct rt_table *old = __atomic_load_n(&scall_table, __ATOMIC_RELAXED);
+	struct rt_table *t = NULL;
+	struct retired *r = NULL;
+
+	if (m->nitems) {
+		m->tab = scall_malloc(m->nitems * sizeof(*m->tab));
+		if (!m->tab)
+			goto fail;
+		build_tab(m);
+	}
+	if (scall_keys_build(m))
+		goto fail;
+	t = scall_malloc(sizeof(*t) + (table_n(old) + 1) * sizeof(t->s[0]));
 	r = scall_malloc(sizeof(*r));
+	/* The scratch last: grown only when the registration succeeds. */
+	if (!t || !r || reserve_scratch(nitems_all + m->nitems + 1))
+		goto fail;
+	fill_table(t, old, m, NULL);
+	scall_keys_link(m);
+	nitems_all += m->nitems;
+	nrefused_all += m->nrefused;
+	publish(t, r, NULL);
+	return 0;
+fail:
+	free(t);
+	free(r);
+	free(m->tab);
+	free(m->runs);
+	free(m->bykey);
+	m->tab = NULL;
+	m->runs = NULL;
+	m->bykey = NULL;
+	m->nruns = 0;
+	return -ENOMEM;
+}
+
+int scall_index_remove(struct rt_module *m)
+{
+	struct rt_table *old = __atomic_load_n(&scall_table, __ATOMIC_RELAXED);
+	struct rt_table *t =
+		scall_malloc(sizeof(*t) + table_n(old) * sizeof(t->s[0]));
+	struct retired *r = scall_malloc(sizeof(*r));
+
+	/* No cycle selects its items from now on, whatever happens. */
+	scall_keys_unlink(m);
+	nitems_all -= m->nitems;
+	nrefused_all -= m->nrefused;
 	if (!t || !r) {
 		free(t);
 		free(r);
 		return -ENOMEM;
 	}
-	for (m = mods; m; m = m->next)
-		for (size_t i = 0; i < m->nitems; i++)
-			t->e[k++] = (struct rt_entry){ m->items[i].addr,
-						       &m->items[i] };
-	t->n = k;
-	qsort(t->e, k, sizeof(t->e[0]), cmp_entry);
-	old = __atomic_exchange_n(&scall_table, t, __ATOMIC_SEQ_CST);
-	for (d = dropped; d; d = d->next)
-		d->unpublished = true;
-	retire(r, old, free1, free2, free3);
+	fill_table(t, old, NULL, m);
+	publish(t, r, m);
 	return 0;
 }
 
 void scall_index_drop(struct rt_module *m)
 {
+	m->dropped = true;
 	m->next = dropped;
 	m->unpublished = false;
 	dropped = m;
 }
 
-static bool key_wanted(const struct scall_req *req, size_t n, void **key)
+/* ---------------------------------------------------------------- */
+/* Selection                                                        */
+/* ---------------------------------------------------------------- */
+
+/* Keep bar[0..n] sorted, as scall_write needs: v goes in among bar[0..n). */
+static void insert_barrier(uintptr_t *bar, size_t n, uintptr_t v)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t m = (lo + hi) / 2;
-
-		if ((uintptr_t)req[m].key < (uintptr_t)key)
-			lo = m + 1;
-		else if ((uintptr_t)req[m].key > (uintptr_t)key)
-			hi = m;
-		else
-			return true;
+	while (n && bar[n - 1] > v) {
+		bar[n] = bar[n - 1];
+		n--;
 	}
-	return false;
+	bar[n] = v;
 }
 
-static bool selected(const struct rt_sel *sel, const struct rt_item *it)
+void scall_index_refuse(struct rt_item *it, struct rt_batch *b)
 {
-	switch (sel->kind) {
-	case SEL_KEYS:
-		return key_wanted(sel->req, sel->n, it->key);
-	case SEL_RANGE:
-		return (uintptr_t)it->key >= sel->lo &&
-		       (uintptr_t)it->key < sel->hi;
-	case SEL_MODULE:
-		return it->mod == sel->mod;
-	default:
-		return true;
+	it->refused = 1;
+	it->mod->nrefused++;
+	nrefused_all++;
+	insert_barrier(b->bar, b->nbar++, it->addr);
+}
+
+/* The live items of m into out[n..), by address. */
+static size_t take_module(const struct rt_module *m, struct rt_item **out,
+			  size_t n)
+{
+	for (size_t i = 0; i < m->nitems; i++)
+		if (!m->tab[i].it->refused)
+			out[n++] = m->tab[i].it;
+	return n;
+}
+
+/* The end of the run in address order that starts at a[i]. */
+static size_t run_end(struct rt_item *const *a, size_t i, size_t n)
+{
+	while (++i < n && a[i - 1]->addr <= a[i]->addr)
+		;
+	return i;
+}
+
+/* a[0..n) by address: the runs already in order (a key's items in one
+ * module, a module's items) merged pairwise into tmp and back until one
+ * is left.  Returns the array that holds the result, a or tmp. */
+static struct rt_item **sort_by_addr(struct rt_item **a, struct rt_item **tmp,
+				     size_t n)
+{
+	while (run_end(a, 0, n) < n) {
+		struct rt_item **swap;
+
+		for (size_t i = 0; i < n;) {
+			size_t mid = run_end(a, i, n),
+			       end = mid < n ? run_end(a, mid, n) : n;
+			size_t p = i, q = mid, k = i;
+
+			while (p < mid && q < end)
+				tmp[k++] = a[q]->addr < a[p]->addr ? a[q++]
+								   : a[p++];
+			while (p < mid)
+				tmp[k++] = a[p++];
+			while (q < end)
+				tmp[k++] = a[q++];
+			i = end;
+		}
+		swap = a;
+		a = tmp;
+		tmp = swap;
+	}
+	return a;
+}
+
+/* The refused windows of t starting in [lo, hi) into b's barriers. */
+static void refused_in(const struct rt_table *t, uintptr_t lo, uintptr_t hi,
+		       struct rt_batch *b)
+{
+	for (size_t i = spans_upto(t, hi - 1); i-- > 0 && t->s[i].reach > lo;) {
+		const struct rt_span *s = &t->s[i];
+
+		if (s->hi <= lo || s->mod->dropped || !s->mod->nrefused)
+			continue;
+		for (size_t k = first_at(s, lo); k < s->n && s->e[k].addr < hi;
+		     k++)
+			if (s->e[k].it->refused)
+				insert_barrier(b->bar, b->nbar++, s->e[k].addr);
+	}
+}
+
+/*
+ * The refused windows a coalesced write of b's items could cover.  The
+ * writer joins two writes only within one page and asks for a refused
+ * window starting between ITEM_MAXLEN - 1 bytes before the end of the
+ * first and the start of the second; each write is at an item's address or
+ * the byte after it.  So the windows starting from ITEM_MAXLEN - 1 bytes
+ * before an item up to the byte after the next one, for consecutive items
+ * at most a page apart, answer every question it asks.
+ */
+static void add_barriers(const struct rt_table *t, struct rt_batch *b)
+{
+	uintptr_t done = 0;
+
+	for (size_t i = 0; i + 1 < b->n; i++) {
+		uintptr_t lo = b->items[i]->addr, hi = b->items[i + 1]->addr + 1;
+
+		if (hi - lo > PAGE + 1)
+			continue;
+		lo = lo > ITEM_MAXLEN - 1 ? lo - (ITEM_MAXLEN - 1) : 0;
+		if (lo < done)
+			lo = done;
+		if (lo < hi)
+			refused_in(t, lo, hi, b);
+		done = hi;
 	}
 }
 
 bool scall_index_select(const struct rt_sel *sel, struct rt_batch *b)
 {
-	struct rt_table *t = __atomic_load_n(&scall_table, __ATOMIC_RELAXED);
+	const struct rt_table *t = __atomic_load_n(&scall_table, __ATOMIC_RELAXED);
+	size_t n = 0;
 
-	if (!t || !t->n)
+	if (!nitems_all)
 		return false;
-	if (scr_cap < t->n)
-		return false; /* cannot happen: reserved at every publication */
-	*b = (struct rt_batch){ scr_items, 0, scr_bar, 0, scr_w };
-	/* In address order (the table is sorted), as the writer needs. */
-	for (size_t i = 0; i < t->n; i++) {
-		struct rt_item *it = t->e[i].it;
-
-		if (it->refused)
-			b->bar[b->nbar++] = it->addr;
-		else if (selected(sel, it))
-			b->items[b->n++] = it;
+	switch (sel->kind) {
+	case SEL_KEYS:
+	case SEL_RANGE:
+		n = scall_keys_select(sel, scr_items);
+		break;
+	case SEL_MODULE:
+		n = take_module(sel->mod, scr_items, 0);
+		break;
+	default:
+		for (size_t i = 0; i < t->n; i++)
+			if (!t->s[i].mod->dropped)
+				n = take_module(t->s[i].mod, scr_items, n);
+		break;
 	}
+	*b = (struct rt_batch){ sort_by_addr(scr_items, scr_sort, n), n,
+				scr_bar, 0, scr_w };
+	if (nrefused_all)
+		add_barriers(t, b);
 	return true;
 }

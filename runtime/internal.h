@@ -10,6 +10,7 @@
  *   poke.c    INT3 and three syncs over a list of windows
  *   trap.c    the SIGTRAP handler (index.c's lookup, insn.c's emulation)
  *   index.c   the handler's table, the items of a selection, retirement
+ *   keys.c    the per-key index: a module's items by key, the key tree
  *   insn.c    desired state, its bytes, its emulation (pure)
  *   writer.c, alias.c  writing code and syncing cores
  *   alloc.c   allocations a test can make fail
@@ -68,14 +69,40 @@ struct rt_item {
 	uint8_t want[ITEM_MAXLEN]; /* scratch: desired form */
 };
 
+struct rt_entry {
+	uintptr_t addr;
+	struct rt_item *it;
+};
+
+/* The items of one key in one module, by address (keys.c). */
+struct rt_run {
+	void **key;
+	struct rt_item **items;
+	size_t n;
+	struct rt_run *next;         /* the key's run in another module */
+	struct rt_run *left, *right; /* tree links, of a key's first run */
+};
+
 struct rt_module {
 	struct scall_module *hdr;
 	char *name; /* file of the module, for messages */
 	uintptr_t base; /* its load address */
+	/* Trampolines, then sites: items[0..ntramps) and items[ntramps..
+	 * nitems) are each sorted by address (module.c). */
 	struct rt_item *items;
 	size_t nitems, nsites, ntramps, nunresolved;
+	/* index.c: its windows by address (nitems entries, immutable: the
+	 * handler searches them), in [lo, hi); nrefused of its items are
+	 * refused.  keys.c: its runs, one per key, over bykey. */
+	struct rt_entry *tab;
+	uintptr_t lo, hi;
+	size_t nrefused;
+	struct rt_run *runs;
+	size_t nruns;
+	struct rt_item **bykey;
 	struct rt_module *next;
-	bool unpublished; /* dropped: a table without it was published */
+	bool dropped;     /* unloaded without a directory that leaves it out */
+	bool unpublished; /* dropped: a directory without it was published */
 	/* The executable's own module (the first object dl_iterate_phdr
 	 * reports): never unmapped, so its unregistration keeps it. */
 	bool main_program;
@@ -86,14 +113,18 @@ struct rt_module {
 	bool unloading;
 };
 
-/* The handler's table (index.c): immutable once published. */
-struct rt_entry {
-	uintptr_t addr;
-	struct rt_item *it;
+/* The handler's table (index.c): a directory of the modules' tables, one
+ * span per module with items, sorted by lo; immutable once published. */
+struct rt_span {
+	uintptr_t lo, hi; /* the module's windows lie in [lo, hi) */
+	uintptr_t reach;  /* the highest hi of this span and those before */
+	const struct rt_entry *e; /* the module's tab */
+	size_t n;
+	struct rt_module *mod;
 };
 struct rt_table {
 	size_t n;
-	struct rt_entry e[];
+	struct rt_span s[];
 };
 
 /* What an instruction in a patch window does (docs/format.md states). */
@@ -140,10 +171,10 @@ struct rt_sel {
 	const struct rt_module *mod;
 };
 
-/* What a cycle works on, in the scratch space sized at publication:
+/* What a cycle works on, in the scratch space sized at registration:
  * items[0..n) selected and not refused, bar[0..nbar) the addresses of the
- * refused windows (which no coalesced write may cover), both by address;
- * w has room for a write per item. */
+ * refused windows a coalesced write of them could cover (which it must
+ * not), both by address; bar and w have room for every item. */
 struct rt_batch {
 	struct rt_item **items;
 	size_t n;
@@ -156,25 +187,44 @@ struct rt_batch {
  * __atomic builtins. */
 SCALL_HIDDEN extern struct rt_table *scall_table;
 SCALL_HIDDEN extern unsigned long scall_in_flight;
-/* The first item at a (the live one among duplicates), or NULL; for the
- * handler: no lock, no wait. */
+/* The live item at a (or a refused one, or NULL); for the handler: no
+ * lock, no wait. */
 SCALL_HIDDEN const struct rt_item *scall_index_lookup(const struct rt_table *t,
 						       uintptr_t a);
-/* Publish a table of every item of mods (the module list) and the cycle's
- * scratch space for them; free1..3 are freed once no handler can see the
- * old table.  Every allocation comes first: -ENOMEM leaves all as it was.
- * Lock held. */
-SCALL_HIDDEN int scall_index_publish(const struct rt_module *mods,
-				     void *free1, void *free2, void *free3);
-/* m, out of the list but still in the published table (its items refused),
- * is freed once a later table is published and no handler is in flight. */
+/* Index m (its table, its runs by key), link its runs into the key tree,
+ * publish a directory with it, and size the cycle's scratch space for it.
+ * Every allocation comes first: -ENOMEM leaves all as it was.  Lock held;
+ * m is in the module list. */
+SCALL_HIDDEN int scall_index_add(struct rt_module *m);
+/* Unlink m's runs (always: no cycle selects its items from then on) and
+ * publish a directory without it; m is freed with the old one once no
+ * handler can see it.  -ENOMEM: m is still in the published directory
+ * (the caller refuses its items and hands it to scall_index_drop). */
+SCALL_HIDDEN int scall_index_remove(struct rt_module *m);
+/* m, out of the list but still in the published directory (its items
+ * refused), is freed once a later directory is published and no handler
+ * is in flight. */
 SCALL_HIDDEN void scall_index_drop(struct rt_module *m);
+/* Free m, its items and its index (no handler may see it). */
+SCALL_HIDDEN void scall_index_free_module(struct rt_module *m);
 /* Free what was retired, if no handler is in flight. */
 SCALL_HIDDEN void scall_index_reap(void);
-/* The items of sel and the refused windows into *b; false when there is no
- * item at all.  Where a per-key index will answer for SEL_KEYS/SEL_RANGE. */
+/* The items of sel and the refused windows near them into *b; false when
+ * no module has any item. */
 SCALL_HIDDEN bool scall_index_select(const struct rt_sel *sel,
 				     struct rt_batch *b);
+/* it (an item of b) is refused for good: never written, a barrier. */
+SCALL_HIDDEN void scall_index_refuse(struct rt_item *it, struct rt_batch *b);
+
+/* keys.c, under the lock.  Group m's items (m->tab) by key into m->runs:
+ * 0 or -ENOMEM (nothing allocated). */
+SCALL_HIDDEN int scall_keys_build(struct rt_module *m);
+SCALL_HIDDEN void scall_keys_link(struct rt_module *m);
+SCALL_HIDDEN void scall_keys_unlink(struct rt_module *m);
+/* The live items of the keys of sel (SEL_KEYS or SEL_RANGE) into out, each
+ * key's runs in turn; returns how many. */
+SCALL_HIDDEN size_t scall_keys_select(const struct rt_sel *sel,
+				      struct rt_item **out);
 
 /* cycle.c: bring the items of sel (every item when a failed write left a
  * repair due) to the desired states of their keys' current values.  Lock

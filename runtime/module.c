@@ -25,11 +25,6 @@ static int cmp_item(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
-static int cmp_itemp(const void *a, const void *b)
-{
-	return cmp_item(*(struct rt_item *const *)a, *(struct rt_item *const *)b);
-}
-
 static struct rt_item *find_tramp(struct rt_item *t, size_t n, uintptr_t a)
 {
 	size_t lo = 0, hi = n;
@@ -45,13 +40,6 @@ static struct rt_item *find_tramp(struct rt_item *t, size_t n, uintptr_t a)
 			return &t[m];
 	}
 	return NULL;
-}
-
-static void free_module(struct rt_module *m)
-{
-	free(m->items);
-	free(m->name);
-	free(m);
 }
 
 static int bad_header(const struct scall_module *h)
@@ -100,6 +88,37 @@ static bool is_main_program(const struct scall_module *h)
 	return p.found;
 }
 
+/* Are the n items at it in address order? */
+static bool sorted(const struct rt_item *it, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (it[i].addr < it[i - 1].addr)
+			return false;
+	return true;
+}
+
+/* Refuse each window that overlaps the one before it, in address order
+ * (trampolines and sites together: the two sorted runs merged). */
+static void refuse_overlaps(struct rt_module *m)
+{
+	struct rt_item *t = m->items, *te = t + m->ntramps, *s = te,
+		       *se = m->items + m->nitems, *prev = NULL;
+
+	while (t < te || s < se) {
+		struct rt_item *it =
+			s == se || (t < te && t->addr <= s->addr) ? t++ : s++;
+
+		if (prev && it->addr < prev->addr + prev->len && !it->refused) {
+			it->refused = 1;
+			scall_report_refused(it, "overlaps another record");
+		}
+		prev = it;
+	}
+}
+
+/* The records of the module at h turned into its items, each checked
+ * against the compiler's form (refused when it is not); trampolines and
+ * sites each sorted by address.  NULL when out of memory. */
 static struct rt_module *build_module(struct scall_module *h)
 {
 	const struct scall_site *s = (void *)(uintptr_t)h->sites_start;
@@ -111,7 +130,7 @@ static struct rt_module *build_module(struct scall_module *h)
 					      sizeof(*tr)
 				    : 0;
 	struct rt_module *m = scall_calloc(1, sizeof(*m));
-	struct rt_item *it = NULL, *tramps, *sites, **v = NULL;
+	struct rt_item *it = NULL, *tramps, *sites;
 	Dl_info info;
 	size_t i, k;
 	bool trusted;
@@ -127,9 +146,7 @@ static struct rt_module *build_module(struct scall_module *h)
 			goto fail;
 	}
 	m->items = it = scall_calloc(nt + ns + 1, sizeof(*it));
-	/* for the overlap check below */
-	v = scall_malloc((nt + ns + 1) * sizeof(*v));
-	if (!it || !v)
+	if (!it)
 		goto fail;
 	/* Trampolines first (sorted), then sites. */
 	tramps = it;
@@ -204,10 +221,11 @@ static struct rt_module *build_module(struct scall_module *h)
 		k++;
 	}
 	m->nsites = k;
-	/* Trust scall-ld's order only when its count matches the table. */
+	/* Trust scall-ld's order only when its count matches the table, and
+	 * check it (one pass): the handler's binary search relies on it. */
 	trusted = (h->flags & (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED)) ==
 			  (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED) &&
-		  h->nsites == ns;
+		  h->nsites == ns && sorted(sites, k);
 	if (!trusted)
 		qsort(sites, k, sizeof(*sites), cmp_item);
 	if (scall_debug)
@@ -215,23 +233,10 @@ static struct rt_module *build_module(struct scall_module *h)
 			m->name ? m->name : "?", ns,
 			trusted ? "in scall-ld's order" : "sorted here");
 	m->nitems = m->ntramps + m->nsites;
-	/* Reject overlapping windows (sites and trampolines together). */
-	for (i = 0; i < m->nitems; i++)
-		v[i] = &it[i];
-	qsort(v, m->nitems, sizeof(*v), cmp_itemp);
-	for (i = 1; i < m->nitems; i++)
-		if (v[i]->addr < v[i - 1]->addr + v[i - 1]->len &&
-		    !v[i]->refused) {
-			v[i]->refused = 1;
-			scall_report_refused(v[i], "overlaps another record");
-		}
-	free(v);
+	refuse_overlaps(m);
 	return m;
 fail:
-	free(v);
-	free(m->items);
-	free(m->name);
-	free(m);
+	scall_index_free_module(m);
 	return NULL;
 }
 
@@ -261,16 +266,14 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 	m = build_module(h);
 	if (!m)
 		goto oom;
+	err = scall_index_add(m);
+	if (err) {
+		scall_index_free_module(m);
+		goto oom;
+	}
 	m->next = modules;
 	modules = m;
 	nmodules++;
-	err = scall_index_publish(modules, NULL, NULL, NULL);
-	if (err) {
-		modules = m->next;
-		nmodules--;
-		free_module(m);
-		goto oom;
-	}
 	/* Start with the current target of every key. */
 	scall_cycle(&(struct rt_sel){ .kind = SEL_MODULE, .mod = m });
 	goto out;
@@ -356,12 +359,13 @@ SCALL_EXPORT void __scall_unregister_module(struct scall_module *h)
 		nmodules--;
 		/* The handler reads m (unloading) through the items of the
 		 * table it holds: m is retired with them. */
-		if (scall_index_publish(modules, m->items, m->name, m) != 0) {
+		if (scall_index_remove(m) != 0) {
 			/* The published table still holds its items, and its
 			 * code is about to be unmapped: mark them refused so
-			 * that neither a cycle nor the handler touches them,
-			 * and keep them until a table without them is
-			 * published and no handler is in flight (reap). */
+			 * that the handler does not touch them (no cycle
+			 * selects them any more), and keep them until a table
+			 * without them is published and no handler is in
+			 * flight (reap). */
 			for (size_t i = 0; i < m->nitems; i++)
 				m->items[i].refused = 1;
 			scall_index_drop(m);
