@@ -100,13 +100,13 @@ void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 				continue;
 			if (scall_fn && TREE_CODE(arg) == ADDR_EXPR)
 				continue;
-			store_fn sf = i == 0 ? classify_store_fn(fndecl) : STORE_FN_NONE;
-			if (sf != STORE_FN_NONE) {
-				if (sf != STORE_FN_STRING &&
+			const scall_rules::store_fn *sf = classify_store_fn(fndecl);
+			if (sf && (int)i == sf->dst_arg) {
+				if (scall_rules::convertible(sf->kind) &&
 				    convert_store(stores, stmt, key))
 					continue;
 				store_error(loc, key,
-					    sf == STORE_FN_ATOMIC
+					    sf->kind == scall_rules::store_kind::atomic
 						    ? "atomic store to"
 						    : "store (via a string "
 						      "function) to");

@@ -3,7 +3,10 @@
 // emit.cc - the assembly the GCC plugin writes (docs/format.md): a label on
 // each site and its record (the two RTL passes), and at the end of the unit
 // the trampolines the code calls, their records, the retpoline thunks and
-// the module header with its constructor and destructor.
+// the module header with its constructor and destructor.  The text of the
+// bytes (trampoline bodies, records, the header's words, the thunks) is the
+// emitter of scall-rules.h, shared with the Clang pass; the sections and
+// symbols around them, in GNU as's syntax, are written here.
 
 #include "scall-gcc.h"
 
@@ -144,13 +147,8 @@ unsigned int scall_emit_records(function *fun)
 			fprintf(asm_out_file,
 				"\t.pushsection %s,\"ao\",@progbits,%s\n",
 				SCALL_SECTION_SITES, link.c_str());
-		fprintf(asm_out_file,
-			"\t.balign 4\n"
-			"\t.long\t%s - .\n"
-			"\t.long\t%s - .\n"
-			"\t.long\t%u\n"
-			"\t.popsection\n",
-			l, s.tramp.c_str(), s.kind);
+		fputs(scall_rules::site_record(l, s.tramp, s.kind).c_str(), asm_out_file);
+		fputs("\t.popsection\n", asm_out_file);
 	}
 	pending_sites.clear();
 	return 0;
@@ -170,12 +168,10 @@ static void emit_thunks(FILE *f, bool need_ret)
 		      "\t.globl __scall_indirect_thunk_r11\n"
 		      "\t.hidden __scall_indirect_thunk_r11\n"
 		      "\t.type __scall_indirect_thunk_r11, @function\n"
-		      "__scall_indirect_thunk_r11:\n"
-		      "\tcall 1f\n"
-		      "2:\tpause\n\tlfence\n\tjmp 2b\n"
-		      "1:\tmovq %r11, (%rsp)\n\tret\n"
-		      "\t.size __scall_indirect_thunk_r11, .-__scall_indirect_thunk_r11\n",
+		      "__scall_indirect_thunk_r11:\n",
 		      f);
+		fputs(scall_rules::indirect_thunk_body(), f);
+		fputs("\t.size __scall_indirect_thunk_r11, .-__scall_indirect_thunk_r11\n", f);
 	}
 	bool ret_thunk = ix86_function_return != indirect_branch_keep &&
 			 ix86_function_return != indirect_branch_unset;
@@ -185,26 +181,23 @@ static void emit_thunks(FILE *f, bool need_ret)
 		      "\t.globl __scall_return_thunk\n"
 		      "\t.hidden __scall_return_thunk\n"
 		      "\t.type __scall_return_thunk, @function\n"
-		      "__scall_return_thunk:\n"
-		      "\tcall 1f\n"
-		      "2:\tpause\n\tlfence\n\tjmp 2b\n"
-		      "1:\tlea 8(%rsp), %rsp\n\tret\n"
-		      "\t.size __scall_return_thunk, .-__scall_return_thunk\n",
+		      "__scall_return_thunk:\n",
 		      f);
+		fputs(scall_rules::return_thunk_body(), f);
+		fputs("\t.size __scall_return_thunk, .-__scall_return_thunk\n", f);
 	}
 }
 
 static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u)
 {
 	const char *s = sym.c_str();
-	bool cond = u.flags & SCALL_TRAMP_COND;
-	bool retp = u.flags & SCALL_TRAMP_RETPOLINE;
 	bool ret_thunk = ix86_function_return != indirect_branch_keep &&
 			 ix86_function_return != indirect_branch_unset;
-	const char *ijmp = !retp ? "\tjmp *%r11\n"
-		: ix86_indirect_branch == indirect_branch_thunk_extern
-			? "\tjmp __x86_indirect_thunk_r11\n"
-			: "\tjmp __scall_indirect_thunk_r11\n";
+	const char *thunk = ix86_indirect_branch == indirect_branch_thunk_extern
+		? "__x86_indirect_thunk_r11" : "__scall_indirect_thunk_r11";
+	const char *rthunk = !ret_thunk ? nullptr
+		: ix86_function_return == indirect_branch_thunk_extern
+			? "__x86_return_thunk" : "__scall_return_thunk";
 	if (u.local) {
 		fprintf(f, "\t.section .text.%s,\"ax\",@progbits\n", s);
 	} else {
@@ -214,38 +207,7 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 	// .cfi_startproc: an unwinder (perf, gdb, a signal's backtrace)
 	// that stops inside the trampoline sees a frame-less function.
 	fprintf(f, "\t.type %s, @function\n\t.p2align 4\n%s:\n\t.cfi_startproc\n", s, s);
-	// movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL: the
-	// linker must not turn it into `movq $K, %r11` (REX_GOTPCRELX
-	// relaxation under -no-pie), which is no state of docs/format.md.
-	// A struct key's member: movq O(%r11), %r11 (docs/format.md).
-	fprintf(f, "\t.byte 0x%02x, 0x%02x, 0x%02x\n"
-		   "\t.reloc ., R_X86_64_GOTPCREL, %s-4\n"
-		   "\t.long 0\n",
-		SCALL_TRAMP_OP0, SCALL_TRAMP_OP1_MOV, SCALL_TRAMP_OP2,
-		u.key.c_str());
-	if (u.off)
-		fprintf(f, "\tmovq %lld(%%r11), %%r11\n", u.off);
-	else
-		fputs("\tmovq (%r11), %r11\n", f);
-	if (cond) {
-		fputs("\ttestq %r11, %r11\n", f);
-		// je over the 3- or 5-byte jump to the ret
-		fprintf(f, "\t.byte 0x%02x, %d\n", SCALL_OP_JE8,
-			retp ? SCALL_JMP_LEN : SCALL_TRAMP_JMP_R11_LEN);
-	}
-	// Force the 5-byte form of the direct jumps (E9 rel32).
-	if (retp)
-		fprintf(f, "\tjmp %s", ijmp + 5);
-	else
-		fputs(ijmp, f);
-	if (cond) {
-		if (ret_thunk)
-			fprintf(f, "\tjmp %s\n",
-				ix86_function_return == indirect_branch_thunk_extern
-					? "__x86_return_thunk" : "__scall_return_thunk");
-		else
-			fputs("\tret\n", f);
-	}
+	fputs(scall_rules::tramp_body(u.key, u.off, u.flags, thunk, rthunk).c_str(), f);
 	fprintf(f, "\t.cfi_endproc\n\t.size %s, .-%s\n", s, s);
 	// Linked (SHF_LINK_ORDER) to the trampoline, so that the record lives
 	// exactly as long as the trampoline even under -z start-stop-gc.
@@ -255,12 +217,7 @@ static void emit_trampoline(FILE *f, const std::string &sym, const used_tramp &u
 	else
 		fprintf(f, "\t.section %s,\"awoG\",@progbits,%s,%s,comdat\n",
 			SCALL_SECTION_TRAMPS, s, s);
-	if (u.off)
-		fprintf(f, "\t.balign 8\n\t.quad %s+%lld\n\t.long %s - .\n\t.long %u\n",
-			u.key.c_str(), u.off, s, u.flags);
-	else
-		fprintf(f, "\t.balign 8\n\t.quad %s\n\t.long %s - .\n\t.long %u\n",
-			u.key.c_str(), s, u.flags);
+	fputs(scall_rules::tramp_record(u.key, u.off, sym, u.flags).c_str(), f);
 }
 
 static void emit_module(FILE *f)
@@ -271,12 +228,7 @@ static void emit_module(FILE *f)
 		   "\t.globl %s\n\t.hidden %s\n\t.type %s, @object\n"
 		   "\t.size %s, %d\n\t.balign 8\n%s:\n",
 		SCALL_SECTION_MODULE, m, m, m, m, m, SCALL_MODULE_SIZE, m);
-	fprintf(f, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long %u\n",
-		SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION, SCALL_MODULE_SIZE);
-	const char *bounds[] = { "__start_" SCALL_SECTION_SITES, "__stop_" SCALL_SECTION_SITES,
-				 "__start_" SCALL_SECTION_TRAMPS, "__stop_" SCALL_SECTION_TRAMPS };
-	for (const char *b : bounds)
-		fprintf(f, "\t.weak %s\n\t.hidden %s\n\t.quad %s\n", b, b, b);
+	fputs(scall_rules::module_header().c_str(), f);
 
 	fprintf(f, "\t.section .text.%s,\"axG\",@progbits,%s,comdat\n",
 		SCALL_SYM_MODULE_CTOR, m);

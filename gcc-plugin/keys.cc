@@ -19,22 +19,34 @@ static bool is_fnptr_type(const_tree t)
 	       TREE_CODE(TREE_TYPE(t)) == FUNCTION_TYPE;
 }
 
-// Byte offsets of the key members of a struct type: every function-pointer
-// member at any depth of nested structs; not inside arrays, unions or
-// bit-fields.
+static scall_rules::type_class type_class_of(const_tree t)
+{
+	if (is_fnptr_type(t))
+		return scall_rules::type_class::fnptr;
+	if (TREE_CODE(t) == RECORD_TYPE)
+		return scall_rules::type_class::strct;
+	return scall_rules::type_class::other;
+}
+
+// Byte offsets of the key members of a struct type (the rule:
+// scall_rules::field_role_of).
 static void key_members(const_tree type, HOST_WIDE_INT base,
 			std::vector<HOST_WIDE_INT> &out)
 {
 	if (TREE_CODE(type) != RECORD_TYPE || !COMPLETE_TYPE_P(type))
 		return;
 	for (tree f = TYPE_FIELDS(type); f; f = DECL_CHAIN(f)) {
-		if (TREE_CODE(f) != FIELD_DECL || DECL_BIT_FIELD(f) ||
+		if (TREE_CODE(f) != FIELD_DECL)
+			continue;
+		scall_rules::field_role role =
+			scall_rules::field_role_of(type_class_of(TREE_TYPE(f)), DECL_BIT_FIELD(f));
+		if (role == scall_rules::field_role::data ||
 		    !tree_fits_shwi_p(byte_position(f)))
 			continue;
 		HOST_WIDE_INT off = base + int_byte_position(f);
-		if (is_fnptr_type(TREE_TYPE(f)))
+		if (role == scall_rules::field_role::key_member)
 			out.push_back(off);
-		else if (TREE_CODE(TREE_TYPE(f)) == RECORD_TYPE)
+		else
 			key_members(TREE_TYPE(f), off, out);
 	}
 }
@@ -50,11 +62,7 @@ static bool range_has_member(tree key, HOST_WIDE_INT off, HOST_WIDE_INT len)
 {
 	std::vector<HOST_WIDE_INT> m;
 	key_members(TREE_TYPE(key), 0, m);
-	for (HOST_WIDE_INT o : m)
-		if (o + (HOST_WIDE_INT)POINTER_SIZE_UNITS > off &&
-		    (len < 0 || o < off + len))
-			return true;
-	return false;
+	return scall_rules::range_holds_key(m.begin(), m.end(), off, len, len >= 0);
 }
 
 key_ref resolve_key(tree ref)
@@ -97,12 +105,10 @@ key_ref resolve_key(tree ref)
 		return r;
 	std::vector<HOST_WIDE_INT> m;
 	key_members(TREE_TYPE(base), 0, m);
-	for (HOST_WIDE_INT o : m)
-		if (o == pos / BITS_PER_UNIT) {
-			r.member = true;
-			r.off = o;
-			break;
-		}
+	if (scall_rules::member_at(m.begin(), m.end(), pos / BITS_PER_UNIT)) {
+		r.member = true;
+		r.off = pos / BITS_PER_UNIT;
+	}
 	return r;
 }
 
@@ -114,36 +120,30 @@ static tree handle_scall_key(tree *node, tree name, tree, int, bool *no_add)
 {
 	tree decl = *node;
 	location_t loc = DECL_P(decl) ? DECL_SOURCE_LOCATION(decl) : input_location;
-	const char *why = NULL;
+	scall_rules::decl_facts d = {};
 
 	if (TREE_CODE(decl) == FIELD_DECL)
-		why = "a struct or union member";
+		d.what = scall_rules::decl_facts::field;
 	else if (TREE_CODE(decl) == PARM_DECL)
-		why = "a parameter";
+		d.what = scall_rules::decl_facts::parameter;
 	else if (TREE_CODE(decl) != VAR_DECL)
-		why = "not a variable";
-	else if (!TREE_STATIC(decl) && !DECL_EXTERNAL(decl))
-		why = "a variable with automatic storage duration";
-	else if (DECL_THREAD_LOCAL_P(decl))
-		why = "a thread-local variable";
-	else if (TREE_CODE(TREE_TYPE(decl)) == RECORD_TYPE) {
-		std::vector<HOST_WIDE_INT> m;
-		key_members(TREE_TYPE(decl), 0, m);
-		if (TYPE_READONLY(TREE_TYPE(decl)))
-			why = "const (scall_update() must be able to store it)";
-		else if (COMPLETE_TYPE_P(TREE_TYPE(decl)) && m.empty())
-			why = "a struct without function-pointer members "
-			      "(arrays, unions and bit-fields do not count)";
-	} else if (!is_fnptr_type(TREE_TYPE(decl)))
-		why = "not a function pointer or a struct of them";
-	else if (TYPE_READONLY(TREE_TYPE(decl)))
-		why = "const (scall_update() must be able to store it)";
-	if (why) {
-		error_at(loc,
-			 "%qE attribute: %qD is %s; a scall key must be a "
-			 "function-pointer variable, or a struct variable (its "
-			 "function-pointer members are keys), with static storage "
-			 "duration",
+		d.what = scall_rules::decl_facts::other;
+	else {
+		tree type = TREE_TYPE(decl);
+		d.what = scall_rules::decl_facts::variable;
+		d.static_storage = TREE_STATIC(decl) || DECL_EXTERNAL(decl);
+		d.thread_local_ = DECL_THREAD_LOCAL_P(decl);
+		d.is_const = TYPE_READONLY(type);
+		d.type = type_class_of(type);
+		d.layout_known = COMPLETE_TYPE_P(type);
+		if (d.type == scall_rules::type_class::strct) {
+			std::vector<HOST_WIDE_INT> m;
+			key_members(type, 0, m);
+			d.key_members = m.size();
+		}
+	}
+	if (const char *why = scall_rules::key_problem(d)) {
+		error_at(loc, "%qE attribute: %qD is %s; " SCALL_KEY_RULE_TEXT,
 			 name, decl, why);
 		*no_add = true;
 		return NULL_TREE;
@@ -174,12 +174,9 @@ void promote_static_key_for_lto(tree decl)
 {
 	if (!is_key(decl) || TREE_PUBLIC(decl) || !flag_generate_lto)
 		return;
-	char uid[32];
-	snprintf(uid, sizeof uid, ".%u.", DECL_UID(decl));
 	std::string n = IDENTIFIER_POINTER(DECL_NAME(decl));
-	n += ".scall";
-	n += uid;
-	n += unit_suffix();
+	n += scall_rules::promoted_infix;
+	n += std::to_string(DECL_UID(decl)) + "." + unit_suffix();
 	TREE_PUBLIC(decl) = 1;
 	DECL_VISIBILITY(decl) = VISIBILITY_HIDDEN;
 	DECL_VISIBILITY_SPECIFIED(decl) = 1;

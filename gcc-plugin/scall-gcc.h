@@ -8,6 +8,9 @@
 
 #include "gcc-compat.h"
 #include "scall/format.h"
+// The rules the plugin shares with the Clang pass and scall-scan: key
+// members, store functions, names, the bytes it emits (not installed).
+#include "scall-rules.h"
 
 // <map>, <string> and <vector> come from gcc-compat.h (INCLUDE_*), before
 // system.h poisons what libstdc++ uses.
@@ -125,14 +128,9 @@ void check_stmt(gimple *stmt, std::vector<conv_store> &stores);
 void check_phis(function *fun, basic_block bb);
 void check_static_initializer(tree decl);
 
-// stores.cc: the functions that store into their first argument.
-enum store_fn {
-	STORE_FN_NONE,
-	STORE_FN_MEM,    // memcpy, memset, ...: convertible
-	STORE_FN_STRING, // strcpy, strncpy: always an error
-	STORE_FN_ATOMIC, // __atomic_store*: convertible
-};
-store_fn classify_store_fn(tree fndecl);
+// stores.cc: the store function (scall-rules.h) a call's fndecl is, or
+// nullptr.
+const scall_rules::store_fn *classify_store_fn(tree fndecl);
 bool insert_stored_calls(function *fun, std::vector<conv_store> &stores);
 
 // convert.cc

@@ -1,32 +1,20 @@
 // SPDX-License-Identifier: MIT
 //
 // stores.cc - converted stores (-fplugin-arg-scall-convert-stores): which
-// functions store into their first argument, and the __scall_stored calls
-// that follow each burst of the stores diagnose.cc let through: one per key
-// object per burst, over the bytes the burst stored in it.
+// builtins are store functions (the table is scall-rules.h's), and the
+// __scall_stored calls that follow each burst of the stores diagnose.cc let
+// through: one per key object per burst, over the bytes the burst stored
+// in it.
 
 #include "scall-gcc.h"
 
-store_fn classify_store_fn(tree fndecl)
+// A GCC builtin's name (memcpy, __builtin___memcpy_chk, __atomic_store_8)
+// names what it does; the table (scall-rules.h) says which of them store.
+const scall_rules::store_fn *classify_store_fn(tree fndecl)
 {
-	if (!fndecl || !fndecl_built_in_p(fndecl, BUILT_IN_NORMAL))
-		return STORE_FN_NONE;
-	switch (DECL_FUNCTION_CODE(fndecl)) {
-	case BUILT_IN_MEMCPY: case BUILT_IN_MEMMOVE: case BUILT_IN_MEMSET:
-	case BUILT_IN_MEMCPY_CHK: case BUILT_IN_MEMMOVE_CHK:
-	case BUILT_IN_MEMSET_CHK: case BUILT_IN_BZERO: case BUILT_IN_MEMPCPY:
-	case BUILT_IN_MEMPCPY_CHK:
-		return STORE_FN_MEM;
-	case BUILT_IN_STRCPY: case BUILT_IN_STRNCPY:
-		return STORE_FN_STRING;
-	case BUILT_IN_ATOMIC_STORE: case BUILT_IN_ATOMIC_STORE_N:
-	case BUILT_IN_ATOMIC_STORE_1: case BUILT_IN_ATOMIC_STORE_2:
-	case BUILT_IN_ATOMIC_STORE_4: case BUILT_IN_ATOMIC_STORE_8:
-	case BUILT_IN_ATOMIC_STORE_16:
-		return STORE_FN_ATOMIC;
-	default:
-		return STORE_FN_NONE;
-	}
+	if (!fndecl || !fndecl_built_in_p(fndecl, BUILT_IN_NORMAL) || !DECL_NAME(fndecl))
+		return nullptr;
+	return scall_rules::find_store_fn(IDENTIFIER_POINTER(DECL_NAME(fndecl)));
 }
 
 // The bytes of its key object that one converted store writes: [lo, hi).
@@ -35,24 +23,18 @@ struct stored_range {
 	unsigned HOST_WIDE_INT lo, hi;
 };
 
-// The byte length a store function writes at its first argument, when the
-// call says it as a constant; 0 when unknown.
-static unsigned HOST_WIDE_INT store_fn_len(gcall *call, tree dst)
+// The byte length store function sf writes at its destination dst, when
+// the call says it as a constant; 0 when unknown.
+static unsigned HOST_WIDE_INT store_fn_len(gcall *call, const scall_rules::store_fn *sf,
+					   tree dst)
 {
-	tree fndecl = gimple_call_fndecl(call);
 	tree len = NULL_TREE;
-	switch (classify_store_fn(fndecl)) {
-	case STORE_FN_MEM:
-		len = gimple_call_arg(call, DECL_FUNCTION_CODE(fndecl) ==
-					     BUILT_IN_BZERO ? 1 : 2);
-		break;
-	case STORE_FN_ATOMIC:
-		// __atomic_store_N(&x, v, order): x's own size.
-		len = TYPE_SIZE_UNIT(TREE_TYPE(dst));
-		break;
-	default:
+	if (!scall_rules::convertible(sf->kind))
 		return 0;
-	}
+	if (sf->len_arg < 0) // __atomic_store_N(&x, v, order): x's own size
+		len = TYPE_SIZE_UNIT(TREE_TYPE(dst));
+	else if ((unsigned)sf->len_arg < gimple_call_num_args(call))
+		len = gimple_call_arg(call, sf->len_arg);
 	return len && tree_fits_uhwi_p(len) ? tree_to_uhwi(len) : 0;
 }
 
@@ -68,6 +50,7 @@ static stored_range store_extent(const conv_store &c)
 	unsigned HOST_WIDE_INT len = 0;
 	tree lhs = gimple_get_lhs(c.stmt);
 	gcall *call = dyn_cast<gcall *>(c.stmt);
+	const scall_rules::store_fn *sf = call ? classify_store_fn(gimple_call_fndecl(call)) : nullptr;
 
 	if (lhs && resolve_key(lhs).key == c.key) {
 		poly_int64 off, bits, max_bits;
@@ -81,15 +64,15 @@ static stored_range store_extent(const conv_store &c)
 			lo = o / BITS_PER_UNIT;
 			len = b / BITS_PER_UNIT;
 		}
-	} else if (call && gimple_call_num_args(call) &&
-		   TREE_CODE(gimple_call_arg(call, 0)) == ADDR_EXPR) {
-		tree dst = TREE_OPERAND(gimple_call_arg(call, 0), 0);
+	} else if (sf && (unsigned)sf->dst_arg < gimple_call_num_args(call) &&
+		   TREE_CODE(gimple_call_arg(call, sf->dst_arg)) == ADDR_EXPR) {
+		tree dst = TREE_OPERAND(gimple_call_arg(call, sf->dst_arg), 0);
 		poly_int64 off;
 		HOST_WIDE_INT o;
 		if (get_addr_base_and_unit_offset(dst, &off) == c.key &&
 		    off.is_constant(&o)) {
 			lo = o;
-			len = store_fn_len(call, dst);
+			len = store_fn_len(call, sf, dst);
 		}
 	}
 	if (lo < 0 || !len || (unsigned HOST_WIDE_INT)lo >= size ||
@@ -110,8 +93,8 @@ static bool ordered_store(gimple *stmt)
 {
 	if (!is_gimple_call(stmt))
 		return false;
-	tree fn = gimple_call_fndecl(stmt);
-	if (classify_store_fn(fn) != STORE_FN_ATOMIC)
+	const scall_rules::store_fn *sf = classify_store_fn(gimple_call_fndecl(stmt));
+	if (!sf || sf->kind != scall_rules::store_kind::atomic)
 		return false;
 	tree order = gimple_call_arg(stmt, gimple_call_num_args(stmt) - 1);
 	return TREE_CODE(order) != INTEGER_CST ||
