@@ -52,9 +52,17 @@ bool hasKeyAttr(const Decl *D)
 	return false;
 }
 
-// Byte offsets of the key members of a struct type: every function-pointer
-// member at any depth of nested structs; not inside arrays, unions or
-// bit-fields (as the GCC plugin).
+scall_rules::type_class typeClass(QualType T)
+{
+	if (T->isFunctionPointerType())
+		return scall_rules::type_class::fnptr;
+	if (T->isStructureType())
+		return scall_rules::type_class::strct;
+	return scall_rules::type_class::other;
+}
+
+// Byte offsets of the key members of a struct type (the rule:
+// scall_rules::field_role_of, as in the GCC plugin and scall-scan).
 void keyMembers(const ASTContext &Ctx, QualType T, uint64_t Base, std::vector<uint64_t> &Out)
 {
 	const RecordType *RT = T->getAsStructureType();
@@ -65,12 +73,13 @@ void keyMembers(const ASTContext &Ctx, QualType T, uint64_t Base, std::vector<ui
 		return;
 	const ASTRecordLayout &L = Ctx.getASTRecordLayout(RD);
 	for (const FieldDecl *F : RD->fields()) {
-		if (F->isBitField())
+		scall_rules::field_role Role = scall_rules::field_role_of(typeClass(F->getType()), F->isBitField());
+		if (Role == scall_rules::field_role::data)
 			continue;
 		uint64_t Off = Base + L.getFieldOffset(F->getFieldIndex()) / 8;
-		if (F->getType()->isFunctionPointerType())
+		if (Role == scall_rules::field_role::key_member)
 			Out.push_back(Off);
-		else if (F->getType()->isStructureType())
+		else
 			keyMembers(Ctx, F->getType(), Off, Out);
 	}
 }
@@ -122,10 +131,7 @@ const VarDecl *keyOf(const ASTContext &Ctx, const Expr *E)
 		return VD;
 	std::vector<uint64_t> M;
 	keyMembers(Ctx, VD->getType(), 0, M);
-	for (uint64_t O : M)
-		if (O + 8 > Off && O < Off + Size)
-			return VD;
-	return nullptr;
+	return scall_rules::range_holds_key(M.begin(), M.end(), Off, Size, true) ? VD : nullptr;
 }
 
 struct Options {
@@ -145,10 +151,7 @@ public:
 		: Ctx(Ctx), DE(Ctx.getDiagnostics()), Opt(Opt)
 	{
 		BadAttr = DE.getCustomDiagID(DiagnosticsEngine::Error,
-			"'scall_key' attribute: %0 is %1; a scall key must be a "
-			"function-pointer variable, or a struct variable (its "
-			"function-pointer members are keys), with static storage "
-			"duration");
+			"'scall_key' attribute: %0 is %1; " SCALL_KEY_RULE_TEXT);
 		Store = DE.getCustomDiagID(DiagnosticsEngine::Error,
 			"%0 scall key %1; use 'scall_update(%2, target)' to change "
 			"its target (it also retargets the call sites), or build with "
@@ -175,25 +178,17 @@ public:
 				Own = true;
 		if (!Own)
 			return true;
-		const char *Why = nullptr;
+		scall_rules::decl_facts F = {};
 		auto *VD = dyn_cast<VarDecl>(D);
 		if (isa<FieldDecl>(D))
-			Why = "a struct or union member";
+			F.what = scall_rules::decl_facts::field;
 		else if (isa<ParmVarDecl>(D))
-			Why = "a parameter";
+			F.what = scall_rules::decl_facts::parameter;
 		else if (!VD)
-			Why = "not a variable";
-		else if (!VD->hasGlobalStorage())
-			Why = "a variable with automatic storage duration";
-		else if (VD->getTLSKind() != VarDecl::TLS_None)
-			Why = "a thread-local variable";
-		else if (VD->getType()->isStructureType())
-			Why = structKeyProblem(VD);
-		else if (!VD->getType()->isFunctionPointerType())
-			Why = "not a function pointer or a struct of them";
-		else if (VD->getType().isConstQualified())
-			Why = "const (scall_update() must be able to store it)";
-		if (Why) {
+			F.what = scall_rules::decl_facts::other;
+		else
+			F = varFacts(VD);
+		if (const char *Why = scall_rules::key_problem(F)) {
 			auto B = DE.Report(D->getLocation(), BadAttr);
 			if (auto *ND = dyn_cast<NamedDecl>(D))
 				B << ND;
@@ -204,20 +199,26 @@ public:
 		return true;
 	}
 
-	const char *structKeyProblem(const VarDecl *VD)
+	scall_rules::decl_facts varFacts(const VarDecl *VD)
 	{
-		if (VD->getType().isConstQualified())
-			return "const (scall_update() must be able to store it)";
-		if (VD->getType()->isIncompleteType())
-			return nullptr; // an extern declaration of an opaque struct
-		if (VD->getType()->getAsStructureType()->getDecl()->isInvalidDecl())
-			return nullptr; // already an error
-		std::vector<uint64_t> M;
-		keyMembers(Ctx, VD->getType(), 0, M);
-		if (M.empty())
-			return "a struct without function-pointer members "
-			       "(arrays, unions and bit-fields do not count)";
-		return nullptr;
+		scall_rules::decl_facts F = {};
+		QualType T = VD->getType();
+		F.what = scall_rules::decl_facts::variable;
+		F.static_storage = VD->hasGlobalStorage();
+		F.thread_local_ = VD->getTLSKind() != VarDecl::TLS_None;
+		F.is_const = T.isConstQualified();
+		F.type = typeClass(T);
+		if (F.type == scall_rules::type_class::strct) {
+			// Not for an extern declaration of an opaque struct, nor
+			// an invalid one (already an error).
+			F.layout_known = !T->isIncompleteType() &&
+					 !T->getAsStructureType()->getDecl()->isInvalidDecl();
+			std::vector<uint64_t> M;
+			if (F.layout_known)
+				keyMembers(Ctx, T, 0, M);
+			F.key_members = M.size();
+		}
+		return F;
 	}
 
 	void storeError(SourceLocation L, const VarDecl *K, const char *How)
@@ -301,8 +302,9 @@ public:
 		const auto *AE = dyn_cast<AtomicExpr>(E);
 		if (!AE || AE->getPtr() != Child)
 			return false;
-		if (AE->getOp() != AtomicExpr::AO__atomic_store_n &&
-		    AE->getOp() != AtomicExpr::AO__atomic_store)
+		const char *Name = scall_rules::clang_atomic_store_name<AtomicExpr>(AE->getOp());
+		const scall_rules::store_fn *SF = Name ? scall_rules::find_store_fn(Name) : nullptr;
+		if (!SF || SF->kind != scall_rules::store_kind::atomic)
 			return false;
 		store(AE, AE->getExprLoc(), K, "atomic store to");
 		return true;
@@ -338,15 +340,17 @@ public:
 						StringRef Name = FD->getName();
 						if (scall_compat::startsWith(Name, "__scall_"))
 							return;
-						scall_clang::StoreFn SF = scall_clang::classifyStoreFn(Name, true);
-						if (Arg == 0 && SF != scall_clang::StoreFn::None) {
+						const scall_rules::store_fn *SF =
+							scall_rules::find_store_fn(Name.data(), Name.size());
+						if (SF && Arg == (unsigned)SF->dst_arg) {
+							const char *How = SF->kind == scall_rules::store_kind::atomic
+										  ? "atomic store to"
+										  : "store (via a string function) to";
 							// The string functions are never converted.
-							if (SF == scall_clang::StoreFn::Mem)
-								store(CE, E->getExprLoc(), K,
-								      "store (via a string function) to");
+							if (scall_rules::convertible(SF->kind))
+								store(CE, E->getExprLoc(), K, How);
 							else
-								storeError(E->getExprLoc(), K,
-									   "store (via a string function) to");
+								storeError(E->getExprLoc(), K, How);
 							return;
 						}
 					}

@@ -7,7 +7,10 @@
 // module-level assembly between "# scall-begin" and "# scall-end"
 // (regenerated on every run, so running twice changes nothing); and the
 // -flto marker, referenced by the compile and removed by the link.  Every
-// byte is in docs/format.md.
+// byte is in docs/format.md; their text (trampoline bodies, records, the
+// header's words, the thunk) is the emitter of scall-rules.h, shared with
+// the GCC plugin, and the sections and symbols around them, in the syntax
+// of LLVM's assembler, are written here.
 
 #include "scall-clang.h"
 
@@ -21,9 +24,7 @@
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/Transforms/Utils/ModuleUtils.h"
 
-#include <cstdio>
 #include <cstring>
-#include <initializer_list>
 #include <vector>
 
 using namespace llvm;
@@ -134,36 +135,6 @@ std::string sym(const GlobalValue *GV)
 		Q += c;
 	}
 	return Q + "\"";
-}
-
-// "\t.byte 0x4d, 0x8b, 0x5b": the bytes of an instruction form of
-// scall/insn.h, spelt out where the assembler could choose another encoding
-// (or, at -O0, -mrelax-all, a longer one).
-std::string byteDirective(std::initializer_list<unsigned> Bytes)
-{
-	std::string S = "\t.byte";
-	const char *Sep = " ";
-	char Hex[16];
-	for (unsigned B : Bytes) {
-		snprintf(Hex, sizeof Hex, "%s0x%02x", Sep, B);
-		S += Hex;
-		Sep = ", ";
-	}
-	return S;
-}
-
-// movq O(%r11), %r11: the key's load, O the member offset of a struct key
-// (0 for a plain key).  As bytes, in the forms of docs/format.md
-// "Trampolines", whatever the assembler would choose.
-std::string memberLoad(uint64_t Off)
-{
-	if (Off == 0)
-		return "\tmovq (%r11), %r11\n";
-	if (Off < 128)
-		return byteDirective({SCALL_TRAMP_LOAD_REX, SCALL_TRAMP_LOAD_OP,
-				      SCALL_TRAMP_LOAD_MODRM_DISP8}) + ", " + utostr(Off) + "\n";
-	return byteDirective({SCALL_TRAMP_LOAD_REX, SCALL_TRAMP_LOAD_OP, SCALL_TRAMP_LOAD_MODRM_DISP32}) +
-	       "\n\t.long " + utostr(Off) + "\n";
 }
 
 // One record per IR call is exact only if the backend never copies a
@@ -316,32 +287,16 @@ bool emit(Unit &U)
 		std::string TS = sym(T), KS = sym(E.second.Key.GV);
 		uint64_t Off = E.second.Key.Off;
 		unsigned Fl = E.second.Flags;
-		std::string Jmp = !(Fl & SCALL_TRAMP_RETPOLINE) ? "jmpq *%r11"
-				  : U.ExternalThunk ? "jmp __x86_indirect_thunk_r11"
-						  : "jmp __scall_indirect_thunk_r11";
 		NeedThunk |= (Fl & SCALL_TRAMP_RETPOLINE) && !U.ExternalThunk;
 		OS << "\t.pushsection .text." << T->getName() << ",\"axG\",@progbits," << TS << ",comdat\n"
 		   << "\t.globl " << TS << "\n\t.hidden " << TS << "\n\t.type " << TS << ",@function\n"
 		   << "\t.balign 16\n" << TS << ":\n\t.cfi_startproc\n"
-		   // movq K@GOTPCREL(%rip), %r11 with a plain R_X86_64_GOTPCREL:
-		   // the linker must not relax it to movq $K, %r11 (-no-pie).
-		   << byteDirective({SCALL_TRAMP_OP0, SCALL_TRAMP_OP1_MOV, SCALL_TRAMP_OP2})
-		   << "\n\t.reloc ., R_X86_64_GOTPCREL, " << KS << "-4\n"
-		   << "\t.long 0\n" << memberLoad(Off);
-		// je over the jump (jmpq *%r11, or jmp rel32 to a thunk), as
-		// bytes: -O0 assembles with -mrelax-all
-		unsigned JmpLen = (Fl & SCALL_TRAMP_RETPOLINE) ? SCALL_JMP_LEN : SCALL_TRAMP_JMP_R11_LEN;
-		if (Fl & SCALL_TRAMP_COND)
-			OS << "\ttestq %r11, %r11\n" << byteDirective({SCALL_OP_JE8, JmpLen}) << "\n\t" << Jmp
-			   << "\n\tretq\n";
-		else
-			OS << "\t" << Jmp << "\n";
-		OS << "\t.cfi_endproc\n\t.size " << TS << ", .-" << TS << "\n"
+		   << scall_rules::tramp_body(KS, Off, Fl, U.ExternalThunk ? "__x86_indirect_thunk_r11"
+									: "__scall_indirect_thunk_r11")
+		   << "\t.cfi_endproc\n\t.size " << TS << ", .-" << TS << "\n"
 		   // linked to the trampoline: kept exactly as long as it is
 		   << "\t.section " SCALL_SECTION_TRAMPS ",\"awoG\",@progbits," << TS << ",comdat," << TS << "\n"
-		   << "\t.balign 8\n\t.quad " << KS << (Off ? "+" + utostr(Off) : "") << "\n\t.long " << TS
-		   << " - .\n\t.long " << Fl << "\n"
-		   << "\t.popsection\n";
+		   << scall_rules::tramp_record(KS, Off, TS, Fl) << "\t.popsection\n";
 	}
 	if (NeedThunk)
 		// The same retpoline as the GCC plugin's, in the same group.
@@ -349,9 +304,9 @@ bool emit(Unit &U)
 		      "__scall_indirect_thunk_r11,comdat\n"
 		      "\t.globl __scall_indirect_thunk_r11\n\t.hidden __scall_indirect_thunk_r11\n"
 		      "\t.type __scall_indirect_thunk_r11,@function\n"
-		      "__scall_indirect_thunk_r11:\n\tcall 1f\n2:\tpause\n\tlfence\n\tjmp 2b\n"
-		      "1:\tmovq %r11, (%rsp)\n\tretq\n"
-		      "\t.size __scall_indirect_thunk_r11, .-__scall_indirect_thunk_r11\n\t.popsection\n";
+		      "__scall_indirect_thunk_r11:\n"
+		   << scall_rules::indirect_thunk_body()
+		   << "\t.size __scall_indirect_thunk_r11, .-__scall_indirect_thunk_r11\n\t.popsection\n";
 
 	// Module header, constructor and destructor.
 	if (!Used.empty()) {
@@ -366,15 +321,10 @@ bool emit(Unit &U)
 		if (auto *MD = mdconst::extract_or_null<ConstantInt>(M.getModuleFlag("cf-protection-branch")))
 			Ibt = MD->getZExtValue() != 0;
 		std::string Entry = std::string("\t.cfi_startproc\n") + (Ibt ? "\tendbr64\n" : "");
-		char Hdr[160];
-		snprintf(Hdr, sizeof Hdr, "\t.long 0x%x\n\t.short %u\n\t.short 0\n\t.long 0\n\t.long %u\n",
-			 SCALL_MODULE_MAGIC, SCALL_FORMAT_VERSION, SCALL_MODULE_SIZE);
 		OS << "\t.pushsection " SCALL_SECTION_MODULE ",\"awG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
 		   << "\t.globl " SCALL_SYM_MODULE "\n\t.hidden " SCALL_SYM_MODULE "\n"
-		   << "\t.type " SCALL_SYM_MODULE ",@object\n\t.balign 8\n" SCALL_SYM_MODULE ":\n" << Hdr;
-		for (const char *B : {"__start_" SCALL_SECTION_SITES, "__stop_" SCALL_SECTION_SITES,
-				      "__start_" SCALL_SECTION_TRAMPS, "__stop_" SCALL_SECTION_TRAMPS})
-			OS << "\t.weak " << B << "\n\t.hidden " << B << "\n\t.quad " << B << "\n";
+		   << "\t.type " SCALL_SYM_MODULE ",@object\n\t.balign 8\n" SCALL_SYM_MODULE ":\n"
+		   << scall_rules::module_header();
 		OS << "\t.size " SCALL_SYM_MODULE ", " << SCALL_MODULE_SIZE << "\n"
 		   << "\t.section .text." SCALL_SYM_MODULE_CTOR ",\"axG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
 		   << "\t.globl " SCALL_SYM_MODULE_CTOR "\n\t.hidden " SCALL_SYM_MODULE_CTOR "\n"

@@ -177,8 +177,8 @@ void collectKeys(Unit &U)
 		// local symbol into one against its section).  The LTO link may
 		// internalize it again; it is promoted again, under the same name.
 		if (K->hasLocalLinkage() && K->hasInitializer()) {
-			if (!K->getName().contains(".scall."))
-				K->setName(K->getName() + ".scall." + hashSuffix(M, K->getName()));
+			if (!K->getName().contains(scall_rules::promoted_infix))
+				K->setName(K->getName() + scall_rules::promoted_infix + hashSuffix(M, K->getName()));
 			K->setLinkage(GlobalValue::ExternalLinkage);
 			K->setVisibility(GlobalValue::HiddenVisibility);
 			K->setDSOLocal(true);
@@ -190,21 +190,17 @@ void collectKeys(Unit &U)
 	listStructKeys(U);
 }
 
-// The key's name in trampoline names: K, or S__O for the member at offset
-// O of struct key S (docs/format.md "Names"); the unit suffix of a renamed
+// The key's name in trampoline names (scall_rules::key_name): K, or S__O
+// for the member at offset O of struct key S; the unit suffix of a renamed
 // file-static S (S.scall.<md5>) goes last: S__O.scall.<md5>.
 std::string keyName(const Unit &U, KeyRef Key)
 {
 	StringRef KN = Key.GV->getName();
 	if (scall_compat::startsWith(KN, "\1"))
 		KN = KN.drop_front();
-	if (!U.Keys.isStruct(Key.GV))
-		return KN.str();
-	size_t Dot = KN.find(".scall.");
-	std::string Member = "__" + utostr(Key.Off);
-	if (Dot == StringRef::npos)
-		return KN.str() + Member;
-	return KN.take_front(Dot).str() + Member + KN.drop_front(Dot).str();
+	size_t Dot = KN.find(scall_rules::promoted_infix);
+	return scall_rules::key_name(KN.take_front(Dot).str(), U.Keys.isStruct(Key.GV), Key.Off,
+				     Dot == StringRef::npos ? "" : KN.drop_front(Dot).str());
 }
 
 namespace {
@@ -223,9 +219,9 @@ KeyRef memberAt(const Unit &U, Value *P, Type *ReadTy)
 	if (SK == U.Keys.Structs.end() || Off.isNegative() || !ReadTy->isPointerTy() ||
 	    U.DL.getTypeStoreSize(ReadTy) != 8)
 		return {};
-	for (uint64_t O : SK->second.Offsets)
-		if (O == Off.getZExtValue())
-			return {GV, O};
+	const std::vector<uint64_t> &Offs = SK->second.Offsets;
+	if (scall_rules::member_at(Offs.begin(), Offs.end(), Off.getZExtValue()))
+		return {GV, Off.getZExtValue()};
 	return {};
 }
 
@@ -292,10 +288,8 @@ GlobalVariable *touchedKey(const Unit &U, Value *Ptr, std::optional<uint64_t> Le
 		Len = Span;
 	if (!Known || !Len)
 		return GV;
-	for (uint64_t O : SK->second.Offsets)
-		if (O + 8 > Off && O < Off + *Len)
-			return GV;
-	return nullptr;
+	const std::vector<uint64_t> &Offs = SK->second.Offsets;
+	return scall_rules::range_holds_key(Offs.begin(), Offs.end(), Off, *Len, true) ? GV : nullptr;
 }
 
 } // namespace

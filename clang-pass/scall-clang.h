@@ -10,6 +10,9 @@
 #include "shared.h"
 #include "llvm-compat.h"
 #include "scall/format.h"
+// The rules the pass shares with the GCC plugin and scall-scan: key
+// members, store functions, names, the bytes it emits (not installed).
+#include "scall-rules.h"
 
 #include "llvm/ADT/MapVector.h"
 #include "llvm/ADT/SmallPtrSet.h"
@@ -123,16 +126,8 @@ void readTramps(Unit &U);
 bool isCondTargetFn(const llvm::Function *F);
 bool convertCalls(Unit &U);
 
-// stores.cpp: the functions that store into their first argument, and the
-// __scall_stored call after each store to a key.
-enum class StoreFn {
-	None,
-	Mem,    // memcpy, memset, ...: convertible
-	String, // strcpy, strncpy: always an error
-};
-// Source: the name as written (ast.cpp: __builtin_ and __*_chk spellings);
-// else the name of an IR call.
-StoreFn classifyStoreFn(llvm::StringRef Name, bool Source);
+// stores.cpp: the __scall_stored call after each store to a key (which
+// functions store is scall_rules::find_store_fn's).
 bool convertStores(Unit &U);
 
 // diagnose.cpp: every message the pass prints.

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 //
-// stores.cpp - converted stores (-fplugin-arg-scall-convert-stores): which
-// functions store into their first argument (classifyStoreFn, for the AST
-// half's checks and for the pass), and the __scall_stored(&key, sizeof key)
-// call after each store that reaches a key (docs/format.md "Converted
-// stores").
+// stores.cpp - converted stores (-fplugin-arg-scall-convert-stores): the
+// __scall_stored(&key, sizeof key) call after each store that reaches a key
+// (docs/format.md "Converted stores"); which calls are store functions is
+// the table of scall-rules.h.
 
 #include "scall-clang.h"
 
@@ -24,39 +23,16 @@ namespace {
 
 const char *const StoredFn = "__scall_stored";
 
-struct StoreFnName {
-	const char *Name;
-	StoreFn Kind;
-	bool Chk; // the C library has __NAME_chk (_FORTIFY_SOURCE calls it)
-};
-const StoreFnName StoreFns[] = {
-	{"memcpy", StoreFn::Mem, true},     {"memmove", StoreFn::Mem, true},
-	{"memset", StoreFn::Mem, true},     {"mempcpy", StoreFn::Mem, true},
-	{"bzero", StoreFn::Mem, false},     {"strcpy", StoreFn::String, false},
-	{"strncpy", StoreFn::String, false},
-};
-
-} // namespace
-
-// In the source, a name may be spelt __builtin_NAME or __NAME_chk (any
-// NAME); an IR call names the library function, or its __NAME_chk where
-// the library has one.
-StoreFn classifyStoreFn(StringRef N, bool Source)
+// The memory functions an IR call may name (memcpy, __memcpy_chk...): the
+// front end emits atomic stores as store instructions, and a libatomic
+// call has the library's signature, not the builtin's.
+const scall_rules::store_fn *memStoreFn(StringRef Name)
 {
-	bool Chk = false;
-	if (Source && scall_compat::startsWith(N, "__builtin_"))
-		N = N.drop_front(10);
-	if (scall_compat::endsWith(N, "_chk") && scall_compat::startsWith(N, "__")) {
-		N = N.drop_front(2).drop_back(4);
-		Chk = true;
-	}
-	for (const StoreFnName &F : StoreFns)
-		if (N == F.Name)
-			return !Chk || Source || F.Chk ? F.Kind : StoreFn::None;
-	return StoreFn::None;
+	const scall_rules::store_fn *SF = scall_rules::find_store_fn(Name.data(), Name.size());
+	if (SF && (SF->kind == scall_rules::store_kind::copy || SF->kind == scall_rules::store_kind::set))
+		return SF;
+	return nullptr;
 }
-
-namespace {
 
 // __scall_stored(&K, sizeof K) right after the store I (docs/format.md
 // "Converted stores"), unless it is there already.
@@ -122,9 +98,9 @@ bool convertStores(Unit &U)
 				K = touched(U, MI->getRawDest(), Len);
 			} else if (auto *CB = dyn_cast<CallBase>(&I)) {
 				Function *Callee = CB->getCalledFunction();
-				if (Callee && classifyStoreFn(Callee->getName(), false) == StoreFn::Mem &&
-				    CB->arg_size())
-					K = touched(U, CB->getArgOperand(0), std::nullopt);
+				const scall_rules::store_fn *SF = Callee ? memStoreFn(Callee->getName()) : nullptr;
+				if (SF && CB->arg_size() > (unsigned)SF->dst_arg)
+					K = touched(U, CB->getArgOperand(SF->dst_arg), std::nullopt);
 				// A struct returned into the key (ops = make_ops()).
 				for (unsigned i = 0; !K && i < CB->arg_size(); i++)
 					if (CB->paramHasAttr(i, Attribute::StructRet))
