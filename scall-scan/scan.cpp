@@ -12,6 +12,7 @@
 // cannot be converted.
 
 #include "llvm-compat.h"
+#include "scall-rules.h"
 
 #include <clang/AST/ASTConsumer.h>
 #include <clang/AST/ASTContext.h>
@@ -91,26 +92,54 @@ std::string rel(std::string p)
 	return p;
 }
 
-// Number of function-pointer members of a struct type, at any nesting depth,
-// arrays excluded; 0 for anything else.
+scall_rules::type_class type_class(QualType t)
+{
+	t = t.getCanonicalType();
+	if (t->isFunctionPointerType())
+		return scall_rules::type_class::fnptr;
+	const RecordType *rt = t->getAs<RecordType>();
+	if (rt && !rt->getDecl()->isUnion())
+		return scall_rules::type_class::strct;
+	return scall_rules::type_class::other;
+}
+
+// Number of key members of a struct type (the compilers' rule:
+// scall_rules::field_role_of); 0 for anything else.
 unsigned fnptr_members(QualType t, int depth = 0)
 {
 	t = t.getCanonicalType();
-	const RecordType *rt = t->getAs<RecordType>();
-	if (!rt || depth > 16)
+	if (type_class(t) != scall_rules::type_class::strct || depth > 16)
 		return 0;
-	const RecordDecl *rd = rt->getDecl()->getDefinition();
-	if (!rd || rd->isUnion())
+	const RecordDecl *rd = t->getAs<RecordType>()->getDecl()->getDefinition();
+	if (!rd)
 		return 0;
 	unsigned n = 0;
 	for (const FieldDecl *f : rd->fields()) {
 		QualType ft = f->getType().getCanonicalType();
-		if (ft->isFunctionPointerType())
+		switch (scall_rules::field_role_of(type_class(ft), f->isBitField())) {
+		case scall_rules::field_role::key_member:
 			n++;
-		else if (ft->isRecordType())
+			break;
+		case scall_rules::field_role::nested:
 			n += fnptr_members(ft, depth + 1);
+			break;
+		case scall_rules::field_role::data:
+			break;
+		}
 	}
 	return n;
+}
+
+// How a call to a store function stores, as the listing says it.
+const char *store_how(scall_rules::store_kind k)
+{
+	switch (k) {
+	case scall_rules::store_kind::copy: return "memcpy";
+	case scall_rules::store_kind::set: return "memset";
+	case scall_rules::store_kind::string: return "string copy";
+	case scall_rules::store_kind::atomic: return "atomic store";
+	}
+	return "?";
 }
 
 class Visitor : public RecursiveASTVisitor<Visitor> {
@@ -162,22 +191,17 @@ public:
 				}
 			return true;
 		}
-		std::string base = fn;
-		if (base.compare(0, 10, "__builtin_") == 0)
-			base = base.substr(10);
-		if (base == "memset" || base == "bzero")
-			how = "memset", ok = true;
-		else if (base == "memcpy" || base == "memmove")
-			how = "memcpy", ok = true;
-		else if (base == "__memcpy_chk" || base == "__memset_chk" || base == "__memmove_chk")
-			how = "fortified copy", ok = false;
-		if (!how)
+		const scall_rules::store_fn *sf = scall_rules::find_store_fn(fn.c_str());
+		if (!sf || ce->getNumArgs() <= (unsigned)sf->dst_arg)
 			return true;
-		if (const VarDecl *v = addr_of(ce->getArg(0), member)) {
-			consumed(ce->getArg(0));
+		how = store_how(sf->kind);
+		ok = scall_rules::convertible(sf->kind);
+		const Expr *dst = ce->getArg(sf->dst_arg);
+		if (const VarDecl *v = addr_of(dst, member)) {
+			consumed(dst);
 			if (Cand *c = cand(v)) {
 				// onto a member: only a whole struct member (s.inner)
-				const Expr *a0 = ce->getArg(0)->IgnoreParenCasts();
+				const Expr *a0 = dst->IgnoreParenCasts();
 				QualType t = cast<UnaryOperator>(a0)->getSubExpr()->getType();
 				if (!member.empty() && !fnptr_members(t))
 					ok = false;
@@ -199,7 +223,9 @@ public:
 			if (op == AtomicExpr::AO__atomic_load_n || op == AtomicExpr::AO__atomic_load ||
 			    op == AtomicExpr::AO__c11_atomic_load)
 				return true;
-			bool ok = op == AtomicExpr::AO__atomic_store_n || op == AtomicExpr::AO__atomic_store;
+			const char *name = scall_rules::clang_atomic_store_name<AtomicExpr>(op);
+			const scall_rules::store_fn *sf = name ? scall_rules::find_store_fn(name) : nullptr;
+			bool ok = sf && sf->kind == scall_rules::store_kind::atomic && scall_rules::convertible(sf->kind);
 			c->stores.insert({loc(ae->getBeginLoc()), member, ok ? "atomic store" : "atomic exchange/rmw", "", ok});
 		}
 		return true;
@@ -274,14 +300,22 @@ private:
 			return it->second;
 		Cand *c = nullptr;
 		QualType t = vd->getType();
-		if (vd->isFileVarDecl() && !vd->getTLSKind() && !t.isConstQualified() &&
-		    !sm_.isInSystemHeader(vd->getLocation()) && vd->getIdentifier()) {
-			unsigned n = 0;
+		// File-scope variables of the user's own files that could be
+		// keys (scall_rules::key_problem) and hold at least one.
+		if (vd->isFileVarDecl() && !sm_.isInSystemHeader(vd->getLocation()) && vd->getIdentifier()) {
+			scall_rules::decl_facts f = {};
+			f.what = scall_rules::decl_facts::variable;
+			f.static_storage = true;
+			f.thread_local_ = vd->getTLSKind() != VarDecl::TLS_None;
+			f.is_const = t.isConstQualified();
+			f.type = type_class(t);
+			f.layout_known = f.type == scall_rules::type_class::strct &&
+					 t.getCanonicalType()->getAs<RecordType>()->getDecl()->getDefinition();
+			unsigned n = f.layout_known ? fnptr_members(t) : 0;
+			f.key_members = n;
 			const char *kind = nullptr;
-			if (t.getCanonicalType()->isFunctionPointerType())
-				kind = "fnptr";
-			else if ((n = fnptr_members(t)))
-				kind = "struct";
+			if (!scall_rules::key_problem(f))
+				kind = f.type == scall_rules::type_class::fnptr ? "fnptr" : n ? "struct" : nullptr;
 			if (kind) {
 				bool global = vd->isExternallyVisible();
 				std::string name = vd->getName().str();
