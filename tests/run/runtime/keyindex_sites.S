@@ -5,6 +5,9 @@
  * emitted in three sweeps with other code between, so that one key's sites
  * lie apart, among other keys' sites, over several pages; each member of
  * idx_ops has a call site (its trampoline loads the member, docs/format.md).
+ * Module 2 has no code between: its sites and trampolines share a page or
+ * two, so the writes of a step in one page come from several keys' runs,
+ * which the cycle must merge into address order.
  * idx_fns lists, per key, the functions holding its three sites (0 when
  * this object has none), then the members' (see keyindex.c).
  */
@@ -15,6 +18,13 @@
 #define HAS(k) ((k) % 3 != MOD)
 #else
 #define HAS(k) ((k) < IDX_EXE_KEYS)
+#endif
+#if defined(MOD) && MOD == 2
+#define FILL_CALL 0
+#define FILL_JMP 0
+#else
+#define FILL_CALL 83
+#define FILL_JMP 29
 #endif
 
 	.macro IDX_FUNC name
@@ -70,7 +80,7 @@ __scall_tramp_idx_ops__\off:
 	SCALL_CALL -, __scall_tramp_kk_\k
 	addq $8, %rsp
 	ret
-	.fill 83, 1, 0xcc
+	.fill FILL_CALL, 1, 0xcc
 	.endif
 	.endr
 
@@ -78,7 +88,7 @@ __scall_tramp_idx_ops__\off:
 	.if HAS(\k)
 	IDX_FUNC idx_jmp_\k
 	SCALL_JMP -, __scall_tramp_kk_\k
-	.fill 29, 1, 0xcc
+	.fill FILL_JMP, 1, 0xcc
 	.endif
 	.endr
 
