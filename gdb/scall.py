@@ -30,9 +30,10 @@ import gdb
 
 MODULE_MAGIC = 0x4C414353
 FORMAT_VERSION = 1
-MODULE_FLAGS_MASK = 0x3
+MODULE_FLAGS_MASK = 0x7
 MODULE_VALIDATED = 0x1
 MODULE_SORTED = 0x2
+MODULE_PREBOUND = 0x4
 MODULE_SIZE = 48
 MODULE_SIZE_ALIGN = 8
 SECTION_MODULE = "scall_module"
@@ -44,7 +45,12 @@ KIND_MASK = 0xFF
 SITE_FLAGS_MASK = 0xFFFFFF00
 TRAMP_COND = 0x1
 TRAMP_RETPOLINE = 0x2
-TRAMP_FLAGS_MASK = 0x3
+TRAMP_BOUND_MASK = 0xC
+TRAMP_BOUND_FUNC, TRAMP_BOUND_NULL, TRAMP_BOUND_RET0 = 0x4, 0x8, 0xC
+TRAMP_SAVED_LEA = 0x10
+TRAMP_SAVED_SHIFT = 16
+TRAMP_SAVED_MASK = 0xFFFF0000
+TRAMP_FLAGS_MASK = 0xFFFF001F
 
 OP_CALL, OP_JMP, OP_JCC0, OP_JCC1 = 0xE8, 0xE9, 0x0F, 0x80
 OP_INT3, OP_RET = 0xCC, 0xC3
@@ -276,6 +282,7 @@ class Item:
         self.key = None             # address of the key
         self.cond = False
         self.flags = 0              # a trampoline's record flags
+        self.disk = None            # a trampoline's window in the file
         self.refused = None         # why the runtime refused it, or None
         self.cc = 0                 # a Jcc's condition code
 
@@ -328,7 +335,11 @@ def read_module(mem, path, bias, elf, sec_addr, sec_size):
             t = Item(m, a, TRAMP_WINDOW, "tramp")
             t.tramp, t.key, t.flags = a, key, tflags
             t.cond = bool(tflags & TRAMP_COND)
-            if not tramp_is_indirect(disk(a, TRAMP_WINDOW)):
+            t.disk = disk(a, TRAMP_WINDOW)
+            if tflags & TRAMP_BOUND_MASK:
+                if not bound_window_ok(t):
+                    t.refused = "not the pre-bound form its record says"
+            elif not tramp_is_indirect(t.disk):
                 t.refused = "not an indirect trampoline"
             m.tramps.append(t)
     m.tramps.sort(key=lambda t: t.addr)
@@ -357,8 +368,13 @@ def read_module(mem, path, bias, elf, sec_addr, sec_size):
                 s.key, s.cond = t.key, t.cond
                 orig = disk(a, s.len)
                 s.cc = orig[1] & 0x0F if kind == KIND_JCC else 0
-                if orig != site_bytes(s, kind, s.tramp):
-                    s.refused = "not the compiler's form"
+                want = site_bytes(s, kind, s.tramp)
+                if t.flags & TRAMP_BOUND_MASK and not t.refused:
+                    want = bound_site_bytes(s, t, want)
+                if orig != want:
+                    s.refused = ("not its pre-bound form"
+                                 if t.flags & TRAMP_BOUND_MASK
+                                 else "not the compiler's form")
             m.sites.append(s)
     # Overlapping windows, sites and trampolines together: the later one
     # is refused, as the runtime does.
@@ -367,6 +383,38 @@ def read_module(mem, path, bias, elf, sec_addr, sec_size):
         if cur.addr < prev.addr + prev.len and not cur.refused:
             cur.refused = "overlaps another record"
     return m
+
+
+def bound_window_ok(t):
+    """A trampoline scall-ld pre-bound holds the window its flags say
+    (docs/format.md, "Pre-bound trampolines"; runtime/module.c)."""
+    b, w = t.flags & TRAMP_BOUND_MASK, t.disk
+    if b == TRAMP_BOUND_FUNC:
+        return w[0] == OP_JMP
+    if b == TRAMP_BOUND_NULL and t.cond:
+        return w[0] == OP_RET
+    return tramp_is_indirect(w)
+
+
+def bound_value(t, ret0):
+    b = t.flags & TRAMP_BOUND_MASK
+    if b == TRAMP_BOUND_FUNC:
+        return rel32_target(t.addr + 5, t.disk[1:5])
+    return ret0 if b == TRAMP_BOUND_RET0 else 0
+
+
+def bound_site_bytes(s, t, compiled):
+    """The bytes of site s of pre-bound trampoline t on disk: the state of
+    the value it was bound for (scall_return0 sites are xorl)."""
+    b = t.flags & TRAMP_BOUND_MASK
+    if b == TRAMP_BOUND_RET0:
+        return XOR5 if s.kind == KIND_CALL else None
+    op, target = desired_state(s, bound_value(t, None), None)
+    if op == "nop":
+        return NOP5
+    if op == "ret":
+        return bytes([OP_RET]) + compiled[1:]
+    return site_bytes(s, s.kind, target)
 
 
 def site_bytes(s, op, target):
@@ -431,6 +479,8 @@ def desired_state(it, f, ret0):
     if it.kind == "tramp":
         if not f:
             return ("ret", None) if it.cond else ("indirect", None)
+        if f == ret0:
+            return ("indirect", None)
         return ("jmp", f) if rel32_fits(it.addr + 5, f) else ("indirect", None)
     op = KIND_NAME[it.kind]
     if not f:

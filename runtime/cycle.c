@@ -8,6 +8,7 @@
  * every item.  Lock held.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -52,6 +53,33 @@ static const char *what(const struct rt_sel *sel)
 	}
 }
 
+/*
+ * No writer: every window stays as it is.  A compiler form reads the key
+ * at each call, so that is only slower; a form scall-ld pre-bound does not,
+ * and calling its old target after the key changed would be wrong with
+ * nothing to say so.  Stop the process instead, saying how to avoid it.
+ * A module being unloaded keeps its (still right) bound forms.
+ */
+static void stuck(const struct rt_item *it, const struct rt_sel *sel)
+{
+	bool loud;
+
+	if (!memcmp(it->cur, it->orig, it->len) ||
+	    (sel->kind == SEL_MODULE && sel->mod->unloading))
+		return;
+	fprintf(stderr,
+		"scall: fatal: the key of the pre-bound %s at %p (%s+0x%lx) "
+		"changed, but no code writer works (%s): it would call its old "
+		"target; link this module with scall-ld --no-prebind to run "
+		"without a writer\n",
+		it->kind == ITEM_TRAMP ? "trampoline" : "site", (void *)it->addr,
+		it->mod && it->mod->name ? it->mod->name : "?",
+		(unsigned long)(it->addr - (it->mod ? it->mod->base : 0)),
+		*scall_writer_reason(&loud) ? scall_writer_reason(&loud)
+					    : "SCALL_WRITER=none");
+	abort();
+}
+
 int scall_cycle(const struct rt_sel *sel)
 {
 	static const struct rt_sel every = { .kind = SEL_ALL };
@@ -61,8 +89,7 @@ int scall_cycle(const struct rt_sel *sel)
 	size_t nchg = 0;
 	int err = 0;
 
-	if (scall_writer == WRITER_NONE ||
-	    !scall_index_select(repair ? &every : sel, &b))
+	if (!scall_index_select(repair ? &every : sel, &b))
 		return 0;
 	/* Desired states, in address order; the changing items are kept at
 	 * the front of b.items. */
@@ -74,6 +101,10 @@ int scall_cycle(const struct rt_sel *sel)
 			     it->want);
 		if (!memcmp(it->want, it->cur, it->len))
 			continue;
+		if (scall_writer == WRITER_NONE) {
+			stuck(it, sel);
+			continue;
+		}
 		/* Verify: never write a byte we did not expect. */
 		if (memcmp((const void *)it->addr, it->cur, it->len)) {
 			scall_index_refuse(it, &b);

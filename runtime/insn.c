@@ -39,42 +39,32 @@ static struct insn restored(const struct rt_item *it, uintptr_t f)
 	}
 }
 
+/* The contract's state (scall/format.h) as the runtime names it. */
+static struct insn from_state(struct scall_state st)
+{
+	static const enum insn_op op[] = {
+		[SCALL_ST_CALL] = OP_CALL, [SCALL_ST_JMP] = OP_JMP,
+		[SCALL_ST_JCC] = OP_JCC,   [SCALL_ST_NOP] = OP_NOP,
+		[SCALL_ST_XOR] = OP_XOR,   [SCALL_ST_RET] = OP_RET,
+		[SCALL_ST_INDIRECT] = OP_INDIRECT,
+	};
+
+	return (struct insn){ op[st.op], (uintptr_t)st.target };
+}
+
 struct insn scall_desired(const struct rt_item *it, void *fv)
 {
-	uintptr_t f = (uintptr_t)fv, next = it->addr + it->len;
+	uintptr_t f = (uintptr_t)fv;
 	bool ret0 = fv == (void *)scall_return0;
 
 	/* A module being unloaded goes back to the compiler's form: its code
 	 * runs on (its later destructors) with no cycle to follow the keys. */
 	if (it->mod && __atomic_load_n(&it->mod->unloading, __ATOMIC_ACQUIRE))
 		return restored(it, f);
-	switch (it->kind) {
-	case ITEM_TRAMP:
-		if (!f)
-			return (struct insn){ it->cond ? OP_RET : OP_INDIRECT, 0 };
-		if (scall_rel32_fits(it->addr + SCALL_JMP_LEN, f))
-			return (struct insn){ OP_JMP, f };
-		return (struct insn){ OP_INDIRECT, f };
-	case SCALL_KIND_CALL:
-		if (!f)
-			return it->cond ? (struct insn){ OP_NOP, 0 }
-					: (struct insn){ OP_CALL, it->tramp };
-		if (ret0)
-			return (struct insn){ OP_XOR, 0 };
-		return (struct insn){ OP_CALL,
-				      scall_rel32_fits(next, f) ? f : it->tramp };
-	case SCALL_KIND_JMP:
-		if (!f)
-			return it->cond ? (struct insn){ OP_RET, 0 }
-					: (struct insn){ OP_JMP, it->tramp };
-		return (struct insn){ OP_JMP,
-				      scall_rel32_fits(next, f) ? f : it->tramp };
-	default: /* JCC: a NULL target goes to the trampoline, which returns */
-		if (!f)
-			return (struct insn){ OP_JCC, it->tramp };
-		return (struct insn){ OP_JCC,
-				      scall_rel32_fits(next, f) ? f : it->tramp };
-	}
+	if (it->kind == ITEM_TRAMP)
+		return from_state(scall_tramp_state(it->cond, it->addr, f, ret0));
+	return from_state(scall_site_state(it->kind, it->cond, it->addr,
+					   it->tramp, f, ret0));
 }
 
 /* Bytes of insn `in` in the window of it; bytes not defined by the state

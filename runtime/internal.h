@@ -64,6 +64,9 @@ struct rt_item {
 	uint8_t cc;      /* Jcc condition code (low nibble) */
 	uint8_t cond;    /* trampoline has SCALL_TRAMP_COND */
 	volatile uint8_t refused; /* bytes did not verify: never written */
+	/* A trampoline scall-ld pre-bound: SCALL_TRAMP_BOUND_* of its record
+	 * (its sites were bound with it), 0 otherwise. */
+	uint8_t bound;
 	uint8_t orig[ITEM_MAXLEN]; /* compiler form */
 	uint8_t cur[ITEM_MAXLEN];  /* the form the runtime expects there now */
 	uint8_t want[ITEM_MAXLEN]; /* scratch: desired form */

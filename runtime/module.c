@@ -88,6 +88,53 @@ static bool is_main_program(const struct scall_module *h)
 	return p.found;
 }
 
+/*
+ * A trampoline record scall-ld pre-bound (docs/format.md, "Pre-bound
+ * trampolines"): t->cur holds its window as it is, which must be the bound
+ * form its flags say; t->orig gets the compiler's bytes back (the movq or
+ * leaq the runtime writes for the indirect state and at unload).  false
+ * when the bytes are not what the flags say.
+ */
+static bool unbind_tramp(struct rt_item *t, uint32_t flags)
+{
+	uint32_t lo = (flags & SCALL_TRAMP_SAVED_MASK) >> SCALL_TRAMP_SAVED_SHIFT;
+
+	t->bound = (uint8_t)(flags & SCALL_TRAMP_BOUND_MASK);
+	switch (t->bound) {
+	case SCALL_TRAMP_BOUND_FUNC:
+		if (!scall_is_jmp(t->cur))
+			return false;
+		t->orig[0] = SCALL_TRAMP_OP0;
+		t->orig[1] = flags & SCALL_TRAMP_SAVED_LEA ? SCALL_TRAMP_OP1_LEA
+							   : SCALL_TRAMP_OP1_MOV;
+		t->orig[2] = SCALL_TRAMP_OP2;
+		t->orig[3] = (uint8_t)lo;
+		t->orig[4] = (uint8_t)(lo >> 8);
+		break;
+	case SCALL_TRAMP_BOUND_NULL:
+		if (t->cond) {
+			if (t->cur[0] != SCALL_OP_RET)
+				return false;
+			t->orig[0] = SCALL_TRAMP_OP0;
+		}
+		break;
+	}
+	return scall_tramp_is_indirect(t->orig);
+}
+
+/* The key value the sites of a pre-bound trampoline t were bound for. */
+static uintptr_t bound_value(const struct rt_item *t)
+{
+	switch (t->bound) {
+	case SCALL_TRAMP_BOUND_FUNC:
+		return (uintptr_t)scall_rel32_target(t->addr + SCALL_JMP_LEN,
+						     t->cur + 1);
+	case SCALL_TRAMP_BOUND_RET0:
+		return (uintptr_t)scall_return0;
+	}
+	return 0;
+}
+
 /* Are the n items at it in address order? */
 static bool sorted(const struct rt_item *it, size_t n)
 {
@@ -166,7 +213,13 @@ static struct rt_module *build_module(struct scall_module *h)
 		p = (const uint8_t *)t->addr;
 		memcpy(t->orig, p, t->len);
 		memcpy(t->cur, p, t->len);
-		if (!scall_tramp_is_indirect(p)) {
+		if (tr[i].flags & SCALL_TRAMP_BOUND_MASK) {
+			if (!unbind_tramp(t, tr[i].flags)) {
+				t->refused = 1;
+				scall_report_refused(t, "not the pre-bound form "
+							"its record says");
+			}
+		} else if (!scall_tramp_is_indirect(p)) {
 			t->refused = 1;
 			scall_report_refused(t, "not an indirect trampoline");
 		}
@@ -214,9 +267,19 @@ static struct rt_module *build_module(struct scall_module *h)
 					 x->tramp },
 		       x->orig);
 		memcpy(x->cur, x->orig, x->len);
-		if (memcmp(p, x->orig, x->len)) {
+		if (t->bound && !t->refused) {
+			/* On disk in the state of the value it was bound for. */
+			uintptr_t v = bound_value(t);
+			struct scall_state st = scall_site_state(
+				kind, x->cond, x->addr, x->tramp, v,
+				t->bound == SCALL_TRAMP_BOUND_RET0);
+
+			scall_state_put(st, x->addr, x->cur);
+		}
+		if (memcmp(p, x->cur, x->len)) {
 			x->refused = 1;
-			scall_report_refused(x, "not the compiler's form");
+			scall_report_refused(x, t->bound ? "not its pre-bound form"
+							 : "not the compiler's form");
 		}
 		k++;
 	}

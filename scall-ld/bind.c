@@ -122,11 +122,13 @@ static enum ld_bind value_of(struct ld_ctx *c, const struct dynrel *d,
 	return is_ret0(img, *v) ? LD_BIND_RET0 : LD_BIND_FUNC;
 }
 
-static int sites_clean(const struct ld_result *r, long tr, int *tail)
+/* Every site of trampoline tr passed its checks; *tail: one is a jmp
+ * or Jcc, *jmp: one is a jmp. */
+static int sites_clean(const struct ld_result *r, long tr, int *tail, int *jmp)
 {
 	size_t i;
 
-	*tail = 0;
+	*tail = *jmp = 0;
 	for (i = 0; i < r->nsites; i++) {
 		const struct ld_site *s = &r->sites[i];
 
@@ -136,6 +138,8 @@ static int sites_clean(const struct ld_result *r, long tr, int *tail)
 			return 0;
 		if (s->kind != LD_KIND_CALL)
 			*tail = 1;
+		if (s->kind == LD_KIND_JMP)
+			*jmp = 1;
 	}
 	return 1;
 }
@@ -144,9 +148,9 @@ static void bind_one(struct ld_ctx *c, const struct dynrel *d, long j)
 {
 	struct ld_tramp *t = &c->res->tr[j];
 	uint64_t key = 0, v = 0;
-	int tail;
+	int tail, jmp;
 
-	if (t->bad || !sites_clean(c->res, j, &tail)) {
+	if (t->bad || !sites_clean(c->res, j, &tail, &jmp)) {
 		t->bind = LD_BIND_NOT_CLEAN;
 		return;
 	}
@@ -160,7 +164,24 @@ static void bind_one(struct ld_ctx *c, const struct dynrel *d, long j)
 			t->bind = LD_BIND_OUT_OF_REACH;
 	} else if (t->bind == LD_BIND_RET0 && tail) {
 		t->bind = LD_BIND_RET0_TAIL;
+	} else if (t->bind == LD_BIND_NULL && jmp &&
+		   (t->flags & SCALL_TRAMP_COND)) {
+		t->bind = LD_BIND_NULL_TAIL;
 	}
+}
+
+/* A record scall-ld bound before must still describe the file. */
+static void check_bound(struct ld_ctx *c, const struct ld_tramp *t)
+{
+	if (t->bound == LD_BIND_UNCHECKED || t->bad)
+		return;
+	if (t->bind == t->bound &&
+	    (t->bound != LD_BIND_FUNC || t->bind_target == t->bound_target))
+		return;
+	diag(c, SEV_ERR, t->addr,
+	     "trampoline %s was pre-bound to %s, but its key now starts as %s; "
+	     "the file was changed after scall-ld, relink", t->name,
+	     ld_bind_name(t->bound), ld_bind_name(t->bind));
 }
 
 int bind_analyse(struct ld_ctx *c)
@@ -172,8 +193,10 @@ int bind_analyse(struct ld_ctx *c)
 		return 0;
 	if (dynrel_read(c, &d))
 		return 3;
-	for (j = 0; j < c->res->ntr; j++)
+	for (j = 0; j < c->res->ntr; j++) {
 		bind_one(c, &d, (long)j);
+		check_bound(c, &c->res->tr[j]);
+	}
 	free(d.r);
 	return 0;
 }

@@ -14,6 +14,7 @@
 
 struct ld_opts {
 	int strict, verbose, report, json;
+	int no_prebind; /* keep (or put back) the compiler's forms */
 };
 
 enum ld_sev { SEV_NOTE, SEV_WARN, SEV_ERR };
@@ -74,8 +75,11 @@ enum ld_bind {
 	LD_BIND_OUT_OF_REACH,   /* the trampoline cannot jmp rel32 to it */
 	LD_BIND_RET0_TAIL,      /* scall_return0 with a tail-call site, whose
 				 * form depends on where libscall is loaded */
+	LD_BIND_NULL_TAIL,      /* NULL with a cond tail-call site, which
+				 * becomes ret + 4 stray bytes that a later
+				 * disassembly of the file would misread */
 };
-#define LD_BIND_NREASONS (LD_BIND_RET0_TAIL + 1)
+#define LD_BIND_NREASONS (LD_BIND_NULL_TAIL + 1)
 
 struct ld_tramp {
 	uint64_t addr, key;
@@ -85,6 +89,12 @@ struct ld_tramp {
 	int bad;
 	enum ld_bind bind;
 	uint64_t bind_target; /* LD_BIND_FUNC: the function */
+	/* What the file holds now: LD_BIND_UNCHECKED when the record is not
+	 * pre-bound, else the state its flags say (and the function the
+	 * window jumps to), with the window as the compiler emitted it. */
+	enum ld_bind bound;
+	uint64_t bound_target;
+	uint8_t orig[SCALL_TRAMP_WINDOW];
 };
 
 /* A direct branch to a trampoline that no record names. */

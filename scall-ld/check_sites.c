@@ -11,6 +11,52 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The compiler's bytes of site s (a branch to its trampoline; a Jcc keeps
+ * the condition at p). */
+void site_as_emitted(const struct ld_site *s, const uint8_t *p, uint8_t *out)
+{
+	if (s->kind == LD_KIND_CALL)
+		scall_put_call(out, s->site, s->tramp);
+	else if (s->kind == LD_KIND_JMP)
+		scall_put_jmp(out, s->site, s->tramp);
+	else
+		scall_put_jcc(out, scall_jcc_cc(p), s->site, s->tramp);
+}
+
+/* The state a site of a trampoline bound (or to be bound) as b takes. */
+struct scall_state site_bound_state(const struct ld_site *s,
+				    const struct ld_tramp *t, enum ld_bind b,
+				    uint64_t target)
+{
+	return scall_site_state(s->kind, !!(t->flags & SCALL_TRAMP_COND),
+				s->site, s->tramp,
+				b == LD_BIND_FUNC ? target : b == LD_BIND_NULL ? 0 : 1,
+				b == LD_BIND_RET0);
+}
+
+/* A site of a pre-bound trampoline holds exactly the bound state. */
+static int bound_site_ok(struct ld_ctx *c, const struct ld_site *s,
+			 const struct ld_tramp *t, const char *text)
+{
+	unsigned len = scall_kind_len(s->kind);
+	const uint8_t *p = img_bytes(c->img, s->site, len);
+	struct scall_state st = site_bound_state(s, t, t->bound, t->bound_target);
+	uint8_t want[SCALL_SITE_MAX_LEN];
+
+	if (p) {
+		site_as_emitted(s, p, want);
+		scall_state_put(st, s->site, want);
+	}
+	if (!p || (t->bound == LD_BIND_RET0 && s->kind != LD_KIND_CALL) ||
+	    memcmp(p, want, len)) {
+		diag(c, SEV_ERR, s->site,
+		     "site is '%s', not the form of its pre-bound trampoline %s; "
+		     "the file was changed after scall-ld, relink", text, t->name);
+		return 0;
+	}
+	return 1;
+}
+
 static void check_site(struct ld_ctx *c, struct ld_site *s)
 {
 	const struct img *img = c->img;
@@ -53,6 +99,11 @@ static void check_site(struct ld_ctx *c, struct ld_site *s)
 		     "corrupt, rebuild");
 		return;
 	}
+	if (t->bound != LD_BIND_UNCHECKED) {
+		if (!bound_site_ok(c, s, t, text))
+			return;
+		goto placed;
+	}
 	if (enc == BR_NONE || enc == BR_OTHER) {
 		diag(c, SEV_ERR, s->site,
 		     "site is '%s', not a %s rel32 to %s; the code was changed "
@@ -75,6 +126,7 @@ static void check_site(struct ld_ctx *c, struct ld_site *s)
 		     o >= 0 ? c->res->tr[o].name : text, t->name);
 		return;
 	}
+placed:
 	st = dis_is_start(&c->dis, s->site);
 	if (st == 0) {
 		diag(c, SEV_ERR, s->site,

@@ -47,8 +47,59 @@ static void tramp_names(struct ld_ctx *c, struct ld_tramp *t)
 			 (unsigned long long)t->addr);
 }
 
+/*
+ * A pre-bound record (docs/format.md, "Pre-bound trampolines"): what its
+ * flags say the file holds, and the window as the compiler emitted it
+ * put back into buf (n bytes of the trampoline, copied from p), so that
+ * the body is checked as emitted.  0 after an error.
+ */
+static int window_as_emitted(struct ld_ctx *c, struct ld_tramp *t,
+			     const uint8_t *p, uint8_t *buf, size_t n)
+{
+	uint32_t b = t->flags & SCALL_TRAMP_BOUND_MASK;
+	uint32_t saved = t->flags & (SCALL_TRAMP_SAVED_LEA | SCALL_TRAMP_SAVED_MASK);
+	uint32_t lo = (t->flags & SCALL_TRAMP_SAVED_MASK) >> SCALL_TRAMP_SAVED_SHIFT;
+	const char *why = NULL;
+
+	memcpy(buf, p, n);
+	if (b == SCALL_TRAMP_BOUND_FUNC) {
+		t->bound = LD_BIND_FUNC;
+		if (!scall_is_jmp(p))
+			why = "pre-bound to a function, but its window is not a "
+			      "jmp rel32";
+		t->bound_target = scall_rel32_target(t->addr + SCALL_JMP_LEN,
+						     p + 1);
+		buf[0] = SCALL_TRAMP_OP0;
+		buf[1] = t->flags & SCALL_TRAMP_SAVED_LEA ? SCALL_TRAMP_OP1_LEA
+							  : SCALL_TRAMP_OP1_MOV;
+		buf[2] = SCALL_TRAMP_OP2;
+		buf[3] = (uint8_t)lo;
+		buf[4] = (uint8_t)(lo >> 8);
+	} else {
+		t->bound = b == SCALL_TRAMP_BOUND_NULL ? LD_BIND_NULL : LD_BIND_RET0;
+		if (saved)
+			why = "pre-bound with saved window bytes, which only a "
+			      "trampoline bound to a function has";
+		else if (t->bound == LD_BIND_NULL && (t->flags & SCALL_TRAMP_COND)) {
+			if (p[0] != SCALL_OP_RET)
+				why = "pre-bound to NULL, but its window does not "
+				      "start with ret";
+			buf[0] = SCALL_TRAMP_OP0;
+		}
+	}
+	if (why) {
+		diag(c, SEV_ERR, t->addr, "trampoline %s is %s; the file was "
+		     "changed after scall-ld, relink", t->name, why);
+		t->bad = 1;
+		return 0;
+	}
+	return 1;
+}
+
 static void check_tramp_body(struct ld_ctx *c, struct ld_tramp *t)
 {
+	uint8_t buf[SCALL_TRAMP_INSN_LEN + SCALL_TRAMP_LOAD_MAX_LEN +
+		    SCALL_TRAMP_TAIL_COND_LEN];
 	static const uint8_t tail_plain[] = { SCALL_TRAMP_TAIL_PLAIN };
 	static const uint8_t tail_cond[] = { SCALL_TRAMP_TAIL_COND };
 	const struct img_sec *s = img_section_at(c->img, t->addr, 1);
@@ -92,6 +143,13 @@ static void check_tramp_body(struct ld_ctx *c, struct ld_tramp *t)
 		t->flags & SCALL_TRAMP_COND ? sizeof(tail_cond) : sizeof(tail_plain));
 	if (p && ll)
 		p = img_bytes(c->img, t->addr, want);
+	if (p && ll && (t->flags & SCALL_TRAMP_BOUND_MASK)) {
+		if (!window_as_emitted(c, t, p, buf, want))
+			return;
+		p = buf;
+	}
+	if (p && ll)
+		memcpy(t->orig, p, SCALL_TRAMP_WINDOW);
 	if (!p || !ll || !scall_tramp_is_indirect(p) ||
 	    memcmp(p + SCALL_TRAMP_INSN_LEN + ll,
 		   t->flags & SCALL_TRAMP_COND ? tail_cond : tail_plain,

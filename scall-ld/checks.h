@@ -47,6 +47,12 @@ void resolve_kind4(struct ld_ctx *c);
 void sites_check(struct ld_ctx *c);
 void sites_check_branches_into(struct ld_ctx *c); /* after records_sort */
 void sites_find_unrecorded(struct ld_ctx *c);
+/* The compiler's bytes of a site (p: its bytes now, for a Jcc's
+ * condition), and its state when its trampoline is bound as b. */
+void site_as_emitted(const struct ld_site *s, const uint8_t *p, uint8_t *out);
+struct scall_state site_bound_state(const struct ld_site *s,
+				    const struct ld_tramp *t, enum ld_bind b,
+				    uint64_t target);
 
 /* bind.c: each trampoline's link-time target, or why it has none, in a
  * file without errors.  Returns 0, or 3 after one line (corrupt

@@ -50,6 +50,7 @@ const char *ld_bind_name(enum ld_bind b)
 	case LD_BIND_TARGET_UNKNOWN: return "target-unknown";
 	case LD_BIND_OUT_OF_REACH: return "out-of-reach";
 	case LD_BIND_RET0_TAIL: return "return0-tail-call";
+	case LD_BIND_NULL_TAIL: return "null-cond-tail-call";
 	}
 	return "?";
 }

@@ -34,6 +34,8 @@ static void usage(FILE *f)
 	      "  --report    print keys, trampolines and sites (stdout)\n"
 	      "  --json      the same as JSON (stdout)\n"
 	      "  --strict    treat warnings (unrecorded sites) as errors\n"
+	      "  --no-prebind  leave every site as the compiler emitted it (and\n"
+	      "              put back the ones an earlier run pre-bound)\n"
 	      "  -v          verbose\n"
 	      "  --version   print the version\n"
 	      "  -h, --help  this help\n"
@@ -89,12 +91,13 @@ static int read_file(const char *path, uint8_t **buf, size_t *len,
 
 int main(int argc, char **argv)
 {
-	enum { O_CHECK = 256, O_REPORT, O_JSON, O_STRICT, O_VERSION };
+	enum { O_CHECK = 256, O_REPORT, O_JSON, O_STRICT, O_VERSION, O_NO_PREBIND };
 	static const struct option longopts[] = {
 		{ "check", no_argument, NULL, O_CHECK },
 		{ "report", no_argument, NULL, O_REPORT },
 		{ "json", no_argument, NULL, O_JSON },
 		{ "strict", no_argument, NULL, O_STRICT },
+		{ "no-prebind", no_argument, NULL, O_NO_PREBIND },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, O_VERSION },
 		{ "help", no_argument, NULL, 'h' },
@@ -118,6 +121,7 @@ int main(int argc, char **argv)
 		case O_REPORT: o.report = 1; break;
 		case O_JSON: o.json = 1; break;
 		case O_STRICT: o.strict = 1; break;
+		case O_NO_PREBIND: o.no_prebind = 1; break;
 		case O_VERSION: printf("scall-ld %s\n", SCALL_VERSION); return 0;
 		default: usage(stderr); return 2;
 		}

@@ -18,6 +18,10 @@ enum ld_edit_why {
 			      * kind 4 resolved, or made dead */
 	LD_EDIT_HDR_FLAGS,   /* module header: VALIDATED | SORTED */
 	LD_EDIT_HDR_NSITES,  /* module header: the number of records */
+	LD_EDIT_SITE,        /* a site's bytes: its pre-bound form, or back
+			      * to the compiler's */
+	LD_EDIT_TRAMP_WINDOW, /* a trampoline's window, the same */
+	LD_EDIT_TRAMP_FLAGS, /* a trampoline record's flags: bound or not */
 };
 
 /* The largest edit is one site record. */

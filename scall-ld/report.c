@@ -75,10 +75,11 @@ void ld_report(const struct img *img, const struct ld_result *r, FILE *out)
 	for (j = 0; j < r->ntr; j++) {
 		const struct ld_tramp *t = &r->tr[j];
 
-		fprintf(out, "key %s: trampoline %s at 0x%llx (%s)%s, %s\n",
+		fprintf(out, "key %s: trampoline %s at 0x%llx (%s)%s, %s%s\n",
 			t->key_name, t->name, (unsigned long long)t->addr,
 			flavour(t->flags), t->bad ? " BAD" : "",
-			bind_text(img, t, w, sizeof(w)));
+			bind_text(img, t, w, sizeof(w)),
+			t->bound != LD_BIND_UNCHECKED ? ", pre-bound" : "");
 		for (i = 0; i < r->nsites; i++)
 			if (r->sites[i].tr == (long)j)
 				fprintf(out, "  %-40s %-10s %s\n",
@@ -149,9 +150,10 @@ void ld_json(const struct img *img, const struct ld_result *r, FILE *out)
 		fputs(",\"trampoline\":", out);
 		jstr(out, t->name);
 		fprintf(out, ",\"tramp_addr\":%llu,\"flavour\":\"%s\",\"ok\":%s,"
-			     "\"bind\":\"%s\",", (unsigned long long)t->addr,
-			flavour(t->flags), t->bad ? "false" : "true",
-			ld_bind_name(t->bind));
+			     "\"bind\":\"%s\",\"bound\":\"%s\",",
+			(unsigned long long)t->addr, flavour(t->flags),
+			t->bad ? "false" : "true", ld_bind_name(t->bind),
+			t->bound == LD_BIND_UNCHECKED ? "no" : ld_bind_name(t->bound));
 		if (t->bind == LD_BIND_FUNC) {
 			fputs("\"bind_target\":", out);
 			jstr(out, img_where(img, t->bind_target, w, sizeof(w)));

@@ -90,13 +90,118 @@ static inline unsigned scall_kind_of_insn(const uint8_t *p)
 }
 
 /* ------------------------------------------------------------------ */
+/* Window states (docs/format.md, "Site instruction states" and the     */
+/* trampoline's window states): the one definition, for the runtime    */
+/* (every patch) and scall-ld (pre-binding).                            */
+/* ------------------------------------------------------------------ */
+
+enum scall_state_op {
+	SCALL_ST_CALL,     /* call target */
+	SCALL_ST_JMP,      /* jmp target */
+	SCALL_ST_JCC,      /* jcc target, same condition */
+	SCALL_ST_NOP,      /* SCALL_NOP5 */
+	SCALL_ST_XOR,      /* SCALL_XOR5 */
+	SCALL_ST_RET,      /* SCALL_OP_RET, bytes 1.. unchanged */
+	SCALL_ST_INDIRECT, /* a trampoline's window as emitted */
+};
+
+struct scall_state {
+	enum scall_state_op op;
+	uint64_t target;
+};
+
+/* The state of a site of a live kind at `site`, whose trampoline `tramp`
+ * is of the cond flavour or not, when its key holds f; ret0: f is
+ * scall_return0. */
+static inline struct scall_state scall_site_state(unsigned kind, int cond,
+						  uint64_t site, uint64_t tramp,
+						  uint64_t f, int ret0)
+{
+	uint64_t next = site + scall_kind_len(kind);
+	struct scall_state st;
+
+	st.target = tramp;
+	st.op = kind == SCALL_KIND_CALL ? SCALL_ST_CALL :
+		kind == SCALL_KIND_JMP ? SCALL_ST_JMP : SCALL_ST_JCC;
+	if (!f) {
+		/* A Jcc goes to the trampoline, which returns (cond) or
+		 * faults on address 0 as the fallback's call would (plain). */
+		if (cond && kind == SCALL_KIND_CALL)
+			st.op = SCALL_ST_NOP;
+		else if (cond && kind == SCALL_KIND_JMP)
+			st.op = SCALL_ST_RET;
+		return st;
+	}
+	if (ret0 && kind == SCALL_KIND_CALL) {
+		st.op = SCALL_ST_XOR;
+		return st;
+	}
+	if (scall_rel32_fits(next, f))
+		st.target = f;
+	return st;
+}
+
+/* The state of the window of trampoline `tramp` when its key holds f.
+ * For scall_return0 (ret0) it stays indirect: its call sites are xorl,
+ * and its place depends on where libscall is loaded, which a pre-bound
+ * file cannot know. */
+static inline struct scall_state scall_tramp_state(int cond, uint64_t tramp,
+						   uint64_t f, int ret0)
+{
+	struct scall_state st = { SCALL_ST_INDIRECT, f };
+
+	if (!f && cond)
+		st.op = SCALL_ST_RET;
+	else if (f && !ret0 && scall_rel32_fits(tramp + SCALL_JMP_LEN, f))
+		st.op = SCALL_ST_JMP;
+	return st;
+}
+
+/* Write state st into the window at addr (len bytes at p, holding its
+ * current bytes: a Jcc keeps its condition, ret keeps bytes 1..).
+ * SCALL_ST_INDIRECT is the compiler's bytes, which only the caller has:
+ * returns 0 for it and writes nothing, else 1. */
+static inline int scall_state_put(struct scall_state st, uint64_t addr,
+				  uint8_t *p)
+{
+	switch (st.op) {
+	case SCALL_ST_CALL: scall_put_call(p, addr, st.target); return 1;
+	case SCALL_ST_JMP: scall_put_jmp(p, addr, st.target); return 1;
+	case SCALL_ST_JCC:
+		scall_put_jcc(p, scall_jcc_cc(p), addr, st.target);
+		return 1;
+	case SCALL_ST_NOP: scall_put_nop5(p); return 1;
+	case SCALL_ST_XOR: scall_put_xor5(p); return 1;
+	case SCALL_ST_RET: p[0] = SCALL_OP_RET; return 1;
+	case SCALL_ST_INDIRECT: break;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
 /* Trampoline records: section scall_tramps, writable, 8-byte aligned. */
 /* ------------------------------------------------------------------ */
 
 /* Flags in scall_tramp.flags. */
 #define SCALL_TRAMP_COND      0x1u /* scall_cond flavour: NULL key returns */
 #define SCALL_TRAMP_RETPOLINE 0x2u /* indirect jump through a retpoline thunk */
-#define SCALL_TRAMP_FLAGS_MASK 0x3u
+/*
+ * Pre-bound by scall-ld (docs/format.md, "Pre-bound trampolines"): the
+ * trampoline's window and every live site naming it hold the state of
+ * the key value the field says, instead of the compiler's bytes.  Zero
+ * as emitted.
+ */
+#define SCALL_TRAMP_BOUND_MASK 0xcu
+#define SCALL_TRAMP_BOUND_FUNC 0x4u /* the function the window jumps to */
+#define SCALL_TRAMP_BOUND_NULL 0x8u
+#define SCALL_TRAMP_BOUND_RET0 0xcu /* scall_return0 */
+/* BOUND_FUNC only: what the window held before scall-ld wrote its jmp,
+ * so that the compiler's bytes can be put back: the lea form (else the
+ * movq), and bytes 3..4 (the low half of the rel32) in bits 16..31. */
+#define SCALL_TRAMP_SAVED_LEA 0x10u
+#define SCALL_TRAMP_SAVED_SHIFT 16
+#define SCALL_TRAMP_SAVED_MASK 0xffff0000u
+#define SCALL_TRAMP_FLAGS_MASK 0xffff001fu
 
 /*
  * One record per trampoline, emitted in the trampoline's COMDAT group so
@@ -124,7 +229,8 @@ struct scall_tramp {
  * addition that a reader must understand to stay correct is a new flag. */
 #define SCALL_MODULE_VALIDATED 0x1u /* scall-ld checked every record */
 #define SCALL_MODULE_SORTED    0x2u /* sites sorted by address, no overlap */
-#define SCALL_MODULE_FLAGS_MASK 0x3u
+#define SCALL_MODULE_PREBOUND  0x4u /* some trampoline records are bound */
+#define SCALL_MODULE_FLAGS_MASK 0x7u
 
 /*
  * Emitted in COMDAT group __scall_module by every translation unit that

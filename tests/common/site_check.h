@@ -106,7 +106,7 @@ static inline void sc_check_tramp(struct site_count *c, const char *mod, uintptr
 			return;
 		}
 		sc_wrong(c, mod, base, "cond trampoline of a NULL key", t, 5, "ret");
-	} else if (f && sc_in_range(t + 5, f)) {
+	} else if (f && f != (uintptr_t)scall_return0 && sc_in_range(t + 5, f)) {
 		if (p[0] == 0xe9 && sc_rel_is(p + 1, t + 5, f)) {
 			c->tramps_direct++;
 			return;
@@ -114,7 +114,8 @@ static inline void sc_check_tramp(struct site_count *c, const char *mod, uintptr
 		sc_wrong(c, mod, base, "trampoline", t, 5, "jmp to the key's target");
 	} else if (!sc_indirect_window(p)) {
 		sc_wrong(c, mod, base, "trampoline", t, 5,
-			 "the indirect state (target NULL or out of range)");
+			 "the indirect state (target NULL, scall_return0 or out "
+			 "of range)");
 	}
 }
 

@@ -47,8 +47,83 @@ def sections(data):
     return out, shoff
 
 
+def file_bytes(data, secs, addr, n):
+    """n bytes at address addr of an allocated section with contents."""
+    for t, fl, a, off, size, _ in secs.values():
+        if fl & 2 and t != 8 and a <= addr and addr + n <= a + size:
+            return data[off + addr - a:off + addr - a + n]
+    fail('address %#x not in the file' % addr)
+    return b'\0' * n
+
+
+def rel32_to(at, end, target):
+    return struct.pack('<i', target - end) if -2**31 <= target - end < 2**31 else None
+
+
+def check_bound(path, data, secs):
+    """Every trampoline record's bound state (docs/format.md, "Pre-bound
+    trampolines") against its window and its sites, by this file's own
+    reading of the state table; returns whether any record is bound."""
+    t, s = secs.get('scall_tramps'), secs.get('scall_sites')
+    if not t:
+        return False
+    sites = []
+    for i in range(s[4] // 12 if s else 0):
+        a = s[2] + 12 * i
+        site, tramp, info = struct.unpack_from('<iiI', data, s[3] + 12 * i)
+        sites.append((a + site, a + 4 + tramp, info & 0xff))
+    any_bound = False
+    for i in range(t[4] // 16):
+        a = t[2] + 16 * i
+        key, rel, flags = struct.unpack_from('<QiI', data, t[3] + 16 * i)
+        tramp, bound, cond = a + 8 + rel, flags & 0xc, flags & 1
+        win = file_bytes(data, secs, tramp, 5)
+        if not bound:
+            if flags & 0xffff0010:
+                fail('%s: unbound trampoline %#x has saved bytes %#x' % (path, tramp, flags))
+            if win[0] != 0x4c:
+                fail('%s: unbound trampoline %#x window %s' % (path, tramp, win.hex()))
+        any_bound |= bool(bound)
+        target = None
+        if bound == 4:
+            if win[0] != 0xe9:
+                fail('%s: trampoline %#x bound to a function, window %s' % (path, tramp, win.hex()))
+            target = tramp + 5 + struct.unpack('<i', win[1:])[0]
+        elif bound == 8 and cond:
+            if win[0] != 0xc3:
+                fail('%s: cond trampoline %#x bound to NULL, window %s' % (path, tramp, win.hex()))
+        elif bound in (8, 12) and win[0] != 0x4c:
+            fail('%s: trampoline %#x bound %#x, window %s' % (path, tramp, bound, win.hex()))
+        for site, tr, kind in sites:
+            if tr != tramp or kind not in (1, 2, 3):
+                continue
+            n = 6 if kind == 3 else 5
+            got = file_bytes(data, secs, site, n)
+            op = {1: b'\xe8', 2: b'\xe9', 3: got[:2]}[kind]
+            to_tramp = op + rel32_to(site, site + n, tramp)
+            if bound == 4:
+                r = rel32_to(site, site + n, target)
+                want = op + r if r is not None else to_tramp
+            elif bound == 8 and cond and kind == 1:
+                want = bytes([0x0f, 0x1f, 0x44, 0x00, 0x00])
+            elif bound == 8 and cond and kind == 2:
+                want = None  # never bound: ret + stray bytes
+            elif bound == 12:
+                want = bytes([0x2e, 0x2e, 0x2e, 0x31, 0xc0]) if kind == 1 else None
+            else:
+                want = to_tramp
+            if kind == 3 and got[0] != 0x0f:
+                want = None
+            if want != got:
+                fail('%s: site %#x of trampoline %#x (bound %#x): %s, want %s' %
+                     (path, site, tramp, bound, got.hex(), want.hex() if want else 'none'))
+    return any_bound
+
+
 def check_table(path):
-    """The header says VALIDATED|SORTED, nsites = records, sites sorted."""
+    """The header says VALIDATED|SORTED, nsites = records, sites sorted,
+    PREBOUND exactly when a trampoline record is bound, and every bound
+    record's window and sites hold its bound state."""
     data = open(path, 'rb').read()
     secs, _ = sections(data)
     if 'scall_module' not in secs:
@@ -57,9 +132,11 @@ def check_table(path):
     magic, ver, flags, nsites = struct.unpack_from('<IHHI', data, m[3])
     s = secs.get('scall_sites')
     n = s[4] // 12 if s else 0
-    if flags != 3 or nsites != n:
-        fail('%s: header flags %#x nsites %d, want 0x3 and %d' %
-             (path, flags, nsites, n))
+    bound = check_bound(path, data, secs)
+    want_flags = 7 if bound else 3
+    if flags != want_flags or nsites != n:
+        fail('%s: header flags %#x nsites %d, want %#x and %d' %
+             (path, flags, nsites, want_flags, n))
     size, = struct.unpack_from('<I', data, m[3] + 12)
     if (size or 48) != m[4]:
         fail('%s: header size field %d in a %d-byte section' % (path, size, m[4]))
@@ -294,7 +371,7 @@ def output(ld, src):
 def jsontest(ld, src):
     rc, out, err = run([ld, '--check', '--json', src])
     j = json.loads(out)
-    if rc or not j['valid'] or not j['keys'] or j['header_flags'] != 3:
+    if rc or not j['valid'] or not j['keys'] or j['header_flags'] & 3 != 3:
         fail('json: %r' % j)
     for k in j['keys']:
         for s in k['sites']:
@@ -321,13 +398,49 @@ def usage(ld, src):
         fail('directory: exit %d' % rc)
 
 
+def prebind(ld, src):
+    """Pre-binding and --no-prebind are exact inverses: a pre-bound file
+    put back equals the file processed with --no-prebind from the start
+    (every compiler byte restored, saved lea/movq bytes included), and
+    the pre-bound one still runs and checks clean."""
+    with tempfile.TemporaryDirectory() as d:
+        a, b, c = (os.path.join(d, x) for x in 'abc')
+        for f in (a, c):
+            shutil.copy2(src, f)
+        if run([ld, a])[0] or run([ld, '--no-prebind', c])[0]:
+            fail('scall-ld failed')
+        check_table(a)
+        check_table(c)
+        da, dc = open(a, 'rb').read(), open(c, 'rb').read()
+        secs, _ = sections(da)
+        if struct.unpack_from('<H', da, secs['scall_module'][3] + 6)[0] != 7:
+            fail('nothing pre-bound in %s' % src)
+        if struct.unpack_from('<H', dc, secs['scall_module'][3] + 6)[0] != 3:
+            fail('--no-prebind left something bound')
+        diff = sum(x != y for x, y in zip(da, dc))
+        print('pre-bound file differs from the unbound one in %d bytes' % diff)
+        if not diff:
+            fail('pre-binding changed nothing')
+        shutil.copy2(a, b)
+        rc, out, err = run([ld, '--no-prebind', b])
+        if rc or open(b, 'rb').read() != dc:
+            fail('--no-prebind on the pre-bound file: exit %d, %s' %
+                 (rc, 'same as unbound' if open(b, 'rb').read() == dc else 'differs'))
+        rc, out, err = run([ld, '--check', a])
+        if rc or out or err:
+            fail('--check on the pre-bound file: %d %s%s' % (rc, out, err))
+        if subprocess.run([a]).returncode:
+            fail('pre-bound program fails')
+
+
 def main():
     cmd, ld, src = sys.argv[1:4]
     if cmd == 'case':
         case(ld, src, sys.argv[4], sys.argv[5], sys.argv[6:])
     else:
         {'bad': bad, 'strip': strip_flows, 'elflint': elflint,
-         'output': output, 'json': jsontest, 'usage': usage}[cmd](ld, src)
+         'output': output, 'json': jsontest, 'usage': usage,
+         'prebind': prebind}[cmd](ld, src)
     sys.exit(1 if FAIL else 0)
 
 

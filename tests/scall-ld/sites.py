@@ -58,8 +58,19 @@ def main():
     except ValueError:
         fail('scall-ld --json exit %d: %s%s' % (p.returncode, p.stdout, p.stderr))
     if p.returncode or not j['scall'] or not j['valid'] or j['errors'] or \
-       j['warnings'] or j['header_flags'] != 3:
+       j['warnings'] or j['header_flags'] & 3 != 3:
         fail('not a valid scall table without warnings: ' + p.stdout + p.stderr)
+    # scall-ld pre-binds every trampoline whose target the file fixes, and
+    # says so in the header.
+    known = ('function', 'null', 'return0')
+    for k in j['keys']:
+        if k['bound'] != (k['bind'] if k['bind'] in known else 'no'):
+            fail('key %s: link-time target %s, pre-bound %s' %
+                 (k['key'], k['bind'], k['bound']))
+    prebound = any(k['bound'] != 'no' for k in j['keys'])
+    want_flags = 7 if prebound else 3
+    if j['header_flags'] != want_flags:
+        fail('header flags %#x, want %#x' % (j['header_flags'], want_flags))
     if j['records'] == 0:
         fail('no site records')
     if want_records is not None and j['records'] != want_records:
@@ -80,9 +91,9 @@ def main():
     if nsites != j['records']:
         fail('%d sites listed for %d records' % (nsites, j['records']))
     hdr = module_header(path)
-    if hdr != (3, j['records']):
-        fail('module header (flags, nsites) is %r, want (3, %d): scall-ld did '
-             'not write the table' % (hdr, j['records']))
+    if hdr != (want_flags, j['records']):
+        fail('module header (flags, nsites) is %r, want (%d, %d): scall-ld did '
+             'not write the table' % (hdr, want_flags, j['records']))
     print('sites.py: %s: %d records, %s' %
           (path, j['records'], ' '.join('%s:%s' % p for p in sorted(seen))))
 
