@@ -29,11 +29,11 @@ scripts/deps.sh ${all_compilers:+--all-compilers} || exit 1
 passed=0 failed=0 skipped=0 skipped_names= allowed_names=
 # suites (or suite+suite: one test in both) a configuration must contain
 suites_gcc="runtime runtime+valgrind fallback compile compile+plugin run+plugin
-compile+clang run+clang scall-ld fuzz scall-scan examples install realworld random soak"
+compile+clang run+clang scall-ld fuzz scall-scan examples install realworld random soak gdb"
 suites_asan="runtime fallback sanitize compile compile+plugin run+plugin compile+clang
-scall-ld fuzz scall-scan examples soak"
+scall-ld fuzz scall-scan examples soak gdb"
 suites_clang="runtime runtime+valgrind fallback compile compile+clang run+clang scall-ld
-fuzz scall-scan examples install"
+fuzz scall-scan examples install gdb"
 # The other compilers run the suites that depend on the compiler only (for
 # an LLVM with gcc as CC, scall-ld's tests other than the fuzz test, which
 # clang builds, are the gcc configuration's again).
@@ -140,6 +140,17 @@ run build-clang 14 clang-14 clang++-14 "$suites_clang" "" -Dgcc_plugin=disabled 
 run build-llvm16 16 gcc g++ "$suites_llvm" "$run_llvm" $parts
 run build-gcc11 14 gcc-11 g++-11 "$suites_gcc11" "$run_gcc11" -Dgcc_plugin=enabled -Dclang_pass=disabled -Dscall_ld=enabled
 wrong_gcc build-gcc11 gcc 11
+# The Debian packages: built, installed with apt-get, the demo built and run
+# with only what they installed, info scall in gdb, then purged.
+t0=$(date +%s)
+if scripts/deb_test.sh >deb_test.log 2>&1; then
+	echo "=== deb_test.sh: PASS ($(( $(date +%s) - t0 )) s)"
+	passed=$((passed + 1))
+else
+	tail -n 40 deb_test.log
+	echo "=== deb_test.sh: FAIL ($(( $(date +%s) - t0 )) s, log deb_test.log)"
+	failed=$((failed + 1))
+fi
 if [ -n "$all_compilers" ]; then
 	run build-llvm13 13 gcc g++ "$suites_llvm" "$run_llvm" $parts
 	run build-llvm15 15 gcc g++ "$suites_llvm" "$run_llvm" $parts
