@@ -355,6 +355,12 @@ out:
 	scall_unlock();
 }
 
+/* The name the compilers' constructors call (SCALL_SYM_REGISTER): a link
+ * without libscall fails naming the fix.  __scall_register_module stays
+ * for objects built before. */
+SCALL_EXPORT void __scall_needs_libscall__link_with_lscall(struct scall_module *h)
+	__attribute__((alias("__scall_register_module")));
+
 /* The windows of m that are not in their compiler form (refused ones are
  * never written: they are as they were). */
 static size_t not_restored(const struct rt_module *m)

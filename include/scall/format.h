@@ -38,7 +38,12 @@
 #define SCALL_SYM_MODULE_DTOR     "__scall_module_dtor"
 #define SCALL_SYM_TRAMP_PREFIX    "__scall_tramp_"   /* + key name, plain */
 #define SCALL_SYM_CTRAMP_PREFIX   "__scall_ctramp_"  /* + key name, cond */
-#define SCALL_SYM_REGISTER        "__scall_register_module"
+/* What a module's constructor calls.  Named for the reader of a failed
+ * link: without libscall the linker says "undefined reference to
+ * __scall_needs_libscall__link_with_lscall".  libscall also exports it as
+ * SCALL_SYM_REGISTER_V0, which objects built before this name call. */
+#define SCALL_SYM_REGISTER        "__scall_needs_libscall__link_with_lscall"
+#define SCALL_SYM_REGISTER_V0     "__scall_register_module"
 #define SCALL_SYM_UNREGISTER      "__scall_unregister_module"
 
 /* ------------------------------------------------------------------ */

@@ -7,7 +7,9 @@
 
 int tramp_runtime_registered;
 
-void __scall_register_module(struct scall_module *m)
+/* SCALL_SYM_REGISTER */
+void __scall_needs_libscall__link_with_lscall(struct scall_module *m);
+void __scall_needs_libscall__link_with_lscall(struct scall_module *m)
 {
 	if (m->magic == SCALL_MODULE_MAGIC)
 		tramp_runtime_registered++;
