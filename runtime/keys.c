@@ -60,10 +60,21 @@ static struct slot *slot_of(struct slot *h, size_t cap, void **key)
 	return &h[i];
 }
 
+/* slot_of, for items in address order: neighbours often share a key (the
+ * calls of one function, a compiler's order), so the last slot is tried
+ * first. */
+static struct slot *slot_near(struct slot *h, size_t cap, void **key,
+			      struct slot **last)
+{
+	if (!*last || (*last)->key != key)
+		*last = slot_of(h, cap, key);
+	return *last;
+}
+
 int scall_keys_build(struct rt_module *m)
 {
 	size_t cap = 2, nkeyed = 0, nruns = 0, off = 0, i;
-	struct slot *h;
+	struct slot *h, *last = NULL;
 
 	/* A site's key is its trampoline's: at most ntramps keys. */
 	while (cap < 2 * m->ntramps + 2)
@@ -77,7 +88,7 @@ int scall_keys_build(struct rt_module *m)
 
 		if (!it->key)
 			continue; /* refused: its trampoline has no record */
-		s = slot_of(h, cap, it->key);
+		s = slot_near(h, cap, it->key, &last);
 		if (!s->key) {
 			s->key = it->key;
 			nruns++;
@@ -112,7 +123,7 @@ int scall_keys_build(struct rt_module *m)
 
 		if (!it->key)
 			continue;
-		r = &m->runs[slot_of(h, cap, it->key)->run];
+		r = &m->runs[slot_near(h, cap, it->key, &last)->run];
 		r->items[r->n++] = it;
 	}
 	free(h);

@@ -31,7 +31,8 @@ without the toolchain in the same run:
 With --compare-libdir DIR, the start, update and dlopen parts also run
 the same executables with DIR's libscall (LD_LIBRARY_PATH: the programs
 carry a RUNPATH), alternating with this build's: before and after a change
-of the runtime, in the same run.
+of the runtime, in the same run.  DIR's libscall must read what this
+build's scall-ld writes: a run where it refuses a module stops the script.
 
 Prints tables; asserts nothing about time.
 """
@@ -102,6 +103,17 @@ def lib_env(lib, **extra):
 LIBS = [("this build", None)]
 if args.compare_libdir:
     LIBS.append(("compare", args.compare_libdir))
+
+
+def sh_lib(cmd, lib, **extra):
+    """sh(cmd) with the libscall of `lib`, which must have registered the
+    program's modules: a libscall that cannot read them (an older format)
+    leaves every site on its trampoline and measures nothing."""
+    r = sh(cmd, env=lib_env(lib, **extra))
+    if "bad header" in r.stderr or "out of memory" in r.stderr:
+        sys.exit("scale.py: %s with the libscall of %s: %s" % (
+            cmd[0], lib or "this build", r.stderr.strip().splitlines()[0]))
+    return r
 
 
 def table(title, head, rows):
@@ -292,7 +304,7 @@ if "start" in parts:
     for name, lib in LIBS:
         reg = []
         for _ in range(5):
-            e = sh([exes["scall"]], env=lib_env(lib, SCALL_DEBUG="1")).stderr
+            e = sh_lib([exes["scall"]], lib, SCALL_DEBUG="1").stderr
             m = re.search(r"register: .*?([0-9.]+) us", e)
             reg.append(float(m.group(1)) if m else float("nan"))
         rows.append(["registration cycle (ms, SCALL_DEBUG)", "scall, " + name,
@@ -310,7 +322,7 @@ if "update" in parts or "dlopen" in parts:
 
 if "update" in parts:
     def upd(exe, lib):
-        r = sh([exe, "update", "401"], env=lib_env(lib)).stdout.split()
+        r = sh_lib([exe, "update", "401"], lib).stdout.split()
         return statistics.median(float(x) for x in r[1:])
 
     u = {(e, lib): [] for e in (one, exes["scall"]) for _, lib in LIBS}
@@ -351,8 +363,8 @@ if "dlopen" in parts:
     t = {(e, lib): ([], []) for _, e in hosts for _, lib in LIBS}
     for _ in range(5):
         for (e, lib), (o, c) in t.items():
-            for line in sh([e, "dlopen", mod, "201"],
-                           env=lib_env(lib)).stdout.splitlines()[1:]:
+            for line in sh_lib([e, "dlopen", mod, "201"],
+                               lib).stdout.splitlines()[1:]:
                 a, b = line.split()
                 o.append(float(a))
                 c.append(float(b))
