@@ -41,6 +41,6 @@ attributes #0 = { "target-features"="+retpoline-indirect-branches,+retpoline-ind
 ; CHECK-NEXT: module asm "\09.cfi_startproc"
 ; CHECK-NEXT: module asm "\09endbr64"
 ; CHECK-NEXT: module asm "\09leaq __scall_module(%rip), %rdi"
-; CHECK-NEXT: module asm "\09jmp __scall_register_module@PLT"
+; CHECK-NEXT: module asm "\09jmp __scall_needs_libscall__link_with_lscall@PLT"
 ; CHECK: call void @__scall_tramp_key()
 ; CHECK: call void @__scall_ctramp_key()

@@ -20,7 +20,7 @@ define void @f() {
 }
 
 ; NOPLT: .reloc ., R_X86_64_GOTPCREL, key-4
-; NOPLT: jmp *__scall_register_module@GOTPCREL(%rip)
+; NOPLT: jmp *__scall_needs_libscall__link_with_lscall@GOTPCREL(%rip)
 ; NOPLT: jmp *__scall_unregister_module@GOTPCREL(%rip)
 ; PRE-NOT: module asm
 ; PRE: @"__scall_lto_link_needs_the_scall_pass{{.*}}" = external hidden global i8

@@ -72,7 +72,7 @@ define i32 (i32)* @use_one() {
 ; CHECK: module asm "__scall_module_ctor:"
 ; CHECK-NEXT: module asm "\09.cfi_startproc"
 ; CHECK-NEXT: module asm "\09leaq __scall_module(%rip), %rdi"
-; CHECK-NEXT: module asm "\09jmp __scall_register_module@PLT"
+; CHECK-NEXT: module asm "\09jmp __scall_needs_libscall__link_with_lscall@PLT"
 ; CHECK: module asm "__scall_module_dtor:"
 ; CHECK-NEXT: module asm "\09.cfi_startproc"
 ; CHECK-NEXT: module asm "\09leaq __scall_module(%rip), %rdi"
