@@ -74,10 +74,8 @@ Function *getTramp(Unit &U, KeyRef Key, unsigned Flags, FunctionType *FTy)
 		return It->second;
 	Module &M = U.M;
 	std::string KN = keyName(U, Key);
-	std::string Name = (Flags & SCALL_TRAMP_COND) ? SCALL_SYM_CTRAMP_PREFIX : SCALL_SYM_TRAMP_PREFIX;
-	Name += KN;
-	if (Key.GV->hasLocalLinkage())
-		Name += "." + hashSuffix(M, KN);
+	std::string Name = scall_rules::tramp_name(KN, Flags,
+						   Key.GV->hasLocalLinkage() ? hashSuffix(M, KN) : std::string());
 	Function *F = M.getFunction(Name);
 	if (!F) {
 		F = Function::Create(FTy, GlobalValue::ExternalLinkage, Name, M);

@@ -43,15 +43,10 @@ bool tramp_info_of(tree decl, tramp_info *out)
 // key), whose function type is `fntype`.
 static tree get_tramp(tree key, HOST_WIDE_INT off, tree fntype, bool cond)
 {
-	std::string name = cond ? SCALL_SYM_CTRAMP_PREFIX : SCALL_SYM_TRAMP_PREFIX;
-	name += scall_decl_asm_name(key);
-	if (is_struct_key(key)) // docs/format.md: member key S__O
-		name += "__" + std::to_string((long long)off);
 	bool local = !TREE_PUBLIC(key);
-	if (local) {
-		name += ".";
-		name += unit_suffix();
-	}
+	std::string name = scall_rules::tramp_name(
+		scall_rules::key_name(scall_decl_asm_name(key), is_struct_key(key), off),
+		cond ? SCALL_TRAMP_COND : 0, local ? unit_suffix() : std::string());
 	auto it = scall_unit.tramp_decls.find(name);
 	if (it != scall_unit.tramp_decls.end())
 		return it->second;
