@@ -28,6 +28,10 @@ const char *const StoredFn = "__scall_stored";
 // call has the library's signature, not the builtin's.
 const scall_rules::store_fn *memStoreFn(StringRef Name)
 {
+	// glibc's _FORTIFY_SOURCE wrappers (memcpy, memset...) are gnu_inline
+	// definitions, which clang names `memcpy.inline` until the inliner
+	// turns them into __memcpy_chk, after this pass has run.
+	Name.consume_back(".inline");
 	const scall_rules::store_fn *SF = scall_rules::find_store_fn(Name.data(), Name.size());
 	if (SF && (SF->kind == scall_rules::store_kind::copy || SF->kind == scall_rules::store_kind::set))
 		return SF;
