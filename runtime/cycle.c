@@ -25,20 +25,6 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
-void scall_report_refused(const struct rt_item *it, const char *why)
-{
-	uint8_t b[ITEM_MAXLEN];
-
-	memcpy(b, (const void *)it->addr, it->len);
-	fprintf(stderr,
-		"scall: refusing %s at %p (%s+0x%lx): %s; bytes %02x %02x %02x "
-		"%02x %02x%s\n",
-		it->kind == ITEM_TRAMP ? "trampoline" : "site",
-		(void *)it->addr, it->mod && it->mod->name ? it->mod->name : "?",
-		(unsigned long)(it->addr - (it->mod ? it->mod->base : 0)),
-		why, b[0], b[1], b[2], b[3], b[4], it->len > SCALL_CALL_LEN ? " .." : "");
-}
-
 static const char *what(const struct rt_sel *sel)
 {
 	switch (sel->kind) {

@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -51,15 +52,25 @@ static size_t scr_cap;
 /* Items of the modules in the directory (dropped ones aside), and how many
  * of them are refused: with none, a selection has no refused window near. */
 static size_t nitems_all, nrefused_all;
+/* Lazy modules in the directory: none, and no selection looks for them. */
+static size_t nlazy;
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
 
 /* ---------------------------------------------------------------- */
 /* The handler's side: no lock, no wait                             */
 /* ---------------------------------------------------------------- */
 
-/* The first entry of s at or above a. */
-static size_t first_at(const struct rt_span *s, uintptr_t a)
+/* The first of the n entries of s at or above a. */
+static size_t first_at(const struct rt_span *s, size_t n, uintptr_t a)
 {
-	size_t lo = 0, hi = s->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t m = (lo + hi) / 2;
@@ -98,12 +109,16 @@ const struct rt_item *scall_index_lookup(const struct rt_table *t, uintptr_t a)
 	 * them may still reach a (reach: the highest end so far). */
 	for (size_t i = spans_upto(t, a); i-- > 0 && t->s[i].reach > a;) {
 		const struct rt_span *s = &t->s[i];
+		size_t n;
 
 		if (a >= s->hi)
 			continue;
+		/* Acquire: the entries and items a lazy module's first cycle
+		 * built are seen with their count. */
+		n = __atomic_load_n(&s->mod->ntab, __ATOMIC_ACQUIRE);
 		/* Duplicate records give several items at one address, all
 		 * refused but one: that one is the item. */
-		for (size_t k = first_at(s, a); k < s->n && s->e[k].addr == a;
+		for (size_t k = first_at(s, n, a); k < n && s->e[k].addr == a;
 		     k++) {
 			if (!s->e[k].it->refused)
 				return s->e[k].it;
@@ -123,6 +138,7 @@ void scall_index_free_module(struct rt_module *m)
 	free(m->tab);
 	free(m->runs);
 	free(m->bykey);
+	free(m->keyhash);
 	free(m->items);
 	free(m->name);
 	free(m);
@@ -230,25 +246,39 @@ static int reserve_scratch(size_t n)
 }
 
 /* m's windows by address: its trampolines and its sites, each sorted
- * (module.c), merged; its extent and its refused items. */
-static void build_tab(struct rt_module *m)
+ * (records.c), merged; its extent and its refused items.  With fixed, the
+ * extent is the one already published (a lazy module's, from its records):
+ * a window outside it is refused, so the handler never needs it. */
+static void build_tab(struct rt_module *m, bool fixed)
 {
 	struct rt_item *t = m->items, *te = t + m->ntramps, *s = te,
 		       *se = m->items + m->nitems;
 	size_t k = 0;
 
 	m->nrefused = 0;
-	m->lo = m->nitems ? UINTPTR_MAX : 0;
-	m->hi = 0;
+	if (!fixed && !m->lazy) {
+		m->lo = m->nitems ? UINTPTR_MAX : 0;
+		m->hi = 0;
+	}
 	while (t < te || s < se) {
 		struct rt_item *it =
 			s == se || (t < te && t->addr <= s->addr) ? t++ : s++;
 
 		m->tab[k++] = (struct rt_entry){ it->addr, it };
-		if (it->addr < m->lo)
-			m->lo = it->addr;
-		if (it->addr + it->len > m->hi)
-			m->hi = it->addr + it->len;
+		if (fixed) {
+			if ((it->addr < m->lo || it->addr + it->len > m->hi) &&
+			    !it->refused) {
+				it->refused = 1;
+				scall_report_refused(it, "outside the extent "
+							 "of its module's "
+							 "records");
+			}
+		} else {
+			if (it->addr < m->lo)
+				m->lo = it->addr;
+			if (it->addr + it->len > m->hi)
+				m->hi = it->addr + it->len;
+		}
 		m->nrefused += it->refused;
 	}
 }
@@ -261,7 +291,7 @@ static size_t table_n(const struct rt_table *t)
 static struct rt_span span_of(struct rt_module *m)
 {
 	return (struct rt_span){ .lo = m->lo, .hi = m->hi, .e = m->tab,
-				 .n = m->nitems, .mod = m };
+				 .mod = m };
 }
 
 /* t: the spans of old, without del's and the dropped modules', with add's
@@ -300,23 +330,31 @@ int scall_index_add(struct rt_module *m)
 	struct rt_table *t = NULL;
 	struct retired *r = NULL;
 
-	if (m->nitems) {
-		m->tab = scall_malloc(m->nitems * sizeof(*m->tab));
+	/* A lazy module's arrays have room for its sites (ncap), which its
+	 * first cycle fills without allocating; large ones are fresh
+	 * mappings, so until then they cost neither time nor memory. */
+	if (m->ncap) {
+		m->tab = scall_malloc(m->ncap * sizeof(*m->tab));
 		if (!m->tab)
 			goto fail;
-		build_tab(m);
+		build_tab(m, false);
 	}
-	if (scall_keys_build(m))
+	if (scall_keys_alloc(m))
 		goto fail;
 	t = scall_malloc(sizeof(*t) + (table_n(old) + 1) * sizeof(t->s[0]));
 	r = scall_malloc(sizeof(*r));
 	/* The scratch last: grown only when the registration succeeds. */
-	if (!t || !r || reserve_scratch(nitems_all + m->nitems + 1))
+	if (!t || !r || reserve_scratch(nitems_all + m->ncap + 1))
 		goto fail;
+	scall_keys_build(m);
+	/* The handler sees a lazy module's windows only once they are
+	 * built: none of them is written before. */
+	m->ntab = m->lazy ? 0 : m->nitems;
 	fill_table(t, old, m, NULL);
 	scall_keys_link(m);
-	nitems_all += m->nitems;
+	nitems_all += m->ncap;
 	nrefused_all += m->nrefused;
+	nlazy += m->lazy;
 	publish(t, r, NULL);
 	return 0;
 fail:
@@ -325,11 +363,64 @@ fail:
 	free(m->tab);
 	free(m->runs);
 	free(m->bykey);
+	free(m->keyhash);
 	m->tab = NULL;
 	m->runs = NULL;
 	m->bykey = NULL;
+	m->keyhash = NULL;
 	m->nruns = 0;
 	return -ENOMEM;
+}
+
+void scall_index_materialize(struct rt_module *m)
+{
+	double t0 = scall_debug ? now_us() : 0;
+	size_t nref = m->nrefused;
+
+	if (!m->lazy)
+		return;
+	/* Its runs change: out of the tree while they are regrouped. */
+	scall_keys_unlink(m);
+	scall_records_sites(m);
+	m->lazy = false;
+	build_tab(m, true);
+	scall_keys_build(m);
+	scall_keys_link(m);
+	nrefused_all += m->nrefused - nref;
+	nlazy--;
+	/* Release: a handler that reads the count sees the entries and the
+	 * items they point to.  No window of m was written before. */
+	__atomic_store_n(&m->ntab, m->nitems, __ATOMIC_RELEASE);
+	if (scall_debug)
+		fprintf(stderr, "scall: module %s: %zu site items built for "
+				"its first cycle, %.1f us\n",
+			m->name ? m->name : "?", m->nsites, now_us() - t0);
+}
+
+/* Build the items of every lazy module that sel takes, before it takes
+ * them. */
+static void materialize_sel(const struct rt_sel *sel,
+			    const struct rt_table *t)
+{
+	struct rt_module *m;
+
+	if (!nlazy)
+		return;
+	switch (sel->kind) {
+	case SEL_KEYS:
+	case SEL_RANGE:
+		while ((m = scall_keys_lazy(sel)))
+			scall_index_materialize(m);
+		break;
+	case SEL_MODULE:
+		scall_index_materialize((struct rt_module *)sel->mod);
+		break;
+	default:
+		for (size_t i = 0; i < table_n(t) && nlazy; i++)
+			if (!t->s[i].mod->dropped)
+				scall_index_materialize(t->s[i].mod);
+		break;
+	}
 }
 
 int scall_index_remove(struct rt_module *m)
@@ -341,8 +432,9 @@ int scall_index_remove(struct rt_module *m)
 
 	/* No cycle selects its items from now on, whatever happens. */
 	scall_keys_unlink(m);
-	nitems_all -= m->nitems;
+	nitems_all -= m->ncap;
 	nrefused_all -= m->nrefused;
+	nlazy -= m->lazy;
 	if (!t || !r) {
 		free(t);
 		free(r);
@@ -438,9 +530,11 @@ static void refused_in(const struct rt_table *t, uintptr_t lo, uintptr_t hi,
 	for (size_t i = spans_upto(t, hi - 1); i-- > 0 && t->s[i].reach > lo;) {
 		const struct rt_span *s = &t->s[i];
 
+		size_t n = s->mod->ntab;
+
 		if (s->hi <= lo || s->mod->dropped || !s->mod->nrefused)
 			continue;
-		for (size_t k = first_at(s, lo); k < s->n && s->e[k].addr < hi;
+		for (size_t k = first_at(s, n, lo); k < n && s->e[k].addr < hi;
 		     k++)
 			if (s->e[k].it->refused)
 				insert_barrier(b->bar, b->nbar++, s->e[k].addr);
@@ -481,6 +575,7 @@ bool scall_index_select(const struct rt_sel *sel, struct rt_batch *b)
 
 	if (!nitems_all)
 		return false;
+	materialize_sel(sel, t);
 	switch (sel->kind) {
 	case SEL_KEYS:
 	case SEL_RANGE:

@@ -4,12 +4,14 @@
  * (each calls only those below it; docs/protocol.md, "Where each layer
  * lives"):
  *   api.c     public API: key stores, the selection of each cycle
- *   module.c  records to items, register, unregister (restore on unload)
+ *   module.c  register, unregister (restore on unload)
  *   lock.c    the update lock, fork, initialisation
  *   cycle.c   one patch cycle over a selection: desired bytes, verify, poke
  *   poke.c    INT3 and three syncs over a list of windows
  *   trap.c    the SIGTRAP handler (index.c's lookup, insn.c's emulation)
- *   index.c   the handler's table, the items of a selection, retirement
+ *   index.c   the handler's table, the items of a selection, retirement,
+ *             a lazy module's items built at its first cycle
+ *   records.c records to items (checked against the file's forms)
  *   keys.c    the per-key index: a module's items by key, the key tree
  *   insn.c    desired state, its bytes, its emulation (pure)
  *   writer.c, alias.c  writing code and syncing cores
@@ -91,18 +93,29 @@ struct rt_module {
 	char *name; /* file of the module, for messages */
 	uintptr_t base; /* its load address */
 	/* Trampolines, then sites: items[0..ntramps) and items[ntramps..
-	 * nitems) are each sorted by address (module.c). */
+	 * nitems) are each sorted by address (records.c); room for ncap. */
 	struct rt_item *items;
-	size_t nitems, nsites, ntramps, nunresolved;
-	/* index.c: its windows by address (nitems entries, immutable: the
-	 * handler searches them), in [lo, hi); nrefused of its items are
-	 * refused.  keys.c: its runs, one per key, over bykey. */
+	size_t nitems, nsites, ntramps, nunresolved, ncap;
+	/* Registered lazily (docs/protocol.md, "Lazy registration"): every
+	 * trampoline pre-bound and its key at its bound value, so its
+	 * ndeferred site records have no item yet (nitems == ntramps) until
+	 * the first cycle that takes one of its keys (index.c).  Lock held. */
+	bool lazy;
+	size_t ndeferred;
+	/* index.c: its windows by address, in [lo, hi); the handler searches
+	 * the first ntab of them (ntab is accessed with the __atomic builtins:
+	 * 0 while lazy, nitems once they are built, never changed again);
+	 * nrefused of its items are refused.  keys.c: its runs, one per key,
+	 * over bykey (room for ntramps runs and ncap items), and the hash
+	 * that groups them, kept while lazy. */
 	struct rt_entry *tab;
+	size_t ntab;
 	uintptr_t lo, hi;
 	size_t nrefused;
 	struct rt_run *runs;
 	size_t nruns;
 	struct rt_item **bykey;
+	void *keyhash;
 	struct rt_module *next;
 	bool dropped;     /* unloaded without a directory that leaves it out */
 	bool unpublished; /* dropped: a directory without it was published */
@@ -117,12 +130,12 @@ struct rt_module {
 };
 
 /* The handler's table (index.c): a directory of the modules' tables, one
- * span per module with items, sorted by lo; immutable once published. */
+ * span per module with items, sorted by lo; immutable once published (the
+ * number of entries of a module's tab is its mod->ntab). */
 struct rt_span {
 	uintptr_t lo, hi; /* the module's windows lie in [lo, hi) */
 	uintptr_t reach;  /* the highest hi of this span and those before */
 	const struct rt_entry *e; /* the module's tab */
-	size_t n;
 	struct rt_module *mod;
 };
 struct rt_table {
@@ -196,9 +209,13 @@ SCALL_HIDDEN const struct rt_item *scall_index_lookup(const struct rt_table *t,
 						       uintptr_t a);
 /* Index m (its table, its runs by key), link its runs into the key tree,
  * publish a directory with it, and size the cycle's scratch space for it.
- * Every allocation comes first: -ENOMEM leaves all as it was.  Lock held;
- * m is in the module list. */
+ * Every allocation comes first, for a lazy module's sites too:
+ * -ENOMEM leaves all as it was.  Lock held; m is in the module list. */
 SCALL_HIDDEN int scall_index_add(struct rt_module *m);
+/* Build the items of lazy module m (records.c), its table and its runs,
+ * in the room allocated at registration, and publish them to the handler.
+ * Lock held; allocates nothing; before any cycle writes a window of m. */
+SCALL_HIDDEN void scall_index_materialize(struct rt_module *m);
 /* Unlink m's runs (always: no cycle selects its items from then on) and
  * publish a directory without it; m is freed with the old one once no
  * handler can see it.  -ENOMEM: m is still in the published directory
@@ -219,11 +236,17 @@ SCALL_HIDDEN bool scall_index_select(const struct rt_sel *sel,
 /* it (an item of b) is refused for good: never written, a barrier. */
 SCALL_HIDDEN void scall_index_refuse(struct rt_item *it, struct rt_batch *b);
 
-/* keys.c, under the lock.  Group m's items (m->tab) by key into m->runs:
- * 0 or -ENOMEM (nothing allocated). */
-SCALL_HIDDEN int scall_keys_build(struct rt_module *m);
+/* keys.c, under the lock.  Room for m's runs (ntramps), ncap items by key
+ * and the hash that groups them: 0 or -ENOMEM (nothing allocated). */
+SCALL_HIDDEN int scall_keys_alloc(struct rt_module *m);
+/* Group m's items (m->tab[0..nitems)) by key into m->runs, in that room
+ * (the hash is freed unless m is lazy). */
+SCALL_HIDDEN void scall_keys_build(struct rt_module *m);
 SCALL_HIDDEN void scall_keys_link(struct rt_module *m);
 SCALL_HIDDEN void scall_keys_unlink(struct rt_module *m);
+/* A lazy module with items of a key of sel (SEL_KEYS or SEL_RANGE), or
+ * NULL. */
+SCALL_HIDDEN struct rt_module *scall_keys_lazy(const struct rt_sel *sel);
 /* The live items of the keys of sel (SEL_KEYS or SEL_RANGE) into out, each
  * key's runs in turn; returns how many. */
 SCALL_HIDDEN size_t scall_keys_select(const struct rt_sel *sel,
@@ -234,9 +257,29 @@ SCALL_HIDDEN size_t scall_keys_select(const struct rt_sel *sel,
  * held; allocates nothing.  0, or the -errno of a failed write. */
 SCALL_HIDDEN int scall_cycle(const struct rt_sel *sel);
 
-/* One stderr line: it is refused (never written again), and why. */
+/* records.c.  One stderr line: it is refused (never written again), and
+ * why. */
 SCALL_HIDDEN void scall_report_refused(const struct rt_item *it,
 				       const char *why);
+/* How many site and trampoline records the header h gives. */
+SCALL_HIDDEN size_t scall_records_nsites(const struct scall_module *h);
+SCALL_HIDDEN size_t scall_records_ntramps(const struct scall_module *h);
+/* m's trampoline items into m->items, sorted, each checked against the
+ * form its record says (refused otherwise); sets and returns ntramps. */
+SCALL_HIDDEN size_t scall_records_tramps(struct rt_module *m);
+/* m's site items after its trampolines, sorted, each checked; sets nsites,
+ * nitems, nunresolved.  Refusals go to stderr. */
+SCALL_HIDDEN void scall_records_sites(struct rt_module *m);
+/* Can m (its trampolines built) be registered without its sites: scall-ld
+ * validated, sorted and pre-bound it, every trampoline is bound and live,
+ * and every key holds its bound value?  If so, sets ndeferred and the
+ * extent of its sites (lo, hi) from the first and last records. */
+SCALL_HIDDEN bool scall_records_lazy(struct rt_module *m);
+/* The key value trampoline t (bound) was pre-bound for. */
+SCALL_HIDDEN uintptr_t scall_records_bound_value(const struct rt_item *t);
+/* Lazy m's site counts into *out, from its records, building nothing. */
+SCALL_HIDDEN void scall_records_stats(struct rt_module *m,
+				      struct scall_stats *out);
 
 /* module.c: the module and site/trampoline counts of *out; lock held. */
 SCALL_HIDDEN void scall_module_stats(struct scall_stats *out);

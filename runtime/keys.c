@@ -4,7 +4,8 @@
  * an update's keys, found without looking at any other item.
  *
  * At registration a module's items are grouped by key: one run per key,
- * that key's items of the module by address.  The runs of one key (one
+ * that key's items of the module by address (for a lazy module, its
+ * trampolines only until its sites are built: index.c regroups them).  The runs of one key (one
  * per module holding items of it) hang off one node of a tree ordered by
  * key address, so an update finds each of its keys in O(log keys), and a
  * converted store finds the keys whose address lies in the bytes it
@@ -18,6 +19,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "internal.h"
 
@@ -71,17 +73,41 @@ static struct slot *slot_near(struct slot *h, size_t cap, void **key,
 	return *last;
 }
 
-int scall_keys_build(struct rt_module *m)
+/* Slots for a module's keys: at most ntramps (a site's key is its
+ * trampoline's). */
+static size_t hash_cap(const struct rt_module *m)
 {
-	size_t cap = 2, nkeyed = 0, nruns = 0, off = 0, i;
-	struct slot *h, *last = NULL;
+	size_t cap = 2;
 
-	/* A site's key is its trampoline's: at most ntramps keys. */
 	while (cap < 2 * m->ntramps + 2)
 		cap *= 2;
-	h = scall_calloc(cap, sizeof(*h));
-	if (!h)
+	return cap;
+}
+
+int scall_keys_alloc(struct rt_module *m)
+{
+	m->keyhash = scall_calloc(hash_cap(m), sizeof(struct slot));
+	m->runs = scall_calloc(m->ntramps + 1, sizeof(*m->runs));
+	m->bykey = scall_malloc((m->ncap + 1) * sizeof(*m->bykey));
+	if (!m->keyhash || !m->runs || !m->bykey) {
+		free(m->keyhash);
+		free(m->runs);
+		free(m->bykey);
+		m->keyhash = NULL;
+		m->runs = NULL;
+		m->bykey = NULL;
 		return -ENOMEM;
+	}
+	return 0;
+}
+
+void scall_keys_build(struct rt_module *m)
+{
+	size_t cap = hash_cap(m), off = 0, i;
+	struct slot *h = m->keyhash, *last = NULL;
+
+	memset(h, 0, cap * sizeof(*h));
+	m->nruns = 0;
 	for (i = 0; i < m->nitems; i++) {
 		struct rt_item *it = m->tab[i].it;
 		struct slot *s;
@@ -89,24 +115,9 @@ int scall_keys_build(struct rt_module *m)
 		if (!it->key)
 			continue; /* refused: its trampoline has no record */
 		s = slot_near(h, cap, it->key, &last);
-		if (!s->key) {
+		if (!s->key)
 			s->key = it->key;
-			nruns++;
-		}
 		s->n++;
-		nkeyed++;
-	}
-	if (nruns) {
-		m->runs = scall_calloc(nruns, sizeof(*m->runs));
-		m->bykey = scall_malloc(nkeyed * sizeof(*m->bykey));
-		if (!m->runs || !m->bykey) {
-			free(m->runs);
-			free(m->bykey);
-			m->runs = NULL;
-			m->bykey = NULL;
-			free(h);
-			return -ENOMEM;
-		}
 	}
 	for (i = 0; i < cap; i++)
 		if (h[i].key) {
@@ -117,6 +128,7 @@ int scall_keys_build(struct rt_module *m)
 			h[i].run = m->nruns++;
 		}
 	/* In address order (the module's table), so each run is. */
+	last = NULL;
 	for (i = 0; i < m->nitems; i++) {
 		struct rt_item *it = m->tab[i].it;
 		struct rt_run *r;
@@ -126,8 +138,10 @@ int scall_keys_build(struct rt_module *m)
 		r = &m->runs[slot_near(h, cap, it->key, &last)->run];
 		r->items[r->n++] = it;
 	}
-	free(h);
-	return 0;
+	if (!m->lazy) {
+		free(m->keyhash);
+		m->keyhash = NULL;
+	}
 }
 
 /* ---------------------------------------------------------------- */
@@ -266,6 +280,47 @@ static size_t range(const struct rt_run *t, uintptr_t lo, uintptr_t hi,
 		t = t->right; /* a loop, not a call: a long right spine */
 	}
 	return n;
+}
+
+/* A lazy module among the runs of node t's key. */
+static struct rt_module *lazy_of(const struct rt_run *t)
+{
+	for (; t; t = t->next)
+		if (t->n && t->items[0]->mod->lazy)
+			return t->items[0]->mod;
+	return NULL;
+}
+
+/* A lazy module among the keys of subtree t in [lo, hi). */
+static struct rt_module *lazy_range(const struct rt_run *t, uintptr_t lo,
+				    uintptr_t hi)
+{
+	struct rt_module *m;
+
+	while (t) {
+		uintptr_t k = (uintptr_t)t->key;
+
+		if (k > lo && (m = lazy_range(t->left, lo, hi)))
+			return m;
+		if (k >= lo && k < hi && (m = lazy_of(t)))
+			return m;
+		if (k >= hi)
+			break;
+		t = t->right;
+	}
+	return NULL;
+}
+
+struct rt_module *scall_keys_lazy(const struct rt_sel *sel)
+{
+	struct rt_module *m;
+
+	if (sel->kind == SEL_RANGE)
+		return lazy_range(root, sel->lo, sel->hi);
+	for (size_t i = 0; i < sel->n; i++)
+		if ((m = lazy_of(*find(sel->req[i].key))))
+			return m;
+	return NULL;
 }
 
 size_t scall_keys_select(const struct rt_sel *sel, struct rt_item **out)

@@ -12,35 +12,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
 static struct rt_module *modules;
 static size_t nmodules;
-
-static int cmp_item(const void *a, const void *b)
-{
-	const struct rt_item *x = a, *y = b;
-
-	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-static struct rt_item *find_tramp(struct rt_item *t, size_t n, uintptr_t a)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t m = (lo + hi) / 2;
-
-		if (t[m].addr < a)
-			lo = m + 1;
-		else if (t[m].addr > a)
-			hi = m;
-		else
-			return &t[m];
-	}
-	return NULL;
-}
 
 static int bad_header(const struct scall_module *h)
 {
@@ -88,99 +65,16 @@ static bool is_main_program(const struct scall_module *h)
 	return p.found;
 }
 
-/*
- * A trampoline record scall-ld pre-bound (docs/format.md, "Pre-bound
- * trampolines"): t->cur holds its window as it is, which must be the bound
- * form its flags say; t->orig gets the compiler's bytes back (the movq or
- * leaq the runtime writes for the indirect state and at unload).  false
- * when the bytes are not what the flags say.
- */
-static bool unbind_tramp(struct rt_item *t, uint32_t flags)
-{
-	uint32_t lo = (flags & SCALL_TRAMP_SAVED_MASK) >> SCALL_TRAMP_SAVED_SHIFT;
-
-	t->bound = (uint8_t)(flags & SCALL_TRAMP_BOUND_MASK);
-	switch (t->bound) {
-	case SCALL_TRAMP_BOUND_FUNC:
-		if (!scall_is_jmp(t->cur))
-			return false;
-		t->orig[0] = SCALL_TRAMP_OP0;
-		t->orig[1] = flags & SCALL_TRAMP_SAVED_LEA ? SCALL_TRAMP_OP1_LEA
-							   : SCALL_TRAMP_OP1_MOV;
-		t->orig[2] = SCALL_TRAMP_OP2;
-		t->orig[3] = (uint8_t)lo;
-		t->orig[4] = (uint8_t)(lo >> 8);
-		break;
-	case SCALL_TRAMP_BOUND_NULL:
-		if (t->cond) {
-			if (t->cur[0] != SCALL_OP_RET)
-				return false;
-			t->orig[0] = SCALL_TRAMP_OP0;
-		}
-		break;
-	}
-	return scall_tramp_is_indirect(t->orig);
-}
-
-/* The key value the sites of a pre-bound trampoline t were bound for. */
-static uintptr_t bound_value(const struct rt_item *t)
-{
-	switch (t->bound) {
-	case SCALL_TRAMP_BOUND_FUNC:
-		return (uintptr_t)scall_rel32_target(t->addr + SCALL_JMP_LEN,
-						     t->cur + 1);
-	case SCALL_TRAMP_BOUND_RET0:
-		return (uintptr_t)scall_return0;
-	}
-	return 0;
-}
-
-/* Are the n items at it in address order? */
-static bool sorted(const struct rt_item *it, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		if (it[i].addr < it[i - 1].addr)
-			return false;
-	return true;
-}
-
-/* Refuse each window that overlaps the one before it, in address order
- * (trampolines and sites together: the two sorted runs merged). */
-static void refuse_overlaps(struct rt_module *m)
-{
-	struct rt_item *t = m->items, *te = t + m->ntramps, *s = te,
-		       *se = m->items + m->nitems, *prev = NULL;
-
-	while (t < te || s < se) {
-		struct rt_item *it =
-			s == se || (t < te && t->addr <= s->addr) ? t++ : s++;
-
-		if (prev && it->addr < prev->addr + prev->len && !it->refused) {
-			it->refused = 1;
-			scall_report_refused(it, "overlaps another record");
-		}
-		prev = it;
-	}
-}
-
-/* The records of the module at h turned into its items, each checked
- * against the compiler's form (refused when it is not); trampolines and
- * sites each sorted by address.  NULL when out of memory. */
+/* The module at h with its trampolines, and its sites unless it can be
+ * registered lazily (records.c); NULL when out of memory.  A lazy module's
+ * arrays get room for every site now, untouched until they are filled:
+ * the first cycle over its keys must not fail for want of memory, since
+ * its key is stored by then. */
 static struct rt_module *build_module(struct scall_module *h)
 {
-	const struct scall_site *s = (void *)(uintptr_t)h->sites_start;
-	const struct scall_tramp *tr = (void *)(uintptr_t)h->tramps_start;
-	size_t ns = h->sites_start ? (h->sites_stop - h->sites_start) /
-					     sizeof(*s)
-				   : 0;
-	size_t nt = h->tramps_start ? (h->tramps_stop - h->tramps_start) /
-					      sizeof(*tr)
-				    : 0;
+	size_t ns = scall_records_nsites(h), nt = scall_records_ntramps(h);
 	struct rt_module *m = scall_calloc(1, sizeof(*m));
-	struct rt_item *it = NULL, *tramps, *sites;
 	Dl_info info;
-	size_t i, k;
-	bool trusted;
 
 	if (!m)
 		return NULL;
@@ -192,119 +86,39 @@ static struct rt_module *build_module(struct scall_module *h)
 		if (!(m->name = scall_strdup(info.dli_fname)))
 			goto fail;
 	}
-	m->items = it = scall_calloc(nt + ns + 1, sizeof(*it));
-	if (!it)
+	m->items = scall_calloc(nt + ns + 1, sizeof(*m->items));
+	if (!m->items)
 		goto fail;
-	/* Trampolines first (sorted), then sites. */
-	tramps = it;
-	for (i = k = 0; i < nt; i++) {
-		struct rt_item *t = &tramps[k];
-		const uint8_t *p;
-
-		if (tr[i].flags & ~SCALL_TRAMP_FLAGS_MASK)
-			continue;
-		t->addr = (uintptr_t)&tr[i].tramp + (intptr_t)tr[i].tramp;
-		t->tramp = t->addr;
-		t->key = (void **)(uintptr_t)tr[i].key;
-		t->kind = ITEM_TRAMP;
-		t->len = SCALL_TRAMP_WINDOW;
-		t->cond = !!(tr[i].flags & SCALL_TRAMP_COND);
-		t->mod = m;
-		p = (const uint8_t *)t->addr;
-		memcpy(t->orig, p, t->len);
-		memcpy(t->cur, p, t->len);
-		if (tr[i].flags & SCALL_TRAMP_BOUND_MASK) {
-			if (!unbind_tramp(t, tr[i].flags)) {
-				t->refused = 1;
-				scall_report_refused(t, "not the pre-bound form "
-							"its record says");
-			}
-		} else if (!scall_tramp_is_indirect(p)) {
-			t->refused = 1;
-			scall_report_refused(t, "not an indirect trampoline");
-		}
-		k++;
+	scall_records_tramps(m);
+	m->lazy = scall_records_lazy(m);
+	if (m->lazy) {
+		m->nitems = m->ntramps;
+		if (scall_debug)
+			fprintf(stderr, "scall: module %s: %zu site records, "
+					"pre-bound: no item until a cycle takes "
+					"its keys\n",
+				m->name ? m->name : "?", ns);
+	} else {
+		scall_records_sites(m);
 	}
-	qsort(tramps, k, sizeof(*tramps), cmp_item);
-	/* Drop duplicate trampoline records (keep the first). */
-	for (i = 1; i < k; i++)
-		if (tramps[i].addr == tramps[i - 1].addr)
-			tramps[i].refused = 1;
-	m->ntramps = k;
-	sites = tramps + k;
-	for (i = k = 0; i < ns; i++) {
-		struct rt_item *x = &sites[k], *t;
-		unsigned kind = s[i].info & SCALL_SITE_KIND_MASK;
-		const uint8_t *p;
-
-		if (kind == SCALL_KIND_UNRESOLVED)
-			m->nunresolved++;
-		if (kind < SCALL_KIND_CALL || kind > SCALL_KIND_JCC ||
-		    (s[i].info & SCALL_SITE_FLAGS_MASK))
-			continue;
-		x->addr = (uintptr_t)&s[i].site + (intptr_t)s[i].site;
-		x->tramp = (uintptr_t)&s[i].tramp + (intptr_t)s[i].tramp;
-		x->kind = (uint8_t)kind;
-		x->len = (uint8_t)scall_kind_len(kind);
-		x->mod = m;
-		p = (const uint8_t *)x->addr;
-		t = find_tramp(tramps, m->ntramps, x->tramp);
-		if (!t) {
-			/* No trampoline record: we cannot know the key. */
-			x->refused = 1;
-			x->key = NULL;
-			scall_report_refused(x, "its trampoline has no record");
-			k++;
-			continue;
-		}
-		x->key = t->key;
-		x->cond = t->cond;
-		x->cc = kind == SCALL_KIND_JCC ? scall_jcc_cc(p) : 0;
-		memcpy(x->cur, p, x->len); /* for scall_encode() below */
-		scall_encode(x, (struct insn){ kind == SCALL_KIND_CALL ? OP_CALL
-					 : kind == SCALL_KIND_JMP ? OP_JMP
-								   : OP_JCC,
-					 x->tramp },
-		       x->orig);
-		memcpy(x->cur, x->orig, x->len);
-		if (t->bound && !t->refused) {
-			/* On disk in the state of the value it was bound for. */
-			uintptr_t v = bound_value(t);
-			struct scall_state st = scall_site_state(
-				kind, x->cond, x->addr, x->tramp, v,
-				t->bound == SCALL_TRAMP_BOUND_RET0);
-
-			scall_state_put(st, x->addr, x->cur);
-		}
-		if (memcmp(p, x->cur, x->len)) {
-			x->refused = 1;
-			scall_report_refused(x, t->bound ? "not its pre-bound form"
-							 : "not the compiler's form");
-		}
-		k++;
-	}
-	m->nsites = k;
-	/* Trust scall-ld's order only when its count matches the table, and
-	 * check it (one pass): the handler's binary search relies on it. */
-	trusted = (h->flags & (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED)) ==
-			  (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED) &&
-		  h->nsites == ns && sorted(sites, k);
-	if (!trusted)
-		qsort(sites, k, sizeof(*sites), cmp_item);
-	if (scall_debug)
-		fprintf(stderr, "scall: module %s: %zu site records, %s\n",
-			m->name ? m->name : "?", ns,
-			trusted ? "in scall-ld's order" : "sorted here");
-	m->nitems = m->ntramps + m->nsites;
-	refuse_overlaps(m);
+	m->ncap = m->ntramps + (m->lazy ? m->ndeferred : m->nsites);
 	return m;
 fail:
 	scall_index_free_module(m);
 	return NULL;
 }
 
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
 SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 {
+	double t0;
 	struct rt_module *m;
 	int err;
 
@@ -313,6 +127,7 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 	if (scall_lock())
 		return; /* from a signal handler mid-update: stay on trampolines */
 	scall_init_locked();
+	t0 = scall_debug ? now_us() : 0;
 	for (m = modules; m; m = m->next)
 		if (m->hdr == h)
 			goto out; /* registered twice */
@@ -337,8 +152,15 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 	m->next = modules;
 	modules = m;
 	nmodules++;
-	/* Start with the current target of every key. */
-	scall_cycle(&(struct rt_sel){ .kind = SEL_MODULE, .mod = m });
+	/* Start with the current target of every key; a lazy module is
+	 * there already (every key at its bound value). */
+	if (!m->lazy)
+		scall_cycle(&(struct rt_sel){ .kind = SEL_MODULE, .mod = m });
+	else if (scall_debug)
+		fprintf(stderr, "scall: register: 0 key(s), 0 window(s) "
+				"changed, 0 sync(s), %.1f us (lazy: the "
+				"whole registration)\n",
+			now_us() - t0);
 	goto out;
 oom:
 	/* Nothing was published or written: its sites call their
@@ -365,7 +187,7 @@ SCALL_EXPORT void __scall_needs_libscall__link_with_lscall(struct scall_module *
  * never written: they are as they were). */
 static size_t not_restored(const struct rt_module *m)
 {
-	size_t k = 0;
+	size_t k = m->lazy ? m->ndeferred : 0; /* bound, all of them */
 
 	for (size_t i = 0; i < m->nitems; i++)
 		if (!m->items[i].refused &&
@@ -384,6 +206,10 @@ static size_t not_restored(const struct rt_module *m)
  * restored (or never was written). */
 static const char *restore_module(struct rt_module *m)
 {
+	/* A lazy module's sites are in their bound forms: restored like any
+	 * other written window, so its items are needed now. */
+	if (m->lazy)
+		scall_index_materialize(m);
 	if (!not_restored(m))
 		return NULL;
 	/* Without a sync the cycle would only park the windows on INT3, which
@@ -454,6 +280,11 @@ void scall_module_stats(struct scall_stats *out)
 	out->modules = nmodules;
 	for (m = modules; m; m = m->next) {
 		out->trampolines += m->ntramps;
+		if (m->lazy) {
+			/* From its records, building nothing. */
+			scall_records_stats(m, out);
+			continue;
+		}
 		out->sites_unresolved += m->nunresolved;
 		for (size_t i = m->ntramps; i < m->nitems; i++) {
 			struct rt_item *it = &m->items[i];
