@@ -2,9 +2,9 @@
 //
 // stores.cc - converted stores (-fplugin-arg-scall-convert-stores): which
 // builtins are store functions (the table is scall-rules.h's), and the
-// __scall_stored calls that follow each burst of the stores diagnose.cc let
-// through: one per key object per burst, over the bytes the burst stored
-// in it.
+// runtime call that follows each burst of the stores diagnose.cc let
+// through: one per burst, over the bytes the burst stored in each key
+// object.
 
 #include "scall-gcc.h"
 
@@ -82,52 +82,104 @@ static stored_range store_extent(const conv_store &c)
 }
 
 // Statements that end a burst: anything that may call out (a call to
-// anything, inline asm: it could call a site of a stored key, or tell
-// another thread how far this one got) and volatile accesses (a store to a
-// volatile flag is how older code publishes).  Loads, plain stores and
-// arithmetic do not.
-// A release or seq_cst store (or one whose order is not a constant) must
-// not become visible before the sites of the keys stored ahead of it are
-// patched, nor a later store before its own: it is a burst of its own.
-static bool ordered_store(gimple *stmt)
-{
-	if (!is_gimple_call(stmt))
-		return false;
-	const scall_rules::store_fn *sf = classify_store_fn(gimple_call_fndecl(stmt));
-	if (!sf || sf->kind != scall_rules::store_kind::atomic)
-		return false;
-	tree order = gimple_call_arg(stmt, gimple_call_num_args(stmt) - 1);
-	return TREE_CODE(order) != INTEGER_CST ||
-	       memmodel_base(TREE_INT_CST_LOW(order)) != MEMMODEL_RELAXED;
-}
-
+// anything, an atomic builtin other than the converted stores themselves,
+// inline asm: it could call a site of a stored key, or tell another thread
+// how far this one got) and volatile accesses (a store to a volatile flag
+// is how older code publishes).  Loads, plain stores and arithmetic do
+// not.  Ordered atomic stores into keys (release, seq_cst) are part of the
+// burst like the others: the burst is then ordered as one batch of them
+// (docs/protocol.md, "Converted stores").
 static bool ends_burst(gimple *stmt)
 {
 	return is_gimple_call(stmt) || gimple_code(stmt) == GIMPLE_ASM ||
 	       gimple_has_volatile_ops(stmt);
 }
 
-static tree stored_fn_decl(void)
+// The runtime's entry points for bursts: __scall_stored (0) and
+// __scall_stored_n (1), built on first use.  scall_unit.stored_decl, the
+// plugin's GC root for them, holds them in a TREE_VEC: marking the vector
+// marks both.
+static tree runtime_fn_decl(int which)
 {
-	tree &stored_decl = scall_unit.stored_decl;
-	if (!stored_decl) {
-		tree type = build_function_type_list(integer_type_node, ptr_type_node,
+	static const char *const names[] = { "__scall_stored", "__scall_stored_n" };
+	tree &vec = scall_unit.stored_decl;
+	if (!vec)
+		vec = make_tree_vec(2);
+	tree &decl = TREE_VEC_ELT(vec, which);
+	if (!decl) {
+		tree arg0 = which ? const_ptr_type_node : ptr_type_node;
+		tree type = build_function_type_list(integer_type_node, arg0,
 						     size_type_node, NULL_TREE);
-		stored_decl = build_decl(UNKNOWN_LOCATION, FUNCTION_DECL,
-					 get_identifier("__scall_stored"), type);
-		DECL_EXTERNAL(stored_decl) = 1;
-		TREE_PUBLIC(stored_decl) = 1;
-		DECL_ARTIFICIAL(stored_decl) = 1;
-		TREE_NOTHROW(stored_decl) = 1;
-		TREE_USED(stored_decl) = 1;
+		decl = build_decl(UNKNOWN_LOCATION, FUNCTION_DECL,
+				  get_identifier(names[which]), type);
+		DECL_EXTERNAL(decl) = 1;
+		TREE_PUBLIC(decl) = 1;
+		DECL_ARTIFICIAL(decl) = 1;
+		TREE_NOTHROW(decl) = 1;
+		TREE_USED(decl) = 1;
 	}
-	return stored_decl;
+	return decl;
+}
+
+// The address of the first byte of r: &key, or &MEM[&key + lo] when that is
+// a constant address (a valid call argument and initializer); otherwise
+// the range starts at the object's start, and *lo says where it starts.
+static tree range_addr(const stored_range &r, unsigned HOST_WIDE_INT *lo)
+{
+	TREE_ADDRESSABLE(r.key) = 1;
+	tree addr = build_fold_addr_expr(r.key);
+	*lo = 0;
+	if (r.lo) {
+		tree mem = build2(MEM_REF, char_type_node, addr,
+				  build_int_cst(ptr_type_node, r.lo));
+		tree at = build_fold_addr_expr_with_type(mem, ptr_type_node);
+		if (is_gimple_min_invariant(at)) {
+			*lo = r.lo;
+			return at;
+		}
+	}
+	return addr;
+}
+
+// A burst into several key objects: a read-only table of its ranges, laid
+// out as struct scall_stored_range[n] (include/scall.h: two pointer-sized
+// words each, the length as an integer of pointer type), for one
+// __scall_stored_n call.
+static tree ranges_table(const std::vector<stored_range> &ranges)
+{
+	vec<constructor_elt, va_gc> *elts = nullptr;
+	unsigned i = 0;
+	for (const stored_range &r : ranges) {
+		unsigned HOST_WIDE_INT lo;
+		tree addr = range_addr(r, &lo);
+		CONSTRUCTOR_APPEND_ELT(elts, size_int(i++),
+				       fold_convert(ptr_type_node, addr));
+		CONSTRUCTOR_APPEND_ELT(elts, size_int(i++),
+				       build_int_cst(ptr_type_node, r.hi - lo));
+	}
+	tree type = build_array_type_nelts(ptr_type_node, i);
+	tree ctor = build_constructor(type, elts);
+	TREE_CONSTANT(ctor) = 1;
+	TREE_STATIC(ctor) = 1;
+	tree table = build_decl(UNKNOWN_LOCATION, VAR_DECL,
+				create_tmp_var_name("__scall_ranges"), type);
+	TREE_STATIC(table) = 1;
+	TREE_PUBLIC(table) = 0;
+	TREE_READONLY(table) = 1;
+	TREE_CONSTANT(table) = 1;
+	TREE_ADDRESSABLE(table) = 1;
+	TREE_USED(table) = 1;
+	DECL_ARTIFICIAL(table) = 1;
+	DECL_IGNORED_P(table) = 1;
+	DECL_INITIAL(table) = ctor;
+	varpool_node::finalize_decl(table);
+	return build_fold_addr_expr_with_type(table, ptr_type_node);
 }
 
 // Consecutive converted stores of one basic block with nothing between them
-// that ends_burst, none of them ordered_store: one __scall_stored per key
-// object after the last of them, over the bytes the burst wrote in that
-// object (docs/protocol.md, "Converted stores").
+// that ends_burst: one runtime call after the last of them, over the bytes
+// the burst wrote in each key object (docs/protocol.md, "Converted
+// stores"): __scall_stored for one object, __scall_stored_n for several.
 struct store_burst {
 	gimple *last = nullptr;
 	std::vector<stored_range> ranges; // one per key, in first-stored order
@@ -144,42 +196,33 @@ struct store_burst {
 		ranges.push_back(r);
 	}
 
-	// The calls go right after the burst's last store, in the order the
-	// burst first stored each key.
+	// The call goes right after the burst's last store.
 	void flush(location_t loc)
 	{
 		if (!last)
 			return;
 		gimple_stmt_iterator gsi = gsi_for_stmt(last);
-		for (const stored_range &r : ranges) {
-			TREE_ADDRESSABLE(r.key) = 1;
-			tree addr = build_fold_addr_expr(r.key);
-			unsigned HOST_WIDE_INT lo = 0;
-			if (r.lo) {
-				// &MEM[&key + lo]: a constant address, a valid
-				// call argument; should it not be one, the range
-				// starts at the object's start.
-				tree mem = build2(MEM_REF, char_type_node, addr,
-						  build_int_cst(ptr_type_node, r.lo));
-				tree at = build_fold_addr_expr_with_type(mem, ptr_type_node);
-				if (is_gimple_min_invariant(at)) {
-					addr = at;
-					lo = r.lo;
-				}
-			}
-			gcall *g = gimple_build_call(stored_fn_decl(), 2, addr,
-						     size_int(r.hi - lo));
-			gimple_set_location(g, loc);
-			gsi_insert_after(&gsi, g, GSI_NEW_STMT);
+		gcall *g;
+		if (ranges.size() == 1) {
+			unsigned HOST_WIDE_INT lo;
+			tree addr = range_addr(ranges[0], &lo);
+			g = gimple_build_call(runtime_fn_decl(0), 2, addr,
+					      size_int(ranges[0].hi - lo));
+		} else {
+			g = gimple_build_call(runtime_fn_decl(1), 2,
+					      ranges_table(ranges),
+					      size_int(ranges.size()));
 		}
+		gimple_set_location(g, loc);
+		gsi_insert_after(&gsi, g, GSI_NEW_STMT);
 		last = nullptr;
 		ranges.clear();
 	}
 };
 
 // Diagnoses each store collected by check_stmt that cannot be converted,
-// then follows every burst of the others with its __scall_stored calls
-// (runtime/api.c): one patch cycle per key object per burst.
+// then follows every burst of the others with its runtime call
+// (runtime/api.c): one patch cycle per burst.
 bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
 {
 	std::map<gimple *, std::vector<stored_range>> at_stmt;
@@ -225,14 +268,9 @@ bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
 			gimple *stmt = gsi_stmt(gsi);
 			auto it = at_stmt.find(stmt);
 			if (it != at_stmt.end()) {
-				bool ordered = ordered_store(stmt);
-				if (ordered)
-					burst.flush(loc);
 				for (const stored_range &r : it->second)
 					burst.add(stmt, r);
 				loc = gimple_location(stmt);
-				if (ordered)
-					burst.flush(loc);
 			} else if (ends_burst(stmt))
 				burst.flush(loc);
 		}

@@ -212,10 +212,12 @@ int scall_update_batch(const struct scall_update *u, size_t n);
  * Store conversion (GCC plugin, -fplugin-arg-scall-convert-stores): the
  * plugin keeps every store it can see to a key -- `key = f`, `key = other`,
  * `s.member = f`, `s.inner = x`, a whole-struct copy `s = t`, memset/memcpy
- * onto a struct key, __atomic_store_n / __atomic_store -- and follows it
- * with __scall_stored(&key, sizeof key), which brings every site of the
- * keys in that object to the values now stored, in one patch cycle (one
- * batch for a whole-struct copy or memset).  A converted store therefore
+ * onto a struct key, __atomic_store_n / __atomic_store -- and follows each
+ * burst of them (consecutive stores with no call between them) with
+ * __scall_stored(), or __scall_stored_n() when the burst stored into
+ * several key objects, which brings every site of the keys stored to the
+ * values now stored, in one patch cycle (docs/protocol.md, "Converted
+ * stores", says what other threads see meanwhile).  A burst therefore
  * costs an update (three cross-core syncs when a site changes), not a
  * store; the plugin warns ("[scall-store-in-loop]", an error under -Werror)
  * when one sits inside a loop.  Static initialisers are not stores.  A
@@ -307,10 +309,25 @@ static inline void *__scall_cond_target(void *f)
 
 int __scall_update_key(void *key, void *target, int check);
 
-/* Emitted by the GCC plugin after a converted store to [addr, addr + len):
- * patch the sites of every registered key in that range to the value the
- * key now holds.  Returns 0 or a negative errno as scall_update(). */
+/* Emitted by the compilers after a burst of converted stores into one key
+ * object, [addr, addr + len) the bytes the burst wrote (docs/protocol.md,
+ * "Converted stores"): patch the sites of every registered key in that
+ * range to the value the key now holds, in one patch cycle.  Returns 0 or
+ * a negative errno as scall_update(). */
 int __scall_stored(void *addr, size_t len);
+
+/* One range of a burst's stores: [addr, addr + len). */
+struct scall_stored_range {
+	void *addr;
+	size_t len;
+};
+
+/* Emitted by the compilers after a burst of converted stores into several
+ * key objects, one range per object (a constant table in the caller): the
+ * same as __scall_stored over every range, in one patch cycle.  A range
+ * with a NULL addr or len 0 is skipped.  Returns 0, -EINVAL when r is NULL
+ * and n is not 0, or a negative errno as scall_update(). */
+int __scall_stored_n(const struct scall_stored_range *r, size_t n);
 
 /*
  * The compile-time type check: an integer constant 0..2 (enum

@@ -126,6 +126,40 @@ SCALL_EXPORT int __scall_stored(void *addr, size_t len)
 	return 0;
 }
 
+/*
+ * A burst of converted stores into several key objects: one patch cycle
+ * over every range.  The selection is the smallest range covering them all
+ * (cycle.c selects one range): a key between two of them that the burst did
+ * not store is re-read and, its sites already matching its value, costs
+ * nothing but that reading.
+ */
+SCALL_EXPORT int __scall_stored_n(const struct scall_stored_range *r, size_t n)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	int err;
+
+	if (!r)
+		return n ? -EINVAL : 0;
+	for (size_t i = 0; i < n; i++) {
+		uintptr_t a = (uintptr_t)r[i].addr;
+
+		/* Skipped as __scall_stored skips them. */
+		if (!a || !r[i].len || a + r[i].len <= a)
+			continue;
+		lo = a < lo ? a : lo;
+		hi = a + r[i].len > hi ? a + r[i].len : hi;
+	}
+	if (lo >= hi)
+		return 0;
+	err = scall_lock();
+	if (err)
+		return err;
+	updates++;
+	scall_cycle(&(struct rt_sel){ .kind = SEL_RANGE, .lo = lo, .hi = hi });
+	scall_unlock();
+	return 0;
+}
+
 SCALL_EXPORT int __scall_update_key(void *key, void *target, int check)
 {
 	struct scall_update u = { key, target, check };

@@ -1,8 +1,9 @@
 ; Store conversion (-fplugin-arg-scall-convert-stores; here
-; !scall.convert.stores): each store, memcpy/memset or sret call writing a
-; key, or key-holding bytes of a struct key, is followed by
-; __scall_stored(&key, sizeof key); data members are plain stores.  Only
-; once: a second run (or the pipeline's last run) adds nothing.
+; !scall.convert.stores): each burst of stores, memcpy/memset or sret calls
+; writing a key, or key-holding bytes of a struct key, is followed by
+; __scall_stored(&key, sizeof key) (bursts.ll: what ends a burst, several
+; keys); data members are plain stores.  Only once: a second run (or the
+; pipeline's last run) adds nothing.
 ; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
 ; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert,scall-convert,scall -S %s | %FileCheck %s --check-prefixes=CHECK,%mode
 ; RUN: %opt -load-pass-plugin=%plugin -passes=scall-convert -S %s | %opt -load-pass-plugin=%plugin -passes=scall-convert,scall -S | %FileCheck %s --check-prefixes=CHECK,%mode
@@ -32,20 +33,16 @@ declare void @mk(%struct.ops* sret(%struct.ops) align 8)
 ; CHECK-LABEL: define void @plain(
 ; TYPED-NEXT: store i32 (i32)* %f, i32 (i32)** @k
 ; OPAQUE-NEXT: store ptr %f, ptr @k
-; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
-; OPAQUE-NEXT: call i32 @__scall_stored(ptr @k, i64 8)
 ; TYPED-NEXT: store atomic i64 %i, i64* bitcast (i32 (i32)** @k to i64*) release
 ; OPAQUE-NEXT: store atomic i64 %i, ptr @k release
-; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
-; OPAQUE-NEXT: call i32 @__scall_stored(ptr @k, i64 8)
 ; TYPED-NEXT: call i8* @memcpy(
 ; OPAQUE-NEXT: call ptr @memcpy(
 ; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (i32 (i32)** @k to i8*), i64 8)
 ; OPAQUE-NEXT: call i32 @__scall_stored(ptr @k, i64 8)
 ; CHECK-NEXT: ret void
 ; O2-LABEL: define void @plain(
-; O2-TYPED-COUNT-3: call i32 @__scall_stored(i8* {{(nonnull )?}}bitcast (i32 (i32)** @k to i8*), i64 8)
-; O2-OPAQUE-COUNT-3: call i32 @__scall_stored(ptr {{(nonnull )?}}@k, i64 8)
+; O2-TYPED: call i32 @__scall_stored(i8* {{(nonnull )?}}bitcast (i32 (i32)** @k to i8*), i64 8)
+; O2-OPAQUE: call i32 @__scall_stored(ptr {{(nonnull )?}}@k, i64 8)
 ; O2-NOT: __scall_stored
 ; O2: ret void
 ; OFF-LABEL: define void @plain(
@@ -58,30 +55,21 @@ define void @plain(i32 (i32)* %f, i64 %i, i8* %src) {
   ret void
 }
 
-; Members, nested structs, whole-struct copies, memset, atomic, sret: the
-; whole struct key (200 bytes) each time.
+; Members, nested structs, whole-struct copies, memset, atomic, sret (a
+; data member's plain store between them does not end the burst): one call
+; after the last, over the whole struct key (200 bytes).
 ; CHECK-LABEL: define void @members(
 ; TYPED-NEXT: store i32 (i32)* %f, i32 (i32)** getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 2, i32 1)
 ; OPAQUE-NEXT: store ptr %f, ptr getelementptr inbounds (%struct.ops, ptr @ops, i32 0, i32 2, i32 1)
-; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
-; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 ; TYPED-NEXT: store i64 3, i64* getelementptr
 ; OPAQUE-NEXT: store i64 3, ptr getelementptr
 ; TYPED-NEXT: call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.ops* @ops to i8*)
 ; OPAQUE-NEXT: call void @llvm.memcpy.p0.p0.i64(ptr align 8 @ops,
-; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
-; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 ; TYPED-NEXT: call void @llvm.memset.p0i8.i64(
 ; OPAQUE-NEXT: call void @llvm.memset.p0.i64(
-; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
-; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 ; CHECK-NEXT: store atomic i64 %i,
-; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
-; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 ; TYPED-NEXT: call void @llvm.memcpy.p0i8.p0i8.i64(i8* align 8 bitcast (%struct.inner* getelementptr
 ; OPAQUE-NEXT: call void @llvm.memcpy.p0.p0.i64(ptr align 8 getelementptr
-; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
-; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
 ; CHECK-NEXT: call void @mk(
 ; TYPED-NEXT: call i32 @__scall_stored(i8* bitcast (%struct.ops* @ops to i8*), i64 200)
 ; OPAQUE-NEXT: call i32 @__scall_stored(ptr @ops, i64 200)
