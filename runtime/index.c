@@ -139,6 +139,7 @@ void scall_index_free_module(struct rt_module *m)
 	free(m->runs);
 	free(m->bykey);
 	free(m->keyhash);
+	free(m->lkeys);
 	free(m->items);
 	free(m->name);
 	free(m);
@@ -264,7 +265,9 @@ static void build_tab(struct rt_module *m, bool fixed)
 		struct rt_item *it =
 			s == se || (t < te && t->addr <= s->addr) ? t++ : s++;
 
-		m->tab[k++] = (struct rt_entry){ it->addr, it };
+		/* A lazy module's entries are made with its sites. */
+		if (!m->lazy)
+			m->tab[k++] = (struct rt_entry){ it->addr, it };
 		if (fixed) {
 			if ((it->addr < m->lo || it->addr + it->len > m->hi) &&
 			    !it->refused) {
@@ -364,10 +367,12 @@ fail:
 	free(m->runs);
 	free(m->bykey);
 	free(m->keyhash);
+	free(m->lkeys);
 	m->tab = NULL;
 	m->runs = NULL;
 	m->bykey = NULL;
 	m->keyhash = NULL;
+	m->lkeys = NULL;
 	m->nruns = 0;
 	return -ENOMEM;
 }
@@ -379,8 +384,6 @@ void scall_index_materialize(struct rt_module *m)
 
 	if (!m->lazy)
 		return;
-	/* Its runs change: out of the tree while they are regrouped. */
-	scall_keys_unlink(m);
 	scall_records_sites(m);
 	m->lazy = false;
 	build_tab(m, true);
@@ -406,20 +409,16 @@ static void materialize_sel(const struct rt_sel *sel,
 
 	if (!nlazy)
 		return;
-	switch (sel->kind) {
-	case SEL_KEYS:
-	case SEL_RANGE:
-		while ((m = scall_keys_lazy(sel)))
-			scall_index_materialize(m);
-		break;
-	case SEL_MODULE:
+	if (sel->kind == SEL_MODULE) {
 		scall_index_materialize((struct rt_module *)sel->mod);
-		break;
-	default:
-		for (size_t i = 0; i < table_n(t) && nlazy; i++)
-			if (!t->s[i].mod->dropped)
-				scall_index_materialize(t->s[i].mod);
-		break;
+		return;
+	}
+	/* Building a module changes no directory entry. */
+	for (size_t i = 0; i < table_n(t) && nlazy; i++) {
+		m = t->s[i].mod;
+		if (m->lazy && !m->dropped &&
+		    (sel->kind == SEL_ALL || scall_keys_lazy_takes(m, sel)))
+			scall_index_materialize(m);
 	}
 }
 

@@ -106,8 +106,9 @@ struct rt_module {
 	 * the first ntab of them (ntab is accessed with the __atomic builtins:
 	 * 0 while lazy, nitems once they are built, never changed again);
 	 * nrefused of its items are refused.  keys.c: its runs, one per key,
-	 * over bykey (room for ntramps runs and ncap items), and the hash
-	 * that groups them, kept while lazy. */
+	 * over bykey (room for ntramps runs and ncap items), the hash that
+	 * groups them (freed once it did), and while lazy a set of its keys
+	 * (open addressing, as the hash), in [klo, khi), instead of runs. */
 	struct rt_entry *tab;
 	size_t ntab;
 	uintptr_t lo, hi;
@@ -116,6 +117,8 @@ struct rt_module {
 	size_t nruns;
 	struct rt_item **bykey;
 	void *keyhash;
+	void ***lkeys;
+	uintptr_t klo, khi;
 	struct rt_module *next;
 	bool dropped;     /* unloaded without a directory that leaves it out */
 	bool unpublished; /* dropped: a directory without it was published */
@@ -236,17 +239,18 @@ SCALL_HIDDEN bool scall_index_select(const struct rt_sel *sel,
 /* it (an item of b) is refused for good: never written, a barrier. */
 SCALL_HIDDEN void scall_index_refuse(struct rt_item *it, struct rt_batch *b);
 
-/* keys.c, under the lock.  Room for m's runs (ntramps), ncap items by key
- * and the hash that groups them: 0 or -ENOMEM (nothing allocated). */
+/* keys.c, under the lock.  Room for m's runs (ntramps), ncap items by key,
+ * the hash that groups them, and for a lazy m the set of its keys: 0 or
+ * -ENOMEM (nothing allocated). */
 SCALL_HIDDEN int scall_keys_alloc(struct rt_module *m);
-/* Group m's items (m->tab[0..nitems)) by key into m->runs, in that room
- * (the hash is freed unless m is lazy). */
+/* Group m's items (m->tab[0..nitems)) by key into m->runs, in that room;
+ * for a lazy m, only the set of its keys. */
 SCALL_HIDDEN void scall_keys_build(struct rt_module *m);
 SCALL_HIDDEN void scall_keys_link(struct rt_module *m);
 SCALL_HIDDEN void scall_keys_unlink(struct rt_module *m);
-/* A lazy module with items of a key of sel (SEL_KEYS or SEL_RANGE), or
- * NULL. */
-SCALL_HIDDEN struct rt_module *scall_keys_lazy(const struct rt_sel *sel);
+/* Does lazy m hold a key of sel (SEL_KEYS or SEL_RANGE)? */
+SCALL_HIDDEN bool scall_keys_lazy_takes(const struct rt_module *m,
+					const struct rt_sel *sel);
 /* The live items of the keys of sel (SEL_KEYS or SEL_RANGE) into out, each
  * key's runs in turn; returns how many. */
 SCALL_HIDDEN size_t scall_keys_select(const struct rt_sel *sel,

@@ -4,8 +4,9 @@
  * an update's keys, found without looking at any other item.
  *
  * At registration a module's items are grouped by key: one run per key,
- * that key's items of the module by address (for a lazy module, its
- * trampolines only until its sites are built: index.c regroups them).  The runs of one key (one
+ * that key's items of the module by address.  A lazy module has no run
+ * until its items are built (index.c), only its keys, sorted, which a
+ * selection looks up to know that the module must be built first.  The runs of one key (one
  * per module holding items of it) hang off one node of a tree ordered by
  * key address, so an update finds each of its keys in O(log keys), and a
  * converted store finds the keys whose address lies in the bytes it
@@ -84,21 +85,86 @@ static size_t hash_cap(const struct rt_module *m)
 	return cap;
 }
 
+/* Untouched until they are filled (a lazy module's, maybe never), so
+ * malloc: a large one is a fresh mapping, which costs nothing until then. */
 int scall_keys_alloc(struct rt_module *m)
 {
-	m->keyhash = scall_calloc(hash_cap(m), sizeof(struct slot));
-	m->runs = scall_calloc(m->ntramps + 1, sizeof(*m->runs));
+	m->keyhash = scall_malloc(hash_cap(m) * sizeof(struct slot));
+	m->runs = scall_malloc((m->ntramps + 1) * sizeof(*m->runs));
 	m->bykey = scall_malloc((m->ncap + 1) * sizeof(*m->bykey));
-	if (!m->keyhash || !m->runs || !m->bykey) {
+	m->lkeys = m->lazy ? scall_malloc(hash_cap(m) * sizeof(*m->lkeys))
+			   : NULL;
+	if (!m->keyhash || !m->runs || !m->bykey || (m->lazy && !m->lkeys)) {
 		free(m->keyhash);
 		free(m->runs);
 		free(m->bykey);
+		free(m->lkeys);
 		m->keyhash = NULL;
 		m->runs = NULL;
 		m->bykey = NULL;
+		m->lkeys = NULL;
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+/* A lazy module's keys, each once, in a set of ncap-free slots (its
+ * trampolines' keys, which are its sites' keys): what a selection looks
+ * for in it.  A hash, not a sorted array: sorting a thousand keys would
+ * cost more than the rest of the registration. */
+static void lazy_keys(struct rt_module *m)
+{
+	size_t cap = hash_cap(m);
+
+	memset(m->lkeys, 0, cap * sizeof(*m->lkeys));
+	m->klo = UINTPTR_MAX;
+	m->khi = 0;
+	for (size_t i = 0; i < m->ntramps; i++) {
+		void **key = m->items[i].key;
+		size_t j = (size_t)mix((uintptr_t)key) & (cap - 1);
+
+		while (m->lkeys[j] && m->lkeys[j] != key)
+			j = (j + 1) & (cap - 1);
+		m->lkeys[j] = key;
+		if ((uintptr_t)key < m->klo)
+			m->klo = (uintptr_t)key;
+		if ((uintptr_t)key >= m->khi)
+			m->khi = (uintptr_t)key + 1;
+	}
+}
+
+static bool lazy_has(const struct rt_module *m, void **key)
+{
+	size_t cap = hash_cap(m), j = (size_t)mix((uintptr_t)key) & (cap - 1);
+
+	while (m->lkeys[j]) {
+		if (m->lkeys[j] == key)
+			return true;
+		j = (j + 1) & (cap - 1);
+	}
+	return false;
+}
+
+bool scall_keys_lazy_takes(const struct rt_module *m, const struct rt_sel *sel)
+{
+	if (sel->kind == SEL_RANGE) {
+		size_t cap = hash_cap(m);
+
+		if (sel->hi <= m->klo || sel->lo >= m->khi)
+			return false;
+		/* Rare (a store among the module's keys while it is lazy),
+		 * and a store's range may hold any number of keys: every
+		 * slot. */
+		for (size_t j = 0; j < cap; j++)
+			if (m->lkeys[j] && (uintptr_t)m->lkeys[j] >= sel->lo &&
+			    (uintptr_t)m->lkeys[j] < sel->hi)
+				return true;
+		return false;
+	}
+	for (size_t r = 0; r < sel->n; r++)
+		if (lazy_has(m, sel->req[r].key))
+			return true;
+	return false;
 }
 
 void scall_keys_build(struct rt_module *m)
@@ -106,6 +172,13 @@ void scall_keys_build(struct rt_module *m)
 	size_t cap = hash_cap(m), off = 0, i;
 	struct slot *h = m->keyhash, *last = NULL;
 
+	if (m->lazy) {
+		/* No run until its sites are built: nothing else to find. */
+		lazy_keys(m);
+		return;
+	}
+	free(m->lkeys);
+	m->lkeys = NULL;
 	memset(h, 0, cap * sizeof(*h));
 	m->nruns = 0;
 	for (i = 0; i < m->nitems; i++) {
@@ -138,10 +211,8 @@ void scall_keys_build(struct rt_module *m)
 		r = &m->runs[slot_near(h, cap, it->key, &last)->run];
 		r->items[r->n++] = it;
 	}
-	if (!m->lazy) {
-		free(m->keyhash);
-		m->keyhash = NULL;
-	}
+	free(m->keyhash);
+	m->keyhash = NULL;
 }
 
 /* ---------------------------------------------------------------- */
@@ -240,6 +311,7 @@ static void unlink_run(struct rt_run *r)
 
 void scall_keys_link(struct rt_module *m)
 {
+	/* A lazy module has no run (nruns 0) until its items are built. */
 	for (size_t i = 0; i < m->nruns; i++)
 		insert(&root, &m->runs[i]);
 }
@@ -280,47 +352,6 @@ static size_t range(const struct rt_run *t, uintptr_t lo, uintptr_t hi,
 		t = t->right; /* a loop, not a call: a long right spine */
 	}
 	return n;
-}
-
-/* A lazy module among the runs of node t's key. */
-static struct rt_module *lazy_of(const struct rt_run *t)
-{
-	for (; t; t = t->next)
-		if (t->n && t->items[0]->mod->lazy)
-			return t->items[0]->mod;
-	return NULL;
-}
-
-/* A lazy module among the keys of subtree t in [lo, hi). */
-static struct rt_module *lazy_range(const struct rt_run *t, uintptr_t lo,
-				    uintptr_t hi)
-{
-	struct rt_module *m;
-
-	while (t) {
-		uintptr_t k = (uintptr_t)t->key;
-
-		if (k > lo && (m = lazy_range(t->left, lo, hi)))
-			return m;
-		if (k >= lo && k < hi && (m = lazy_of(t)))
-			return m;
-		if (k >= hi)
-			break;
-		t = t->right;
-	}
-	return NULL;
-}
-
-struct rt_module *scall_keys_lazy(const struct rt_sel *sel)
-{
-	struct rt_module *m;
-
-	if (sel->kind == SEL_RANGE)
-		return lazy_range(root, sel->lo, sel->hi);
-	for (size_t i = 0; i < sel->n; i++)
-		if ((m = lazy_of(*find(sel->req[i].key))))
-			return m;
-	return NULL;
 }
 
 size_t scall_keys_select(const struct rt_sel *sel, struct rt_item **out)

@@ -118,6 +118,15 @@ uintptr_t scall_records_bound_value(const struct rt_item *t)
 	return 0;
 }
 
+/* Are the n items at it in address order? */
+static bool sorted(const struct rt_item *it, size_t n)
+{
+	for (size_t i = 1; i < n; i++)
+		if (it[i].addr < it[i - 1].addr)
+			return false;
+	return true;
+}
+
 size_t scall_records_tramps(struct rt_module *m)
 {
 	const struct scall_module *h = m->hdr;
@@ -153,7 +162,10 @@ size_t scall_records_tramps(struct rt_module *m)
 		}
 		k++;
 	}
-	qsort(tramps, k, sizeof(*tramps), cmp_item);
+	/* In order already, mostly (the linker's order of the records and
+	 * of the trampolines' sections is the same). */
+	if (!sorted(tramps, k))
+		qsort(tramps, k, sizeof(*tramps), cmp_item);
 	/* Drop duplicate trampoline records (keep the first). */
 	for (i = 1; i < k; i++)
 		if (tramps[i].addr == tramps[i - 1].addr)
@@ -217,14 +229,6 @@ static bool site_item(struct rt_module *m, const struct scall_site *s,
 	return true;
 }
 
-/* Are the n items at it in address order? */
-static bool sorted(const struct rt_item *it, size_t n)
-{
-	for (size_t i = 1; i < n; i++)
-		if (it[i].addr < it[i - 1].addr)
-			return false;
-	return true;
-}
 
 /* Refuse each window that overlaps the one before it, in address order
  * (trampolines and sites together: the two sorted runs merged). */
