@@ -9,7 +9,7 @@ gcc g++ gcc-12-plugin-dev
 gcc-11 g++-11 gcc-11-plugin-dev
 libelf-dev libcapstone-dev elfutils binutils
 valgrind bc
-wrk bear curl zlib1g-dev cmake
+wrk bear curl zlib1g-dev cmake tcl-dev xz-utils
 gdb groff-base mandoc lintian dpkg-dev fakeroot
 clang-14 llvm-14-dev llvm-14-tools libclang-14-dev lld-14 libclang-rt-14-dev
 clang-16 llvm-16-dev llvm-16-tools libclang-16-dev lld-16 libclang-rt-16-dev"

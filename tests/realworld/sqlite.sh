@@ -1,0 +1,519 @@
+#!/bin/bash
+# SPDX-License-Identifier: MIT
+#
+# tests/realworld/sqlite.sh BUILDDIR - SQLite 3.40.1 (Debian 12's source
+# package sqlite3) converted to scall with annotations only
+# (sqlite-annotate.sed on src/ before the amalgamation is made), built with
+# and without the GCC plugin; a bounded part of SQLite's own Tcl test suite
+# runs on the scall build (RW_TESTS), and test/speedtest1.c is the workload:
+# run time (alternating runs) and, under callgrind, instructions and
+# indirect branches per sqlite3_step().
+#
+# BUILDDIR is a meson build dir of this project (gcc) with the GCC plugin,
+# libscall and scall-ld built; SQLite is built with that build's C compiler.
+# Work files go to BUILDDIR/realworld-sqlite/; the source tarball is cached
+# there.
+#
+# Needs (Debian): build-essential tcl-dev zlib1g-dev valgrind python3 xz-utils
+# and apt-get (to fetch the source).  No root needed.  If the source cannot be
+# fetched: one "SKIP:" line and exit status 77 (meson's "skipped").
+#
+# Environment knobs:
+#   RW_GROUPS    sqlite-annotate.sed groups to apply: auto (those whose
+#                "needs:" features the plugin has, probed), all, none, or a
+#                list ("hooks config")
+#   RW_DIAGNOSE  1: for every group left out, compile the amalgamation with
+#                it and print the plugin's errors (the work items 1-3 of
+#                issue 15 are meant to remove) (1)
+#   RW_TESTS     Tcl test files (test/NAME.test) run by the scall testfixture
+#   RW_SIZE      speedtest1 --size for the timed runs (25)
+#   RW_ROUNDS    alternating plain/scall speedtest1 runs per configuration (5)
+#   RW_CG_SIZE   speedtest1 --size under callgrind (5)
+#   RW_RETPOLINE 1: also the -mindirect-branch=thunk -mfunction-return=thunk
+#                pair of builds (1)
+#   RW_JOBS      make -j (2)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+B=$(cd "${1:?usage: sqlite.sh BUILDDIR}" && pwd)
+W=$B/realworld-sqlite
+SQ_VER=3.40.1
+SED=$here/sqlite-annotate.sed
+PLUGIN=$B/gcc-plugin/scall.so
+LIBDIR=$B/runtime
+SCALL_LD=$B/scall-ld/scall-ld
+RW_GROUPS=${RW_GROUPS:-auto}
+RW_DIAGNOSE=${RW_DIAGNOSE:-1}
+# mutex, pcache, malloc (fault injection: the benign-malloc hooks), config
+# and syscall-override tests: the converted (and the still indirect) paths,
+# about a minute.  Not delete.test nor pager1.test: as root, their read-only
+# file cases fail on the plain build too.
+RW_TESTS=${RW_TESTS:-main select1 insert update trans pcache2 mutex1 mutex2 memsubsys1 lookaside
+syscall wal func date mallocA mallocC malloc3 ioerr ioerr2 shared mmap1 memdb1 sort where index
+thread2 fkey1 trigger1 view vtab1 misc1 misc5 savepoint fuzz2}
+RW_SIZE=${RW_SIZE:-25}
+RW_ROUNDS=${RW_ROUNDS:-5}
+RW_CG_SIZE=${RW_CG_SIZE:-5}
+RW_RETPOLINE=${RW_RETPOLINE:-1}
+RW_JOBS=${RW_JOBS:-2}
+t_start=$(date +%s)
+# meson test sets MALLOC_PERTURB_: glibc would fill every malloc/free, and
+# instructions per step would measure that
+unset MALLOC_PERTURB_
+
+say() { printf 'sqlite.sh: %s\n' "$*"; }
+die() { printf 'sqlite.sh: FAIL: %s\n' "$*" >&2; exit 1; }
+skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
+elapsed() { echo $(( $(date +%s) - t_start )); }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.3f", b / a; else print "-" }'; }
+quantile() { sort -g | awk -v q="$1" -v fmt="${2:-%.3f}" '{ v[NR] = $1 } END { x = 1 + (NR - 1) * q; i = int(x); f = x - i
+	printf fmt, (i < NR) ? v[i] + f * (v[i + 1] - v[i]) : v[NR] }'; }
+
+for f in "$PLUGIN" "$LIBDIR/libscall.so" "$SCALL_LD"; do
+	[ -e "$f" ] || die "$f not built (GCC plugin, libscall, scall-ld needed)"
+done
+# The build's C compiler (the plugin loads only into the GCC it was built for).
+cc_line=$(python3 -c '
+import json, sys
+for t in json.load(open(sys.argv[1] + "/meson-info/intro-targets.json")):
+    for s in t["target_sources"] if t["name"] == "scall" else []:
+        if s["language"] == "c":
+            print(" ".join(s["compiler"]))
+            sys.exit(0)
+sys.exit(1)' "$B") || die "$B: no C compiler for libscall in meson-info/intro-targets.json"
+read -ra cc_cmd <<<"$cc_line"
+missing=
+for t in "${cc_cmd[0]}" make tclsh valgrind python3 tar xz objdump; do
+	command -v "$t" >/dev/null || missing="$missing $t"
+done
+[ -z "$missing" ] || die "missing tools:$missing (Debian: build-essential tcl valgrind python3 xz-utils)"
+tcl_conf=
+for d in /usr/lib/tcl8.6 /usr/lib/x86_64-linux-gnu/tcl8.6; do
+	[ -r "$d/tclConfig.sh" ] && tcl_conf=$d && break
+done
+[ -n "$tcl_conf" ] || die "tclConfig.sh missing (Debian: tcl-dev)"
+[ -e /usr/include/zlib.h ] || die "zlib.h missing (Debian: zlib1g-dev)"
+
+mkdir -p "$W/cache"
+apt_tmp=
+cleanup() { [ -z "$apt_tmp" ] || rm -rf "$apt_tmp"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# --- 1. fetch the upstream tarball with apt-get, privately -----------------
+tarball=$W/cache/sqlite3_$SQ_VER.orig.tar.xz
+
+# The first Debian (non-security) mirror of the system's apt sources, and its
+# keyring: "URI KEYRING" (as nginx.sh).
+system_mirror() {
+	local f
+	for f in /etc/apt/sources.list.d/*.sources; do
+		[ -r "$f" ] || continue
+		awk 'BEGIN { RS = ""; FS = "\n" }
+		{
+			uri = ""; key = ""; types = ""
+			for (i = 1; i <= NF; i++) {
+				if ($i ~ /^[Uu][Rr][Ii][Ss]:/) { split($i, a, /[ \t]+/); uri = a[2] }
+				if ($i ~ /^[Ss]igned-[Bb]y:/) { split($i, a, /[ \t]+/); key = a[2] }
+				if ($i ~ /^[Tt]ypes:/) types = $i
+			}
+			if (uri != "" && uri !~ /security/ && types ~ /deb/) { print uri, key; exit }
+		}' "$f"
+	done
+	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+		[ -r "$f" ] || continue
+		sed -n 's/^deb\(-src\)\{0,1\}[ \t]\+\(\[[^]]*\][ \t]\+\)\{0,1\}\([a-z]\+:[^ \t]*\).*/\3 -/p' "$f" |
+			grep -v security || true
+	done
+}
+
+fetch() {
+	local mirror key line opts
+	if [ -s "$tarball" ] && xz -t "$tarball" 2>/dev/null; then
+		say "cached $tarball"
+		return 0
+	fi
+	command -v apt-get >/dev/null || skip "no apt-get: cannot fetch sqlite3 $SQ_VER from Debian"
+	line=$(system_mirror | head -n1)
+	[ -n "$line" ] || skip "no Debian mirror in the system's apt sources: cannot fetch sqlite3 $SQ_VER"
+	mirror=${line%% *}
+	key=${line#* }
+	[ "$key" != - ] && [ -r "$key" ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
+	apt_tmp=$(mktemp -d)
+	mkdir -p "$apt_tmp/lists/partial" "$apt_tmp/cache/archives/partial" "$apt_tmp/dl"
+	if [ -r "$key" ]; then
+		echo "deb-src [signed-by=$key] $mirror bookworm main" >"$apt_tmp/sources.list"
+	else
+		echo "deb-src $mirror bookworm main" >"$apt_tmp/sources.list"
+	fi
+	opts=(-o "Dir::Etc::sourcelist=$apt_tmp/sources.list" -o "Dir::Etc::sourceparts=-"
+	      -o "Dir::State::Lists=$apt_tmp/lists" -o "Dir::Cache=$apt_tmp/cache"
+	      -o "APT::Sandbox::User=$(id -un)" -o "Debug::NoLocking=true")
+	say "fetching sqlite3 source from $mirror (bookworm, private source list)"
+	if ! timeout 120 apt-get "${opts[@]}" -qq update >"$apt_tmp/update.log" 2>&1; then
+		skip "apt-get update of a private deb-src list for $mirror failed: $(tail -n1 "$apt_tmp/update.log")"
+	fi
+	if ! (cd "$apt_tmp/dl" && timeout 300 apt-get "${opts[@]}" -qq source --download-only --tar-only sqlite3) \
+		>"$apt_tmp/source.log" 2>&1; then
+		skip "apt-get source --download-only sqlite3 failed: $(tail -n1 "$apt_tmp/source.log")"
+	fi
+	[ -s "$apt_tmp/dl/sqlite3_$SQ_VER.orig.tar.xz" ] ||
+		skip "Debian's sqlite3 source is not $SQ_VER: $(ls "$apt_tmp/dl" | tr '\n' ' ')"
+	mv "$apt_tmp/dl/sqlite3_$SQ_VER.orig.tar.xz" "$tarball"
+	rm -rf "$apt_tmp"
+	apt_tmp=
+}
+fetch
+
+# --- 2. which groups can the plugin compile? --------------------------------
+# One probe per feature a group of sqlite-annotate.sed may need; each is the
+# smallest form of the SQLite code that needs it.
+probe_dir=$W/probe
+rm -rf "$probe_dir"
+mkdir -p "$probe_dir"
+cat >"$probe_dir/convert-stores.c" <<'EOF'
+#include <scall.h>
+static int f(int x) { return x + 1; }
+static int (*a)(int) SCALL_KEY;
+void set(void) { a = f; }
+int call(int x) { return a(x); }
+EOF
+cat >"$probe_dir/struct-keys.c" <<'EOF'
+#include <scall.h>
+struct ops { int (*a)(int); int (*b)(int); };
+static int f(int x) { return x + 1; }
+static const struct ops impl = { f, f };
+struct ops ops SCALL_KEY;
+void set(void) { ops = impl; }
+int call(int x) { return ops.a(x) + ops.b(x); }
+EOF
+# mutex.c's sqlite3MutexInit: a local pointer to a member struct of the key
+cat >"$probe_dir/local-aliases.c" <<'EOF'
+#include <scall.h>
+struct methods { int (*a)(int); int (*b)(int); };
+struct config { int n; struct methods m; };
+static int f(int x) { return x + 1; }
+struct config cfg SCALL_KEY;
+void set(const struct methods *from) { struct methods *to = &cfg.m; to->a = from->a; to->b = f; }
+int call(int x) { return cfg.m.a(x) + cfg.m.b(x); }
+EOF
+# sqliteInt.h's PURE_DATE: (void *)&sqlite3Config in a static initialiser
+cat >"$probe_dir/key-escapes.c" <<'EOF'
+#include <scall.h>
+struct config { int n; int (*a)(int); };
+struct config cfg SCALL_KEY_ESCAPES;
+void *const marker = (void *)&cfg;
+int call(int x) { return cfg.a(x); }
+EOF
+# os_unix.c's aSyscall[]: a table called by constant index through a cast
+cat >"$probe_dir/array-keys.c" <<'EOF'
+#include <scall.h>
+typedef void (*any_fn)(void);
+static int f(int x) { return x + 1; }
+static struct sys { const char *name; any_fn cur; any_fn dflt; } tab[] SCALL_KEY = {
+	{ "f", (any_fn)f, 0 }, { "g", (any_fn)f, 0 } };
+void set(int i, any_fn p) { tab[i].cur = p; }
+int call(int x) { return ((int (*)(int))tab[1].cur)(x); }
+EOF
+features=
+for f in convert-stores struct-keys local-aliases key-escapes array-keys; do
+	if "${cc_cmd[@]}" -O2 -c -I"$root/include" -fplugin="$PLUGIN" -fplugin-arg-scall-convert-stores \
+		"$probe_dir/$f.c" -o "$probe_dir/$f.o" >"$probe_dir/$f.log" 2>&1; then
+		features="$features $f"
+	fi
+done
+features=$(echo $features)
+# The plugin of this tree has these two: a failed probe is a regression.
+for f in convert-stores struct-keys; do
+	case " $features " in *" $f "*) ;; *)
+		cat "$probe_dir/$f.log" >&2
+		die "the plugin did not compile the $f probe (log above)" ;;
+	esac
+done
+say "plugin features: $features"
+
+# "NAME FEATURE..." per group
+group_needs() { sed -n 's/^# group: \([a-z0-9_-]*\) needs: \(.*\)/\1 \2/p' "$SED"; }
+all_groups=$(group_needs | awk '{ print $1 }' | tr '\n' ' ')
+case $RW_GROUPS in
+auto)
+	groups=$(group_needs | while read -r g needs; do
+		ok=1
+		for n in $needs; do case " $features " in *" $n "*) ;; *) ok=0 ;; esac; done
+		[ $ok = 0 ] || echo "$g"
+	done | tr '\n' ' ')
+	;;
+all) groups=$all_groups ;;
+none) groups= ;;
+*) groups=$RW_GROUPS ;;
+esac
+groups=$(echo $groups)
+left_out=$(for g in $all_groups; do case " $groups " in *" $g "*) ;; *) echo "$g" ;; esac; done | tr '\n' ' ')
+left_out=$(echo $left_out)
+say "annotation groups: ${groups:-none} (left out: ${left_out:-none})"
+
+sel_sed() { # groups... -> stdout: the rules of those groups
+	awk -v want=" $* " '
+		/^# group: / { g = $3; next }
+		/^[s\/]/ { if (index(want, " " g " ")) print }' "$SED"
+}
+
+# --- 3. sources, amalgamations, builds ---------------------------------------
+# -D_GNU_SOURCE: sqliteInt.h defines it, but -include scall.h brings in
+# glibc's features.h first (both builds get it, to stay alike)
+CFLAGS0="-O2 -DSQLITE_OS_UNIX=1 -D_GNU_SOURCE"
+scall_cflags() { echo "-include scall.h -I$root/include -fplugin=$PLUGIN -fplugin-arg-scall-convert-stores -fplugin-arg-scall-verbose"; }
+scall_libs="-L$LIBDIR -Wl,-rpath,$LIBDIR -lscall"
+
+# unpack DIR GROUPS...: a source tree, annotated with the groups' rules
+unpack() {
+	local d=$1 n
+	shift
+	rm -rf "$d"
+	mkdir -p "$d"
+	tar xJf "$tarball" -C "$d" --strip-components=1
+	sel_sed "$@" >"$d.sed"
+	[ -s "$d.sed" ] || return 0
+	find "$d/src" -name '*.[ch]' -exec sed -i -f "$d.sed" {} +
+	# one rule is one declaration: a rule that no longer matches would
+	# quietly measure fewer keys, one that matches twice annotates a guess
+	n=$(grep -rhoE 'SCALL_KEY(_ESCAPES)?' "$d/src" | wc -l)
+	[ "$n" = "$(grep -c '^[s/]' "$d.sed")" ] ||
+		die "sqlite-annotate.sed (groups: $*): $(grep -c '^[s/]' "$d.sed") rules annotated $n declarations"
+}
+
+# Configure once (plain); an annotated tree reuses that Makefile with its TOP.
+bld_plain=$W/bld-plain
+unpack "$W/src-plain"
+rm -rf "$bld_plain"
+mkdir -p "$bld_plain"
+(cd "$bld_plain" && "$W/src-plain/configure" CC="$cc_line" CFLAGS="$CFLAGS0" --with-tcl="$tcl_conf" \
+	--disable-readline >configure.log 2>&1) || { tail -n 20 "$bld_plain/configure.log"; die "configure"; }
+say "configured ($(elapsed)s)"
+
+# builddir SRC DIR: DIR builds the tree SRC with the plain configuration
+builddir() {
+	local src=$1 d=$2 f
+	[ "$d" = "$bld_plain" ] && return 0
+	rm -rf "$d"
+	mkdir -p "$d"
+	for f in Makefile libtool sqlite_cfg.h sqlite3.pc; do cp -p "$bld_plain/$f" "$d/"; done
+	sed -i "s|^TOP = .*|TOP = $src|" "$d/Makefile"
+	touch "$d/Makefile"
+}
+
+mk() { # dir log make-args...
+	local d=$1 log=$2
+	shift 2
+	(cd "$d" && make -j"$RW_JOBS" "$@" >>"$log" 2>&1)
+}
+
+# amalgamate DIR: sqlite3.c of DIR's tree
+amalgamate() {
+	mk "$1" "$1/make.log" sqlite3.c || { tail -n 20 "$1/make.log"; die "$1: make sqlite3.c"; }
+}
+
+# speedtest NAME DIR plugin(0|1) EXTRA-CFLAGS: DIR/speedtest1-NAME
+speedtest() {
+	local name=$1 d=$2 plugin=$3 extra=$4 cf libs= exe=$2/speedtest1-$1
+	cf="$CFLAGS0 $extra"
+	if [ "$plugin" = 1 ]; then
+		cf="$cf $(scall_cflags)"
+		libs=$scall_libs
+	fi
+	rm -f "$d/speedtest1"
+	mk "$d" "$d/make-$name.log" speedtest1 CFLAGS="$cf" LIBS="$libs" || {
+		grep -m8 -B2 -A3 'error' "$d/make-$name.log" || tail -n 20 "$d/make-$name.log"; die "$name: make speedtest1"; }
+	mv "$d/speedtest1" "$exe"
+	if [ "$plugin" = 1 ]; then
+		"$SCALL_LD" --strict "$exe" >"$exe.scall-ld.log" 2>&1 || { cat "$exe.scall-ld.log"; die "$name: scall-ld"; }
+		"$SCALL_LD" --json "$exe" >"$exe.json"
+	fi
+	say "built speedtest1-$name ($(elapsed)s)"
+}
+
+bld_scall=$W/bld-scall
+unpack "$W/src-scall" $groups
+builddir "$W/src-scall" "$bld_scall"
+amalgamate "$bld_plain"
+amalgamate "$bld_scall"
+
+# --- 4. what the left-out groups still meet ----------------------------------
+# Each left-out group alone, compiled as the amalgamation the test suite
+# builds: the plugin's errors, one line per distinct message and place.
+declare -A DIAG
+if [ "$RW_DIAGNOSE" = 1 ]; then
+	for g in $left_out; do
+		unpack "$W/src-diag" $groups "$g"
+		builddir "$W/src-diag" "$W/bld-diag"
+		amalgamate "$W/bld-diag"
+		# Without SCALL_KEY_ESCAPES (issue 15, item 3) the key is plain
+		# SCALL_KEY: the errors then name what the escape is to allow.
+		esc=
+		grep -q SCALL_KEY_ESCAPES "$root/include/scall.h" || esc=-DSCALL_KEY_ESCAPES=SCALL_KEY
+		(cd "$W/bld-diag" && "${cc_cmd[@]}" $CFLAGS0 $esc $(scall_cflags) -I. -I"$W/src-diag/src" \
+			-D_HAVE_SQLITE_CONFIG_H -DSQLITE_THREADSAFE=1 -DNDEBUG -c sqlite3.c -o sqlite3.o) \
+			>"$W/diag-$g.log" 2>&1 && DIAG[$g]="compiles" || DIAG[$g]="fails"
+		say "group $g (needs $(group_needs | awk -v g="$g" '$1 == g { $1 = ""; print }' | sed 's/^ //')): ${DIAG[$g]} today"
+		grep -E 'error:|sorry' "$W/diag-$g.log" | sed 's|^.*/\(src-diag/\)\{0,1\}||' | sort | uniq -c | sort -rn |
+			head -n 20 | sed 's/^/    /' || true
+		rm -rf "$W/src-diag" "$W/bld-diag" "$W/src-diag.sed"
+	done
+fi
+
+declare -A R
+# --- 5. the test suite on the scall build ------------------------------------
+run_suite() { # dir plugin -> runs RW_TESTS with DIR/testfixture; "PASS FAIL" in $suite
+	local d=$1 plugin=$2 cf=$CFLAGS0 libs= t log=$1/suite.log errs=0 tests=0 n
+	[ "$plugin" = 1 ] && cf="$cf $(scall_cflags)" && libs=$scall_libs
+	mk "$d" "$d/make-testfixture.log" testfixture CFLAGS="$cf" LIBS="$libs" || {
+		grep -m8 -B2 -A3 'error' "$d/make-testfixture.log" || tail -n 20 "$d/make-testfixture.log"; die "make testfixture"; }
+	if [ "$plugin" = 1 ]; then
+		"$SCALL_LD" --strict "$d/testfixture" >"$d/testfixture.scall-ld.log" 2>&1 || {
+			cat "$d/testfixture.scall-ld.log"; die "scall-ld testfixture"; }
+		"$SCALL_LD" --json "$d/testfixture" >"$d/testfixture.json"
+	fi
+	say "built testfixture in $(basename "$d") ($(elapsed)s)"
+	: >"$log"
+	rm -rf "$d/testdir"
+	mkdir -p "$d/testdir"
+	for t in $RW_TESTS; do
+		[ -e "$(src_of "$d")/test/$t.test" ] || die "RW_TESTS: no test/$t.test"
+		(cd "$d/testdir" && timeout 600 ../testfixture "$(src_of "$d")/test/$t.test" >"$t.out" 2>&1) || true
+		n=$(sed -n 's/^\([0-9]\+\) errors out of \([0-9]\+\) tests.*/\1 \2/p' "$d/testdir/$t.out" | tail -n1)
+		[ -n "$n" ] || n="1 0"
+		printf '%s: %s errors of %s tests\n' "$t" "${n% *}" "${n#* }" >>"$log"
+		errs=$((errs + ${n% *}))
+		tests=$((tests + ${n#* }))
+	done
+	suite="$errs $tests"
+}
+src_of() { sed -n 's/^TOP = //p' "$1/Makefile"; }
+
+run_suite "$bld_scall" 1
+R[suite.errors]=${suite% *}
+R[suite.tests]=${suite#* }
+R[suite.time]=$(elapsed)
+say "suite on the scall build: ${R[suite.errors]} errors of ${R[suite.tests]} tests in $(echo $RW_TESTS | wc -w) files ($(elapsed)s)"
+if [ "${R[suite.errors]}" != 0 ]; then
+	grep -v ': 0 errors' "$bld_scall/suite.log" >&2
+	# is it scall's? the same files on the plain build
+	run_suite "$bld_plain" 0
+	say "the same files on the plain build: ${suite% *} errors of ${suite#* } tests"
+	die "the scall build fails SQLite's tests (plain: ${suite% *} errors); see $bld_scall/testdir/*.out"
+fi
+R[tf.sites]=$(python3 "$here/sites.py" count "$bld_scall/testfixture.json")
+
+# --- 6. the workload: speedtest1 --------------------------------------------
+# steps_of CALLGRIND_OUT: calls of sqlite3_step in the dump
+steps_of() {
+	python3 - "$1" <<'EOF'
+import re, sys
+# names are compressed: "fn=(id) name" or "cfn=(id) name" once, then "(id)";
+# "sqlite3_step'2" is callgrind's name for a recursive (nested) activation
+names, n, cur = {}, 0, None
+step = re.compile(r"sqlite3_step('\d+)?$")
+for line in open(sys.argv[1]):
+    m = re.match(r"c?fn=\((\d+)\)(?: (.*))?", line)
+    if m:
+        if m.group(2):
+            names[m.group(1)] = m.group(2).strip()
+        if line.startswith("cfn="):
+            cur = names.get(m.group(1), "")
+        continue
+    if line.startswith("calls=") and step.match(cur or ""):
+        n += int(line.split()[0][6:])
+print(n)
+EOF
+}
+
+runst() { # exe size db -> speedtest1's TOTAL seconds; output kept in db.out
+	rm -f "$3" "$3-journal" "$3-wal"
+	"$1" --size "$2" --verify "$3" >"$3.out" 2>&1 || { tail -n 5 "$3.out" >&2; die "$1 --size $2 failed"; }
+	sed -n 's/^ *TOTAL\.*  *\([0-9.]*\)s$/\1/p' "$3.out"
+}
+# speedtest1's output without its timings: the per-test hash lines must match
+hashes() { sed -n 's/^Verification Hash: //p; s/^ *\([0-9]\+\) - .*/\1/p' "$1"; }
+
+# callgrind_run exe [json] -> "IR_PER_STEP IND_PER_STEP SITES_PER_STEP STEPS"
+callgrind_run() {
+	local exe=$1 json=${2:-} d=$W/cg out b n
+	mkdir -p "$d"
+	out=$d/cg.$(basename "$exe")
+	rm -f "$d/db" "$d/db-journal"
+	(cd "$d" && valgrind --tool=callgrind --dump-instr=yes --callgrind-out-file="$out" \
+		"$exe" --size "$RW_CG_SIZE" --verify "$d/db" >"$out.log" 2>&1) || { tail -n 20 "$out.log"; die "$exe under callgrind"; }
+	n=$(steps_of "$out")
+	[ "$n" -gt 0 ] || die "no sqlite3_step calls in $out"
+	b=$(python3 "$here/branches.py" "$exe" "$out" "$n" $json) || die "branches.py $exe"
+	echo "$(awk -v n="$n" '/^(summary|totals):/ { t = $2 } END { printf "%.1f", t / n }' "$out") $b $n"
+}
+
+run_config() { # cfg extra-cflags
+	local cfg=$1 extra=$2 pl sc i a b rr= rpl= rsc= r cnt db=$W/st.db
+	pl=$bld_plain/speedtest1-plain$cfg sc=$bld_scall/speedtest1-scall$cfg
+	speedtest "plain$cfg" "$bld_plain" 0 "$extra"
+	speedtest "scall$cfg" "$bld_scall" 1 "$extra"
+	cnt=$(python3 "$here/sites.py" count "$sc.json")
+	R[$cfg.sites]=${cnt% *}
+	R[$cfg.keys]=${cnt#* }
+	R[$cfg.stores]=$(grep -c ': scall: store in ' "$bld_scall/make-scall$cfg.log" || true)
+	[ "${R[$cfg.sites]}" -gt 0 ] || die "speedtest1-scall$cfg: scall-ld found no recorded site"
+	# same results: every test's verification hash
+	runst "$pl" "$RW_SIZE" "$db" >/dev/null; hashes "$db.out" >"$W/hash.plain$cfg"
+	runst "$sc" "$RW_SIZE" "$db" >/dev/null; hashes "$db.out" >"$W/hash.scall$cfg"
+	[ -s "$W/hash.plain$cfg" ] || die "speedtest1 --verify printed no hash"
+	cmp -s "$W/hash.plain$cfg" "$W/hash.scall$cfg" || {
+		diff "$W/hash.plain$cfg" "$W/hash.scall$cfg" | head >&2; die "$cfg: speedtest1 --verify hashes differ"; }
+	# alternating runs (ABBA); the median of the per-round ratios
+	for i in $(seq "$RW_ROUNDS"); do
+		if [ $((i % 2)) = 1 ]; then
+			a=$(runst "$pl" "$RW_SIZE" "$db"); b=$(runst "$sc" "$RW_SIZE" "$db")
+		else
+			b=$(runst "$sc" "$RW_SIZE" "$db"); a=$(runst "$pl" "$RW_SIZE" "$db")
+		fi
+		rpl+="$a " rsc+="$b " rr+="$(ratio "$a" "$b") "
+	done
+	rm -f "$db" "$db-journal" "$db.out"
+	R[$cfg.t.plain]=$(printf '%s\n' $rpl | quantile 0.5)
+	R[$cfg.t.scall]=$(printf '%s\n' $rsc | quantile 0.5)
+	R[$cfg.t.ratio]=$(printf '%s\n' $rr | quantile 0.5)
+	R[$cfg.t.iqr]="$(printf '%s\n' $rr | quantile 0.25)-$(printf '%s\n' $rr | quantile 0.75)"
+	say "$cfg speedtest1 --size $RW_SIZE: time ratios scall/plain $rr($(elapsed)s)"
+	r=$(callgrind_run "$pl")
+	read -r R[$cfg.ir.plain] R[$cfg.ind.plain] _ R[$cfg.steps] <<<"$r"
+	r=$(callgrind_run "$sc" "$sc.json")
+	read -r R[$cfg.ir.scall] R[$cfg.ind.scall] R[$cfg.sites.run] a <<<"$r"
+	[ "$a" = "${R[$cfg.steps]}" ] || die "$cfg: sqlite3_step calls differ under callgrind (plain ${R[$cfg.steps]}, scall $a)"
+	say "$cfg callgrind done ($(elapsed)s)"
+}
+
+run_config "" ""
+[ "$RW_RETPOLINE" = 1 ] && run_config -rp "-mindirect-branch=thunk -mfunction-return=thunk"
+
+# --- 7. the table -------------------------------------------------------------
+echo
+echo "SQLite $SQ_VER with scall: annotation groups: ${groups:-none} (left out: ${left_out:-none}); plugin features: $features"
+echo "(time: speedtest1 --size $RW_SIZE TOTAL, median of $RW_ROUNDS alternating runs, scall/plain = median of per-round ratios;"
+echo " per sqlite3_step() of speedtest1 --size $RW_CG_SIZE under callgrind (${R[.steps]} steps): Ir, and executions of its indirect branches)"
+printf '%-42s %12s %12s %9s\n' "" "plain" "scall" "scall/plain"
+for cfg in "" -rp; do
+	[ -n "${R[$cfg.sites]+x}" ] || continue
+	t=${cfg:+ (retpoline)}
+	printf '%-42s %12s %12s\n' "converted sites$t" - "${R[$cfg.sites]} (${R[$cfg.keys]} keys)"
+	printf '%-42s %12s %12s\n' "converted stores$t" - "${R[$cfg.stores]}"
+	printf '%-42s %12s %12s %9s  (IQR %s)\n' "speedtest1 seconds$t (median)" "${R[$cfg.t.plain]}" "${R[$cfg.t.scall]}" \
+		"${R[$cfg.t.ratio]}" "${R[$cfg.t.iqr]}"
+	printf '%-42s %12s %12s %9s\n' "Ir/step$t" "${R[$cfg.ir.plain]}" "${R[$cfg.ir.scall]}" \
+		"$(awk -v a="${R[$cfg.ir.plain]}" -v b="${R[$cfg.ir.scall]}" 'BEGIN { printf "%+.1f", b - a }')"
+	printf '%-42s %12s %12s %9s\n' "indirect br/step$t" "${R[$cfg.ind.plain]}" "${R[$cfg.ind.scall]}" \
+		"$(awk -v a="${R[$cfg.ind.plain]}" -v b="${R[$cfg.ind.scall]}" 'BEGIN { printf "%+.2f", b - a }')"
+	printf '%-42s %12s %12s\n' "scall sites run/step$t" - "${R[$cfg.sites.run]}"
+done
+printf '%-42s %12s %12s\n' "testfixture: converted sites" - "${R[tf.sites]% *} (${R[tf.sites]#* } keys)"
+echo "test suite on the scall build: ${R[suite.errors]} errors of ${R[suite.tests]} tests ($(echo $RW_TESTS | wc -w) files)"
+for g in $left_out; do
+	[ -z "${DIAG[$g]+x}" ] || echo "left-out group $g: ${DIAG[$g]} today (errors: $W/diag-$g.log)"
+done
+echo "speedtest1 --verify hashes identical in every configuration; total $(elapsed)s"
