@@ -154,6 +154,9 @@ fetch() {
 	if ! timeout 120 apt-get "${opts[@]}" -qq update >"$apt_tmp/update.log" 2>&1; then
 		skip "apt-get update of a private deb-src list for $mirror failed: $(tail -n1 "$apt_tmp/update.log")"
 	fi
+	# offline, apt-get update warns and still succeeds
+	ls "$apt_tmp/lists/" | grep -q '_Sources' ||
+		skip "no network? apt-get update fetched no source index from $mirror: $(grep -m1 -E '^(W|E):' "$apt_tmp/update.log" || true)"
 	if ! (cd "$apt_tmp/dl" && timeout 300 apt-get "${opts[@]}" -qq source --download-only --tar-only sqlite3) \
 		>"$apt_tmp/source.log" 2>&1; then
 		skip "apt-get source --download-only sqlite3 failed: $(tail -n1 "$apt_tmp/source.log")"
