@@ -109,7 +109,7 @@ static long text_dirty(const char *path)
 }
 
 static struct lz *hooked;
-static int stop, after, hook_steps;
+static int stop, after, hook_steps, started;
 
 static void hook(int step)
 {
@@ -130,7 +130,8 @@ static void *caller(void *arg)
 		int must_new = __atomic_load_n(&after, __ATOMIC_ACQUIRE);
 
 		call_all(m, must_new);
-		rounds++;
+		if (!rounds++)
+			__atomic_fetch_add(&started, 1, __ATOMIC_RELEASE);
 	}
 	return (void *)rounds;
 }
@@ -178,6 +179,8 @@ int main(int argc, char **argv)
 	__scall_test_hook = hook;
 	for (int i = 0; i < 2; i++)
 		CHECK(pthread_create(&th[i], NULL, caller, &m) == 0);
+	/* Both calling (their start-up done, SIGTRAP unblocked). */
+	rt_wait_for(&started, 2, "the callers");
 	c = rt_capture_begin();
 	CHECK_EQ(__scall_update_key(m.a, m.t1, SCALL_TARGET_TYPED), 0);
 	__atomic_store_n(&after, 1, __ATOMIC_RELEASE);
