@@ -124,6 +124,29 @@ static section *site_section(bool other_partition)
 // number of functions.  The link symbol (the first site label written into
 // that code section) is what makes the assembler find the same record
 // section again.
+//
+// Under -ffunction-sections that still leaves one record section per
+// function, all named scall_sites, and GNU as (up to 2.40 at least) makes
+// each new one by first failing a lookup through all the others: `as` stays
+// quadratic.  (A lookup of the section made last stops at the second entry,
+// where bfd links each new section of a known name: the other records of
+// the same function cost no walk.)  The ",unique,N" of each record section
+// (GNU as >= 2.35, probed by meson) makes every step of that walk fail on a
+// number rather than on a string compare of link symbols: half the time of
+// `as` (10^4 functions: 5.1 s -> 2.6 s).  The object is the same.
+#ifdef SCALL_AS_SECTION_UNIQUE
+static std::string record_section_unique(const std::string &link)
+{
+	// By link symbol: a site label, unique in the process's assembler
+	// output, and one per record section (record_links).
+	static std::map<std::string, unsigned> ids;
+	unsigned id = ids.emplace(link, (unsigned)ids.size() + 1).first->second;
+	return ",unique," + std::to_string(id);
+}
+#else
+static std::string record_section_unique(const std::string &) { return ""; }
+#endif
+
 unsigned int scall_emit_records(function *fun)
 {
 	std::vector<pending_site> &pending_sites = scall_unit.pending_sites;
@@ -139,14 +162,16 @@ unsigned int scall_emit_records(function *fun)
 		const char *l = lab[0] == '*' ? lab + 1 : lab;
 		auto key = std::make_pair((const void *)site_section(s.other_partition), group);
 		const std::string &link = scall_unit.record_links.emplace(key, l).first->second;
+		std::string unique = record_section_unique(link);
 		if (!group.empty())
 			fprintf(asm_out_file,
-				"\t.pushsection %s,\"aoG\",@progbits,%s,%s,comdat\n",
-				SCALL_SECTION_SITES, link.c_str(), group.c_str());
+				"\t.pushsection %s,\"aoG\",@progbits,%s,%s,comdat%s\n",
+				SCALL_SECTION_SITES, link.c_str(), group.c_str(),
+				unique.c_str());
 		else
 			fprintf(asm_out_file,
-				"\t.pushsection %s,\"ao\",@progbits,%s\n",
-				SCALL_SECTION_SITES, link.c_str());
+				"\t.pushsection %s,\"ao\",@progbits,%s%s\n",
+				SCALL_SECTION_SITES, link.c_str(), unique.c_str());
 		fputs(scall_rules::site_record(l, s.tramp, s.kind).c_str(), asm_out_file);
 		fputs("\t.popsection\n", asm_out_file);
 	}
