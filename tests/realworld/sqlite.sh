@@ -26,8 +26,8 @@
 #                it and print the plugin's errors (the work items 1-3 of
 #                issue 15 are meant to remove) (1)
 #   RW_TESTS     Tcl test files (test/NAME.test) run by the scall testfixture
-#   RW_SIZE      speedtest1 --size for the timed runs (25)
-#   RW_ROUNDS    alternating plain/scall speedtest1 runs per configuration (5)
+#   RW_SIZE      speedtest1 --size for the timed runs (CPU time) (25)
+#   RW_ROUNDS    alternating plain/scall speedtest1 runs per configuration (7)
 #   RW_CG_SIZE   speedtest1 --size under callgrind (5)
 #   RW_RETPOLINE 1: also the -mindirect-branch=thunk -mfunction-return=thunk
 #                pair of builds (1)
@@ -53,7 +53,7 @@ RW_TESTS=${RW_TESTS:-main select1 insert update trans pcache2 mutex1 mutex2 mems
 syscall wal func date mallocA mallocC malloc3 ioerr ioerr2 shared mmap1 memdb1 sort where index
 thread2 fkey1 trigger1 view vtab1 misc1 misc5 savepoint fuzz2}
 RW_SIZE=${RW_SIZE:-25}
-RW_ROUNDS=${RW_ROUNDS:-5}
+RW_ROUNDS=${RW_ROUNDS:-7}
 RW_CG_SIZE=${RW_CG_SIZE:-5}
 RW_RETPOLINE=${RW_RETPOLINE:-1}
 RW_JOBS=${RW_JOBS:-2}
@@ -281,7 +281,7 @@ unpack() {
 	find "$d/src" -name '*.[ch]' -exec sed -i -f "$d.sed" {} +
 	# one rule is one declaration: a rule that no longer matches would
 	# quietly measure fewer keys, one that matches twice annotates a guess
-	n=$(grep -rhoE 'SCALL_KEY(_ESCAPES)?' "$d/src" | wc -l)
+	n=$( { grep -rhoE 'SCALL_KEY(_ESCAPES)?' "$d/src" || true; } | wc -l)
 	[ "$n" = "$(grep -c '^[s/]' "$d.sed")" ] ||
 		die "sqlite-annotate.sed (groups: $*): $(grep -c '^[s/]' "$d.sed") rules annotated $n declarations"
 }
@@ -312,9 +312,11 @@ mk() { # dir log make-args...
 	(cd "$d" && make -j"$RW_JOBS" "$@" >>"$log" 2>&1)
 }
 
-# amalgamate DIR: sqlite3.c of DIR's tree
+# amalgamate DIR [MAKE-ARGS]: sqlite3.c of DIR's tree
 amalgamate() {
-	mk "$1" "$1/make.log" sqlite3.c || { tail -n 20 "$1/make.log"; die "$1: make sqlite3.c"; }
+	local d=$1
+	shift
+	mk "$d" "$d/make.log" sqlite3.c "$@" || { tail -n 20 "$d/make.log"; die "$d: make sqlite3.c"; }
 }
 
 # speedtest NAME DIR plugin(0|1) EXTRA-CFLAGS: DIR/speedtest1-NAME
@@ -350,7 +352,8 @@ if [ "$RW_DIAGNOSE" = 1 ]; then
 	for g in $left_out; do
 		unpack "$W/src-diag" $groups "$g"
 		builddir "$W/src-diag" "$W/bld-diag"
-		amalgamate "$W/bld-diag"
+		# with #line: the errors name src/ files and lines
+		amalgamate "$W/bld-diag" AMALGAMATION_LINE_MACROS=--linemacros=1
 		# Without SCALL_KEY_ESCAPES (issue 15, item 3) the key is plain
 		# SCALL_KEY: the errors then name what the escape is to allow.
 		esc=
@@ -359,7 +362,7 @@ if [ "$RW_DIAGNOSE" = 1 ]; then
 			-D_HAVE_SQLITE_CONFIG_H -DSQLITE_THREADSAFE=1 -DNDEBUG -c sqlite3.c -o sqlite3.o) \
 			>"$W/diag-$g.log" 2>&1 && DIAG[$g]="compiles" || DIAG[$g]="fails"
 		say "group $g (needs $(group_needs | awk -v g="$g" '$1 == g { $1 = ""; print }' | sed 's/^ //')): ${DIAG[$g]} today"
-		grep -E 'error:|sorry' "$W/diag-$g.log" | sed 's|^.*/\(src-diag/\)\{0,1\}||' | sort | uniq -c | sort -rn |
+		grep -E 'error:|sorry' "$W/diag-$g.log" | sed 's|^[^ :]*/||' | sort | uniq -c | sort -rn |
 			head -n 20 | sed 's/^/    /' || true
 		rm -rf "$W/src-diag" "$W/bld-diag" "$W/src-diag.sed"
 	done
@@ -431,10 +434,16 @@ print(n)
 EOF
 }
 
-runst() { # exe size db -> speedtest1's TOTAL seconds; output kept in db.out
+# runst exe size db -> CPU seconds (user + system) of the run; output in
+# db.out.  CPU time, not speedtest1's own TOTAL (wall clock): on a machine
+# shared with other jobs the wall clock of a run moved by x0.6-x1.8 between
+# back-to-back runs of one binary, its CPU time much less
+runst() {
+	local TIMEFORMAT='%U %S' t
 	rm -f "$3" "$3-journal" "$3-wal"
-	"$1" --size "$2" --verify "$3" >"$3.out" 2>&1 || { tail -n 5 "$3.out" >&2; die "$1 --size $2 failed"; }
-	sed -n 's/^ *TOTAL\.*  *\([0-9.]*\)s$/\1/p' "$3.out"
+	t=$( { time "$1" --size "$2" --verify "$3" >"$3.out" 2>&1; } 2>&1 ) ||
+		{ tail -n 5 "$3.out" >&2; die "$1 --size $2 failed"; }
+	awk -v t="$t" 'BEGIN { split(t, a, " "); printf "%.3f", a[1] + a[2] }'
 }
 # speedtest1's output without its timings: the per-test hash lines must match
 hashes() { sed -n 's/^Verification Hash: //p; s/^ *\([0-9]\+\) - .*/\1/p' "$1"; }
@@ -498,7 +507,7 @@ run_config "" ""
 # --- 7. the table -------------------------------------------------------------
 echo
 echo "SQLite $SQ_VER with scall: annotation groups: ${groups:-none} (left out: ${left_out:-none}); plugin features: $features"
-echo "(time: speedtest1 --size $RW_SIZE TOTAL, median of $RW_ROUNDS alternating runs, scall/plain = median of per-round ratios;"
+echo "(CPU seconds of speedtest1 --size $RW_SIZE: median of $RW_ROUNDS alternating runs, scall/plain = median of per-round ratios;"
 echo " per sqlite3_step() of speedtest1 --size $RW_CG_SIZE under callgrind (${R[.steps]} steps): Ir, and executions of its indirect branches)"
 printf '%-42s %12s %12s %9s\n' "" "plain" "scall" "scall/plain"
 for cfg in "" -rp; do
@@ -506,7 +515,7 @@ for cfg in "" -rp; do
 	t=${cfg:+ (retpoline)}
 	printf '%-42s %12s %12s\n' "converted sites$t" - "${R[$cfg.sites]} (${R[$cfg.keys]} keys)"
 	printf '%-42s %12s %12s\n' "converted stores$t" - "${R[$cfg.stores]}"
-	printf '%-42s %12s %12s %9s  (IQR %s)\n' "speedtest1 seconds$t (median)" "${R[$cfg.t.plain]}" "${R[$cfg.t.scall]}" \
+	printf '%-42s %12s %12s %9s  (IQR %s)\n' "speedtest1 CPU seconds$t (median)" "${R[$cfg.t.plain]}" "${R[$cfg.t.scall]}" \
 		"${R[$cfg.t.ratio]}" "${R[$cfg.t.iqr]}"
 	printf '%-42s %12s %12s %9s\n' "Ir/step$t" "${R[$cfg.ir.plain]}" "${R[$cfg.ir.scall]}" \
 		"$(awk -v a="${R[$cfg.ir.plain]}" -v b="${R[$cfg.ir.scall]}" 'BEGIN { printf "%+.1f", b - a }')"
