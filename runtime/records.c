@@ -176,9 +176,12 @@ size_t scall_records_tramps(struct rt_module *m)
 
 /* The item of site record s into x (zeroed), checked against the form
  * the file holds for it; false for a record that makes no item (kind 0, 4
- * or unknown, unknown flags).  Refusals are reported only with report. */
+ * or unknown, unknown flags).  Refusals are reported only with report.
+ * *last: the trampoline of the record before, tried first (a function's
+ * sites, a key's callers, are neighbours). */
 static bool site_item(struct rt_module *m, const struct scall_site *s,
-		      struct rt_item *x, bool report)
+		      struct rt_item *x, bool report,
+		      const struct rt_item **last)
 {
 	unsigned kind = s->info & SCALL_SITE_KIND_MASK;
 	const struct rt_item *t;
@@ -193,7 +196,11 @@ static bool site_item(struct rt_module *m, const struct scall_site *s,
 	x->len = (uint8_t)scall_kind_len(kind);
 	x->mod = m;
 	p = (const uint8_t *)x->addr;
-	t = find_tramp(m->items, m->ntramps, x->tramp);
+	t = *last && (*last)->addr == x->tramp
+		    ? *last
+		    : find_tramp(m->items, m->ntramps, x->tramp);
+	if (t)
+		*last = t;
 	if (!t) {
 		/* No trampoline record: we cannot know the key. */
 		x->refused = 1;
@@ -255,13 +262,14 @@ void scall_records_sites(struct rt_module *m)
 	const struct scall_site *s = site_records(h);
 	size_t ns = scall_records_nsites(h), i, k;
 	struct rt_item *sites = m->items + m->ntramps;
+	const struct rt_item *last = NULL;
 	bool trusted;
 
 	m->nunresolved = 0;
 	for (i = k = 0; i < ns; i++) {
 		if ((s[i].info & SCALL_SITE_KIND_MASK) == SCALL_KIND_UNRESOLVED)
 			m->nunresolved++;
-		if (site_item(m, &s[i], &sites[k], true))
+		if (site_item(m, &s[i], &sites[k], true, &last))
 			k++;
 	}
 	m->nsites = k;
@@ -319,6 +327,7 @@ void scall_records_stats(struct rt_module *m, struct scall_stats *out)
 	const struct scall_module *h = m->hdr;
 	const struct scall_site *s = site_records(h);
 	size_t ns = scall_records_nsites(h);
+	const struct rt_item *last = NULL;
 
 	for (size_t i = 0; i < ns; i++) {
 		struct rt_item x;
@@ -326,7 +335,7 @@ void scall_records_stats(struct rt_module *m, struct scall_stats *out)
 		if ((s[i].info & SCALL_SITE_KIND_MASK) == SCALL_KIND_UNRESOLVED)
 			out->sites_unresolved++;
 		memset(&x, 0, sizeof(x));
-		if (!site_item(m, &s[i], &x, false))
+		if (!site_item(m, &s[i], &x, false, &last))
 			continue;
 		out->sites++;
 		if (x.refused)
