@@ -126,8 +126,9 @@ void readTramps(Unit &U);
 bool isCondTargetFn(const llvm::Function *F);
 bool convertCalls(Unit &U);
 
-// stores.cpp: the __scall_stored call after each store to a key (which
-// functions store is scall_rules::find_store_fn's).
+// stores.cpp: the __scall_stored (or __scall_stored_n) call after each
+// burst of stores to keys (which functions store is
+// scall_rules::find_store_fn's).
 bool convertStores(Unit &U);
 
 // diagnose.cpp: every message the pass prints.

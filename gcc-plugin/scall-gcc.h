@@ -68,7 +68,8 @@ struct scall_unit_state {
 	bool lto_ref_done = false;
 	// Trampoline decls by name (GC root).
 	std::map<std::string, tree> tramp_decls;
-	// __scall_stored, built on the first converted store (GC root).
+	// A TREE_VEC of __scall_stored and __scall_stored_n, built on the
+	// first converted store (GC root; stores.cc).
 	tree stored_decl = NULL_TREE;
 	// Trampolines called by the unit's code, by symbol (emit.cc).
 	std::map<std::string, used_tramp> used_tramps;

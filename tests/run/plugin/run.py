@@ -5,7 +5,8 @@
   run.py --cc gcc --pass-flags=-fplugin=/path/scall.so --include DIR \
          --libdir DIR_OF_LIBSCALL --workdir DIR --flags='-O2' TEST
 
-TEST is basic, shlib, stress, cond, struct, structlib, chain or sstress (struct keys; pass
+TEST is basic, shlib, stress, cond, struct, structlib, chain, sstress, burst or
+bstress (struct keys and bursts of converted stores; pass
 -fplugin-arg-scall-convert-stores in --pass-flags).  Each program is built twice, with the pass
 and without it (the portable fallback), both linked with libscall; both
 must exit 0 and print the same stdout.  The pass build gets
