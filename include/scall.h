@@ -206,6 +206,15 @@ int scall_update_batch(const struct scall_update *u, size_t n);
  * with -fplugin-arg-scall-allow-address, through code built without the
  * plugin (a library handed `&key`), or through asm.  Call scall_resync()
  * after such writes, before relying on the new targets.
+ * SCALL_CHECK=1 in the environment (or SCALL_DEBUG=1) finds a forgotten
+ * one: after each update, converted store and resync, and at exit, every
+ * key's value is compared with what its sites call, and a key written
+ * behind scall's back gets one stderr line, once per process, with its
+ * symbol name (`cfg+0x8` for a member of a struct key), its module and
+ * the old target its sites still call.  At an update a key is reported
+ * when two checks in a row find it so, not to report a store another
+ * thread made just before its scall_resync(); at exit at once.  It only
+ * reports; each check reads every site.
  */
 
 /*

@@ -45,6 +45,7 @@ static int check_target(const struct scall_update *u)
 SCALL_EXPORT int scall_update_batch(const struct scall_update *u, size_t n)
 {
 	struct scall_req one, *req;
+	struct scall_stale *stale;
 	size_t i;
 	int err;
 
@@ -81,8 +82,10 @@ SCALL_EXPORT int scall_update_batch(const struct scall_update *u, size_t n)
 		qsort(req, n, sizeof(*req), cmp_key);
 	/* The keys are stored: a failed write is repaired by the next cycle,
 	 * and the update itself succeeded (sites unpatched read the key). */
-	scall_cycle(&(struct rt_sel){ .kind = SEL_KEYS, .req = req, .n = n });
+	stale = scall_check_keys(scall_cycle(
+		&(struct rt_sel){ .kind = SEL_KEYS, .req = req, .n = n }));
 	scall_unlock();
+	scall_check_report(stale);
 	if (req != &one)
 		free(req);
 	return err;
@@ -90,13 +93,15 @@ SCALL_EXPORT int scall_update_batch(const struct scall_update *u, size_t n)
 
 SCALL_EXPORT int scall_resync(void)
 {
+	struct scall_stale *stale;
 	int err = scall_lock();
 
 	if (err)
 		return err;
 	updates++;
-	scall_cycle(&(struct rt_sel){ .kind = SEL_ALL });
+	stale = scall_check_keys(scall_cycle(&(struct rt_sel){ .kind = SEL_ALL }));
 	scall_unlock();
+	scall_check_report(stale);
 	return 0;
 }
 
@@ -110,6 +115,7 @@ SCALL_EXPORT int scall_resync(void)
  */
 SCALL_EXPORT int __scall_stored(void *addr, size_t len)
 {
+	struct scall_stale *stale;
 	int err;
 
 	if (!addr || !len)
@@ -119,10 +125,12 @@ SCALL_EXPORT int __scall_stored(void *addr, size_t len)
 		return err;
 	updates++;
 	if ((uintptr_t)addr + len > (uintptr_t)addr)
-		scall_cycle(&(struct rt_sel){ .kind = SEL_RANGE,
-					      .lo = (uintptr_t)addr,
-					      .hi = (uintptr_t)addr + len });
+		err = scall_cycle(&(struct rt_sel){ .kind = SEL_RANGE,
+						    .lo = (uintptr_t)addr,
+						    .hi = (uintptr_t)addr + len });
+	stale = scall_check_keys(err);
 	scall_unlock();
+	scall_check_report(stale);
 	return 0;
 }
 
@@ -136,6 +144,7 @@ SCALL_EXPORT int __scall_stored(void *addr, size_t len)
 SCALL_EXPORT int __scall_stored_n(const struct scall_stored_range *r, size_t n)
 {
 	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	struct scall_stale *stale;
 	int err;
 
 	if (!r)
@@ -155,8 +164,10 @@ SCALL_EXPORT int __scall_stored_n(const struct scall_stored_range *r, size_t n)
 	if (err)
 		return err;
 	updates++;
-	scall_cycle(&(struct rt_sel){ .kind = SEL_RANGE, .lo = lo, .hi = hi });
+	stale = scall_check_keys(scall_cycle(
+		&(struct rt_sel){ .kind = SEL_RANGE, .lo = lo, .hi = hi }));
 	scall_unlock();
+	scall_check_report(stale);
 	return 0;
 }
 

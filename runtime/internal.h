@@ -16,6 +16,7 @@
  *   insn.c    desired state, its bytes, its emulation (pure)
  *   writer.c, alias.c  writing code and syncing cores
  *   alloc.c   allocations a test can make fail
+ *   check.c   SCALL_CHECK: keys written behind scall's back (reads only)
  */
 #ifndef SCALL_RUNTIME_INTERNAL_H
 #define SCALL_RUNTIME_INTERNAL_H
@@ -341,5 +342,14 @@ SCALL_HIDDEN void *scall_realloc(void *p, size_t n);
 SCALL_HIDDEN char *scall_strdup(const char *s);
 
 SCALL_HIDDEN extern int scall_debug;
+
+/* check.c (SCALL_CHECK=1 or SCALL_DEBUG=1): after a cycle of api.c, lock
+ * held, the keys whose windows are off their values (cycle_err: that
+ * cycle's result; a failed one is not checked), or NULL; print them with
+ * scall_check_report once the lock is released (naming takes the loader
+ * lock).  NULL at once when the check is off. */
+struct scall_stale;
+SCALL_HIDDEN struct scall_stale *scall_check_keys(int cycle_err);
+SCALL_HIDDEN void scall_check_report(struct scall_stale *r);
 
 #endif
