@@ -14,7 +14,7 @@
 # the set-up instead of switching its tests off), the suites each one must
 # contain are checked, and a skipped test counts against the run unless its
 # name is in SCALL_ALLOW_SKIP (space-separated), e.g.
-# SCALL_ALLOW_SKIP=nginx scripts/test.sh on a machine without Debian's
+# SCALL_ALLOW_SKIP="nginx sqlite" scripts/test.sh on a machine without Debian's
 # source archive.  Each configuration's LLVM is chosen with a meson native
 # file ($dir.native.ini), as README.md shows.
 set -u

@@ -341,31 +341,41 @@ speedtest() {
 bld_scall=$W/bld-scall
 unpack "$W/src-scall" $groups
 builddir "$W/src-scall" "$bld_scall"
-amalgamate "$bld_plain"
-amalgamate "$bld_scall"
+# The test runs alone (meson: is_parallel false) and each build is mostly
+# one compiler process: the plain and scall builds go side by side.
+amalgamate "$bld_plain" & p1=$!
+amalgamate "$bld_scall" & p2=$!
+wait $p1 || exit 1
+wait $p2 || exit 1
 
 # --- 4. what the left-out groups still meet ----------------------------------
 # Each left-out group alone, compiled as the amalgamation the test suite
 # builds: the plugin's errors, one line per distinct message and place.
-declare -A DIAG
-if [ "$RW_DIAGNOSE" = 1 ]; then
-	for g in $left_out; do
-		unpack "$W/src-diag" $groups "$g"
-		builddir "$W/src-diag" "$W/bld-diag"
-		# with #line: the errors name src/ files and lines
-		amalgamate "$W/bld-diag" AMALGAMATION_LINE_MACROS=--linemacros=1
-		# Without SCALL_KEY_ESCAPES (issue 15, item 3) the key is plain
-		# SCALL_KEY: the errors then name what the escape is to allow.
-		esc=
-		grep -q SCALL_KEY_ESCAPES "$root/include/scall.h" || esc=-DSCALL_KEY_ESCAPES=SCALL_KEY
-		(cd "$W/bld-diag" && "${cc_cmd[@]}" $CFLAGS0 $esc $(scall_cflags) -I. -I"$W/src-diag/src" \
-			-D_HAVE_SQLITE_CONFIG_H -DSQLITE_THREADSAFE=1 -DNDEBUG -c sqlite3.c -o sqlite3.o) \
-			>"$W/diag-$g.log" 2>&1 && DIAG[$g]="compiles" || DIAG[$g]="fails"
-		say "group $g (needs $(group_needs | awk -v g="$g" '$1 == g { $1 = ""; print }' | sed 's/^ //')): ${DIAG[$g]} today"
+# It runs beside the test suite's build (step 5); its lines come after.
+diagnose() { # GROUP: $W/diag-GROUP.{log,status,say}
+	local g=$1 esc= st=fails
+	unpack "$W/src-diag-$g" $groups "$g"
+	builddir "$W/src-diag-$g" "$W/bld-diag-$g"
+	# with #line: the errors name src/ files and lines
+	amalgamate "$W/bld-diag-$g" AMALGAMATION_LINE_MACROS=--linemacros=1
+	# Without SCALL_KEY_ESCAPES (issue 15, item 3) the key is plain
+	# SCALL_KEY: the errors then name what the escape is to allow.
+	grep -q SCALL_KEY_ESCAPES "$root/include/scall.h" || esc=-DSCALL_KEY_ESCAPES=SCALL_KEY
+	(cd "$W/bld-diag-$g" && "${cc_cmd[@]}" $CFLAGS0 $esc $(scall_cflags) -I. -I"$W/src-diag-$g/src" \
+		-D_HAVE_SQLITE_CONFIG_H -DSQLITE_THREADSAFE=1 -DNDEBUG -c sqlite3.c -o sqlite3.o) \
+		>"$W/diag-$g.log" 2>&1 && st=compiles
+	echo "$st" >"$W/diag-$g.status"
+	{
+		say "group $g (needs $(group_needs | awk -v g="$g" '$1 == g { $1 = ""; print }' | sed 's/^ //')): $st today"
 		grep -E 'error:|sorry' "$W/diag-$g.log" | sed 's|^[^ :]*/||' | sort | uniq -c | sort -rn |
 			head -n 20 | sed 's/^/    /' || true
-		rm -rf "$W/src-diag" "$W/bld-diag" "$W/src-diag.sed"
-	done
+	} >"$W/diag-$g.say"
+	rm -rf "$W/src-diag-$g" "$W/bld-diag-$g" "$W/src-diag-$g.sed"
+}
+declare -A DIAG
+diag_pid=
+if [ "$RW_DIAGNOSE" = 1 ] && [ -n "$left_out" ]; then
+	( for g in $left_out; do diagnose "$g"; done ) & diag_pid=$!
 fi
 
 declare -A R
@@ -402,6 +412,13 @@ R[suite.errors]=${suite% *}
 R[suite.tests]=${suite#* }
 R[suite.time]=$(elapsed)
 say "suite on the scall build: ${R[suite.errors]} errors of ${R[suite.tests]} tests in $(echo $RW_TESTS | wc -w) files ($(elapsed)s)"
+if [ -n "$diag_pid" ]; then
+	wait "$diag_pid" || die "diagnosing the left-out groups"
+	for g in $left_out; do
+		cat "$W/diag-$g.say"
+		DIAG[$g]=$(cat "$W/diag-$g.status")
+	done
+fi
 if [ "${R[suite.errors]}" != 0 ]; then
 	grep -v ': 0 errors' "$bld_scall/suite.log" >&2
 	# is it scall's? the same files on the plain build
@@ -465,8 +482,10 @@ callgrind_run() {
 run_config() { # cfg extra-cflags
 	local cfg=$1 extra=$2 pl sc i a b rr= rpl= rsc= r cnt db=$W/st.db
 	pl=$bld_plain/speedtest1-plain$cfg sc=$bld_scall/speedtest1-scall$cfg
-	speedtest "plain$cfg" "$bld_plain" 0 "$extra"
-	speedtest "scall$cfg" "$bld_scall" 1 "$extra"
+	speedtest "plain$cfg" "$bld_plain" 0 "$extra" & p1=$!
+	speedtest "scall$cfg" "$bld_scall" 1 "$extra" & p2=$!
+	wait $p1 || exit 1
+	wait $p2 || exit 1
 	cnt=$(python3 "$here/sites.py" count "$sc.json")
 	R[$cfg.sites]=${cnt% *}
 	R[$cfg.keys]=${cnt#* }
