@@ -111,12 +111,25 @@ int main(void)
 	       fails, bad, stale);
 	fprintf(stderr, "calls %ld\n", calls);
 #ifdef E2E_EXPECT_PATCHED
-	/* One cycle (3 syncs, every round changes every site) per round. */
+	/* One cycle (3 syncs, every round changes every site) per round.
+	 * Under AddressSanitizer the loads of A[k], P[k], B[k] between the
+	 * stores are checked, with a call on the failure branch: the block
+	 * splits there and so does the burst (a block boundary ends one), up
+	 * to one cycle per store; still 3 syncs per cycle. */
 	unsigned long long syncs = s1.syncs - s0.syncs, ups = s1.updates - s0.updates;
+	unsigned long long most = 1000;
+#if defined(__SANITIZE_ADDRESS__)
+	most = 3000;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+	most = 3000;
+#endif
+#endif
 	fprintf(stderr, "1000 bursts: %llu syncs, %llu updates\n", syncs, ups);
-	if (syncs != 3000 || ups != 1000) {
+	if (ups < 1000 || ups > most || syncs != 3 * ups) {
 		fprintf(stderr, "FAIL: 1000 bursts cost %llu syncs and %llu "
-			"updates, expected 3000 and 1000\n", syncs, ups);
+			"updates, expected 3 syncs per update and 1000 to %llu "
+			"updates\n", syncs, ups, most);
 		return 1;
 	}
 	if (!site_check_all_direct("final", 1, 3))
