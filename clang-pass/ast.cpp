@@ -439,6 +439,9 @@ protected:
 	{
 		scall_clang::astHandoff().Active = true;
 		scall_clang::astHandoff().ConvertStores = Opt.ConvertStores;
+		const CodeGenOptions &CG = CI.getCodeGenOpts();
+		scall_clang::astHandoff().NoFunctionSections =
+			!CG.FunctionSections && CG.BBSections == "none" && !CG.SplitMachineFunctions;
 		// Before the main file is entered: lets scall.h know the
 		// toolchain is there (the GCC plugin has __has_attribute).
 		Preprocessor &PP = CI.getPreprocessor();

@@ -147,13 +147,18 @@ std::string sym(const GlobalValue *GV)
 // convergent instruction.  (The branch folder's tail merging also stops at
 // inline asm, so calls it used to merge keep a site each.)  It goes in where
 // the records are made, after every IR pass that could copy or merge calls.
-const char *const SiteMarkerAsm = "# scall: converted call, never duplicated";
-
+// The marker before a converted call: empty (the asm printer skips an empty
+// string; any other string, even a comment, costs a parse by a new target
+// asm parser per statement: x1.18 compile time at 3*10^4 sites), with no
+// constraint (clang gives every user asm statement at least the x86
+// clobbers ~{dirflag},~{fpsr},~{flags}) and convergent (which is what keeps
+// the call from being duplicated).
 bool isSiteMarker(const Instruction *I)
 {
 	auto *CI = dyn_cast_or_null<CallInst>(I);
 	auto *IA = CI ? dyn_cast<InlineAsm>(CI->getCalledOperand()) : nullptr;
-	return IA && IA->getAsmString() == SiteMarkerAsm && CI->isConvergent();
+	return IA && IA->getAsmString().empty() && IA->getConstraintString().empty() &&
+	       IA->hasSideEffects() && CI->isConvergent();
 }
 
 // A tail call that begins its block (so nothing before it can split the
@@ -184,7 +189,7 @@ bool markSite(CallBase *CB)
 	if (isSiteMarker(CB->getPrevNode()) || needsNoMarker(CB))
 		return false;
 	LLVMContext &C = CB->getContext();
-	InlineAsm *IA = InlineAsm::get(FunctionType::get(Type::getVoidTy(C), false), SiteMarkerAsm, "",
+	InlineAsm *IA = InlineAsm::get(FunctionType::get(Type::getVoidTy(C), false), "", "",
 				       /*hasSideEffects=*/true);
 	IRBuilder<> B(CB);
 	CallInst *Marker = B.CreateCall(FunctionCallee(IA->getFunctionType(), IA));
@@ -232,6 +237,51 @@ bool emit(Unit &U)
 	SmallPtrSet<Function *, 8> Used;
 	std::vector<GlobalValue *> Recs;
 	bool Changed = false;
+	// One record global per code section, as the GCC plugin: LLVM gives
+	// every global with !associated a section of its own, so a global per
+	// function made the object hold two sections (records, relocations)
+	// per function (x1.18 compile time at 3*10^4 sites).  Without
+	// -ffunction-sections (which only the AST half sees, in the compile's
+	// code generation options; a link-time run does not know it) every
+	// function without a section, comdat or hot/cold placement of its own
+	// is in .text: their records share one global, linked to the first of
+	// them.  Cold and hot functions get their section prefix later, in
+	// code generation: they keep a global each.
+	bool ShareText = astHandoff().Active && astHandoff().NoFunctionSections;
+	auto inText = [&](const Function &F) {
+		return ShareText && !F.hasComdat() && !F.hasSection() && !F.getSectionPrefix() &&
+		       !F.hasLinkOnceLinkage() && !F.hasFnAttribute(Attribute::Cold) &&
+		       !F.hasFnAttribute(Attribute::Hot);
+	};
+	// The records of a global: (the function S of the sites, a trampoline).
+	using RecList = std::vector<std::pair<Function *, Function *>>;
+	auto makeRecords = [&](const RecList &L, Function *Assoc, Comdat *CD, const Twine &Name) {
+		ArrayType *AT = ArrayType::get(RecTy, L.size());
+		auto *G = new GlobalVariable(M, AT, true, GlobalValue::PrivateLinkage, nullptr, Name);
+		auto rel = [&](Constant *Target, unsigned i, unsigned field) {
+			Constant *Idx[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, i),
+					   ConstantInt::get(I32, field)};
+			Constant *Here = ConstantExpr::getInBoundsGetElementPtr(AT, G, Idx);
+			return ConstantExpr::getTrunc(
+				ConstantExpr::getSub(ConstantExpr::getPtrToInt(Target, I64),
+						     ConstantExpr::getPtrToInt(Here, I64)), I32);
+		};
+		std::vector<Constant *> Elems;
+		for (unsigned i = 0; i < L.size(); i++) {
+			Elems.push_back(ConstantStruct::get(RecTy, {rel(L[i].first, i, 0), rel(L[i].second, i, 1),
+				ConstantInt::get(I32, SCALL_KIND_UNRESOLVED)}));
+			Used.insert(L[i].second);
+		}
+		G->setInitializer(ConstantArray::get(AT, Elems));
+		G->setSection(SCALL_SECTION_SITES);
+		G->setAlignment(Align(4));
+		G->setMetadata(LLVMContext::MD_associated, MDNode::get(C, {ValueAsMetadata::get(Assoc)}));
+		if (CD)
+			G->setComdat(CD);
+		Recs.push_back(G);
+	};
+	RecList TextRecs;
+	Function *TextAssoc = nullptr;
 	for (Function &F : M) {
 		if (F.isDeclaration() || F.hasAvailableExternallyLinkage() ||
 		    F.hasFnAttribute(Attribute::Naked))
@@ -249,31 +299,19 @@ bool emit(Unit &U)
 		if (Called.empty())
 			continue;
 		Function *S = siteFunction(M, F);
-		ArrayType *AT = ArrayType::get(RecTy, Called.size());
-		auto *G = new GlobalVariable(M, AT, true, GlobalValue::PrivateLinkage, nullptr,
-					     SiteRecPrefix + F.getName());
-		auto rel = [&](Constant *Target, unsigned i, unsigned field) {
-			Constant *Idx[] = {ConstantInt::get(I32, 0), ConstantInt::get(I32, i),
-					   ConstantInt::get(I32, field)};
-			Constant *Here = ConstantExpr::getInBoundsGetElementPtr(AT, G, Idx);
-			return ConstantExpr::getTrunc(
-				ConstantExpr::getSub(ConstantExpr::getPtrToInt(Target, I64),
-						     ConstantExpr::getPtrToInt(Here, I64)), I32);
-		};
-		std::vector<Constant *> Elems;
-		for (unsigned i = 0; i < Called.size(); i++) {
-			Elems.push_back(ConstantStruct::get(RecTy, {rel(S, i, 0), rel(Called[i], i, 1),
-				ConstantInt::get(I32, SCALL_KIND_UNRESOLVED)}));
-			Used.insert(Called[i]);
+		RecList L;
+		for (Function *T : Called)
+			L.emplace_back(S, T);
+		if (inText(F)) {
+			if (!TextAssoc)
+				TextAssoc = S;
+			TextRecs.insert(TextRecs.end(), L.begin(), L.end());
+			continue;
 		}
-		G->setInitializer(ConstantArray::get(AT, Elems));
-		G->setSection(SCALL_SECTION_SITES);
-		G->setAlignment(Align(4));
-		G->setMetadata(LLVMContext::MD_associated, MDNode::get(C, {ValueAsMetadata::get(S)}));
-		if (Comdat *CD = F.getComdat())
-			G->setComdat(CD);
-		Recs.push_back(G);
+		makeRecords(L, S, F.getComdat(), SiteRecPrefix + F.getName());
 	}
+	if (!TextRecs.empty())
+		makeRecords(TextRecs, TextAssoc, nullptr, Twine(SiteRecPrefix) + ".text");
 	if (!Recs.empty())
 		appendToCompilerUsed(M, Recs);
 	Changed |= !OldRecs.empty() || !Recs.empty();

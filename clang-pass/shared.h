@@ -30,6 +30,9 @@ struct AstHandoff {
 	bool Active = false;        // the AST half is loaded (-fplugin=)
 	bool Verbose = false;       // -fplugin-arg-scall-verbose
 	bool ConvertStores = false; // -fplugin-arg-scall-convert-stores
+	// The compile's code generation puts functions in .text unless told
+	// otherwise (no -ffunction-sections, no basic-block sections).
+	bool NoFunctionSections = false;
 	// The IR names of the keys with linkage.
 	std::set<std::string> KeyNames;
 	// Struct keys by IR name (the assembler name; "fn.var" for a static

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""How the GCC plugin splits site records between scall_sites sections.
+"""How a compiler half splits site records between scall_sites sections.
 
   record_sections.py --cc CC --pass-flags FLAGS --include DIR --workdir DIR
 
@@ -8,7 +8,9 @@ Compiles a generated unit (many functions with sites in .text, a cold one,
 one in a section of its own, main) with and without -ffunction-sections and
 checks in the object, with readelf:
   * every scall_sites section is SHF_LINK_ORDER to a code section, and each
-    of its records' site relocations points into that code section;
+    of its records' site relocations points into that code section (the
+    GCC plugin's at a site label, through the section's symbol; the Clang
+    pass's at the function, through the function's symbol or the section's);
   * no two scall_sites sections link to the same code section: one record
     section per code section, not per function (one per function made `as`
     quadratic in the number of functions, docs/format.md);
@@ -83,6 +85,10 @@ def check(flags):
             m = re.match(r"\s*([0-9a-f]+)\s+\S+\s+\S+\s+\S+\s+(\S+)", line)
             if m:
                 cur.append((int(m[1], 16), m[2]))
+    defined_in = {}  # symbol -> index of the section defining it
+    for m in re.finditer(r"^\s*\d+:\s+\S+\s+\S+\s+\S+\s+\S+\s+\S+\s+(\d+)\s+(\S+)$",
+                         readelf("-s", obj), re.M):
+        defined_in.setdefault(m[2], int(m[1]))
     what = " ".join(flags) or "(default)"
     if not record_secs:
         failed.append("%s: no scall_sites section" % what)
@@ -110,7 +116,7 @@ def check(flags):
         failed.append("%s: %d site relocations for %d records" % (what, site_relocs, total))
     for (idx, link, _, _), rels in zip(record_secs, rel_lists):
         for off, sym in rels:
-            if off % 12 == 0 and sym != names.get(link):
+            if off % 12 == 0 and sym != names.get(link) and defined_in.get(sym) != link:
                 failed.append("%s: scall_sites [%d] links to %s but its record at "
                               "0x%x points into %s" % (what, idx, names.get(link), off, sym))
     print("%s: %d records in %d scall_sites sections, linked to %s"

@@ -25,7 +25,7 @@ declare i32 @target(i32)
 ; CHECK-LABEL: define i32 @merged(
 ; CHECK: join:
 ; CHECK-NEXT: %a = phi
-; CHECK-NEXT: call void asm sideeffect "# scall: converted call, never duplicated", ""() #[[CONV:[0-9]+]]
+; CHECK-NEXT: call void asm sideeffect "", ""() #[[CONV:[0-9]+]]
 ; CHECK-NEXT: %r = tail call i32 @__scall_tramp_key(i32 %a)
 ; CHECK-NEXT: ret i32 %r
 define i32 @merged(i32 %sel, i32 %x) {
@@ -70,7 +70,7 @@ out:
 ; marked.
 ; CHECK-LABEL: define i32 @cond_or(
 ; CHECK: call:
-; CHECK-NEXT: call void asm sideeffect "# scall: converted call, never duplicated", ""() #[[CONV]]
+; CHECK-NEXT: call void asm sideeffect "", ""() #[[CONV]]
 ; CHECK-NEXT: %r = tail call i32 @__scall_tramp_key(i32 3)
 define i32 @cond_or(i32 %x, i32 %y) {
 entry:
@@ -90,7 +90,7 @@ out:
 ; CHECK-LABEL: define i32 @cond_add(
 ; CHECK: call:
 ; CHECK-NEXT: %x1 = add i32 %x, 1
-; CHECK-NEXT: call void asm sideeffect "# scall: converted call, never duplicated", ""() #[[CONV]]
+; CHECK-NEXT: call void asm sideeffect "", ""() #[[CONV]]
 ; CHECK-NEXT: %r = tail call i32 @__scall_tramp_key(i32 %x1)
 define i32 @cond_add(i32 %x) {
 entry:
@@ -108,7 +108,7 @@ out:
 
 ; CHECK-LABEL: define i32 @cond_notail(
 ; CHECK: call:
-; CHECK-NEXT: call void asm sideeffect "# scall: converted call, never duplicated", ""() #[[CONV]]
+; CHECK-NEXT: call void asm sideeffect "", ""() #[[CONV]]
 ; CHECK-NEXT: %r = call i32 @__scall_tramp_key(i32 3)
 define i32 @cond_notail(i32 %x) {
 entry:

@@ -51,7 +51,7 @@ declare void @__scall_nop()
 
 ; CHECK-LABEL: define i32 @f_add(
 ; CHECK: call i32 @__scall_tramp_ops__0(i32 %x)
-; CHECK-NEXT: call void asm sideeffect "# scall: converted call, never duplicated"
+; CHECK-NEXT: call void asm sideeffect ""
 ; CHECK-NEXT: call i32 @__scall_tramp_ops__0(i32 %r)
 define i32 @f_add(i32 %x) {
   %f = load i32 (i32)*, i32 (i32)** getelementptr inbounds (%struct.ops, %struct.ops* @ops, i32 0, i32 0), align 8
