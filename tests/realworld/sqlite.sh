@@ -103,71 +103,8 @@ trap 'exit 130' INT TERM
 
 # --- 1. fetch the upstream tarball with apt-get, privately -----------------
 tarball=$W/cache/sqlite3_$SQ_VER.orig.tar.xz
-
-# The first Debian (non-security) mirror of the system's apt sources, and its
-# keyring: "URI KEYRING" (as nginx.sh).
-system_mirror() {
-	local f
-	for f in /etc/apt/sources.list.d/*.sources; do
-		[ -r "$f" ] || continue
-		awk 'BEGIN { RS = ""; FS = "\n" }
-		{
-			uri = ""; key = ""; types = ""
-			for (i = 1; i <= NF; i++) {
-				if ($i ~ /^[Uu][Rr][Ii][Ss]:/) { split($i, a, /[ \t]+/); uri = a[2] }
-				if ($i ~ /^[Ss]igned-[Bb]y:/) { split($i, a, /[ \t]+/); key = a[2] }
-				if ($i ~ /^[Tt]ypes:/) types = $i
-			}
-			if (uri != "" && uri !~ /security/ && types ~ /deb/) { print uri, key; exit }
-		}' "$f"
-	done
-	for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-		[ -r "$f" ] || continue
-		sed -n 's/^deb\(-src\)\{0,1\}[ \t]\+\(\[[^]]*\][ \t]\+\)\{0,1\}\([a-z]\+:[^ \t]*\).*/\3 -/p' "$f" |
-			grep -v security || true
-	done
-}
-
-fetch() {
-	local mirror key line opts
-	if [ -s "$tarball" ] && xz -t "$tarball" 2>/dev/null; then
-		say "cached $tarball"
-		return 0
-	fi
-	command -v apt-get >/dev/null || skip "no apt-get: cannot fetch sqlite3 $SQ_VER from Debian"
-	line=$(system_mirror | head -n1)
-	[ -n "$line" ] || skip "no Debian mirror in the system's apt sources: cannot fetch sqlite3 $SQ_VER"
-	mirror=${line%% *}
-	key=${line#* }
-	[ "$key" != - ] && [ -r "$key" ] || key=/usr/share/keyrings/debian-archive-keyring.gpg
-	apt_tmp=$(mktemp -d)
-	mkdir -p "$apt_tmp/lists/partial" "$apt_tmp/cache/archives/partial" "$apt_tmp/dl"
-	if [ -r "$key" ]; then
-		echo "deb-src [signed-by=$key] $mirror bookworm main" >"$apt_tmp/sources.list"
-	else
-		echo "deb-src $mirror bookworm main" >"$apt_tmp/sources.list"
-	fi
-	opts=(-o "Dir::Etc::sourcelist=$apt_tmp/sources.list" -o "Dir::Etc::sourceparts=-"
-	      -o "Dir::State::Lists=$apt_tmp/lists" -o "Dir::Cache=$apt_tmp/cache"
-	      -o "APT::Sandbox::User=$(id -un)" -o "Debug::NoLocking=true")
-	say "fetching sqlite3 source from $mirror (bookworm, private source list)"
-	if ! timeout 120 apt-get "${opts[@]}" -qq update >"$apt_tmp/update.log" 2>&1; then
-		skip "apt-get update of a private deb-src list for $mirror failed: $(tail -n1 "$apt_tmp/update.log")"
-	fi
-	# offline, apt-get update warns and still succeeds
-	ls "$apt_tmp/lists/" | grep -q '_Sources' ||
-		skip "no network? apt-get update fetched no source index from $mirror: $(grep -m1 -E '^(W|E):' "$apt_tmp/update.log" || true)"
-	if ! (cd "$apt_tmp/dl" && timeout 300 apt-get "${opts[@]}" -qq source --download-only --tar-only sqlite3) \
-		>"$apt_tmp/source.log" 2>&1; then
-		skip "apt-get source --download-only sqlite3 failed: $(tail -n1 "$apt_tmp/source.log")"
-	fi
-	[ -s "$apt_tmp/dl/sqlite3_$SQ_VER.orig.tar.xz" ] ||
-		skip "Debian's sqlite3 source is not $SQ_VER: $(ls "$apt_tmp/dl" | tr '\n' ' ')"
-	mv "$apt_tmp/dl/sqlite3_$SQ_VER.orig.tar.xz" "$tarball"
-	rm -rf "$apt_tmp"
-	apt_tmp=
-}
-fetch
+. "$here/debsrc.sh"
+fetch_debian_orig sqlite3 "$SQ_VER" tar.xz "$tarball"
 
 # --- 2. which groups can the plugin compile? --------------------------------
 # One probe per feature a group of sqlite-annotate.sed may need; each is the
