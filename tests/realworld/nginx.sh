@@ -47,34 +47,17 @@ RW_AA=${RW_AA:-0}
 RW_CALLGRIND=${RW_CALLGRIND:-500}
 RW_RETPOLINE=${RW_RETPOLINE:-1}
 RW_JOBS=${RW_JOBS:-$(nproc)}
-t_start=$(date +%s)
 # meson test sets MALLOC_PERTURB_, which makes glibc fill every malloc/free:
 # instructions per request would then measure that, not nginx (x2.5 here)
 unset MALLOC_PERTURB_
 
-say() { printf 'nginx.sh: %s\n' "$*"; }
-die() { printf 'nginx.sh: FAIL: %s\n' "$*" >&2; exit 1; }
-skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
-elapsed() { echo $(( $(date +%s) - t_start )); }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.3f", b / a; else print "-" }'; }
-# quantile Q of the numbers on stdin (linear interpolation; 0.5 = median)
-quantile() { sort -g | awk -v q="$1" -v fmt="${2:-%.3f}" '{ v[NR] = $1 } END { x = 1 + (NR - 1) * q; i = int(x); f = x - i
-	printf fmt, (i < NR) ? v[i] + f * (v[i + 1] - v[i]) : v[NR] }'; }
+rw_name=nginx.sh
+. "$here/lib.sh"
 
 for f in "$PLUGIN" "$LIBDIR/libscall.so" "$SCALL_LD"; do
 	[ -e "$f" ] || die "$f not built (GCC plugin, libscall, scall-ld needed)"
 done
-# The build's C compiler (the one meson built libscall with): the plugin
-# loads only into the GCC it was built for (CC=gcc-11 meson setup ...).
-cc_line=$(python3 -c '
-import json, sys
-for t in json.load(open(sys.argv[1] + "/meson-info/intro-targets.json")):
-    for s in t["target_sources"] if t["name"] == "scall" else []:
-        if s["language"] == "c":
-            print(" ".join(s["compiler"]))
-            sys.exit(0)
-sys.exit(1)' "$B") || die "$B: no C compiler for libscall in meson-info/intro-targets.json"
-read -ra cc_cmd <<<"$cc_line"
+build_cc "$B"
 missing=
 for t in "${cc_cmd[0]}" make curl wrk valgrind callgrind_control python3 tar; do
 	command -v "$t" >/dev/null || missing="$missing $t"
@@ -103,7 +86,6 @@ trap 'exit 130' INT TERM
 
 # --- 1. fetch the upstream tarball with apt-get, privately -----------------
 tarball=$W/cache/nginx_$NGX_VER.orig.tar.gz
-. "$here/debsrc.sh"
 fetch_debian_orig nginx "$NGX_VER" tar.gz "$tarball"
 
 # --- 2. which annotate.sed groups can the plugin compile? -----------------

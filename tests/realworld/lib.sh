@@ -1,9 +1,34 @@
 # SPDX-License-Identifier: MIT
-# debsrc.sh - sourced by the real-world tests (nginx.sh, sqlite.sh): fetch
-# an upstream tarball from Debian 12's source archive with apt-get and a
-# private source list, so that the system's apt configuration never changes.
-# The caller defines say and skip (skip exits with meson's status 77) and
-# removes "$apt_tmp" on exit.
+# lib.sh - sourced by the real-world tests (nginx.sh, sqlite.sh), which set
+# rw_name (their name, for messages) first: messages, figures, the build's C
+# compiler, and the upstream tarball from Debian 12's source archive, fetched
+# with apt-get and a private source list so that the system's apt
+# configuration never changes (the caller removes "$apt_tmp" on exit).
+
+t_start=$(date +%s)
+say() { printf '%s: %s\n' "$rw_name" "$*"; }
+die() { printf '%s: FAIL: %s\n' "$rw_name" "$*" >&2; exit 1; }
+skip() { printf 'SKIP: %s\n' "$*"; exit 77; }
+elapsed() { echo $(( $(date +%s) - t_start )); }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0) printf "%.3f", b / a; else print "-" }'; }
+# quantile Q of the numbers on stdin (linear interpolation; 0.5 = median)
+quantile() { sort -g | awk -v q="$1" -v fmt="${2:-%.3f}" '{ v[NR] = $1 } END { x = 1 + (NR - 1) * q; i = int(x); f = x - i
+	printf fmt, (i < NR) ? v[i] + f * (v[i + 1] - v[i]) : v[NR] }'; }
+
+# build_cc BUILDDIR: cc_line and cc_cmd, the C compiler meson built libscall
+# with: the GCC plugin loads only into the GCC it was built for
+# (CC=gcc-11 meson setup ...).
+build_cc() {
+	cc_line=$(python3 -c '
+import json, sys
+for t in json.load(open(sys.argv[1] + "/meson-info/intro-targets.json")):
+    for s in t["target_sources"] if t["name"] == "scall" else []:
+        if s["language"] == "c":
+            print(" ".join(s["compiler"]))
+            sys.exit(0)
+sys.exit(1)' "$1") || die "$1: no C compiler for libscall in meson-info/intro-targets.json"
+	read -ra cc_cmd <<<"$cc_line"
+}
 
 # The first Debian (non-security) mirror of the system's apt sources, and its
 # keyring: "URI KEYRING".
