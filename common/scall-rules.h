@@ -74,15 +74,19 @@ struct decl_facts {
 	bool static_storage; // static or extern (file scope or static local)
 	bool thread_local_;
 	bool is_const;
-	type_class type;
+	type_class type;     // of an array: its element's (innermost) type
 	bool layout_known;   // a struct whose fields are known (complete, valid)
 	size_t key_members;  // of a struct: how many (field_role_of)
+	bool array;          // an array (any number of dimensions, its size
+			     // known or not) of `type`: every element's key
+			     // members are keys, at i * element size + O
 };
 
 // The sentence that follows the reason in the attribute's error.
 #define SCALL_KEY_RULE_TEXT                                                   \
-	"a scall key must be a function-pointer variable, or a struct variable " \
-	"(its function-pointer members are keys), with static storage duration"
+	"a scall key must be a function-pointer variable, a struct variable "   \
+	"(its function-pointer members are keys), or an array of either, "     \
+	"with static storage duration"
 
 // Why the declaration cannot be a key, or nullptr when it can.  A struct
 // whose layout is unknown (an extern declaration of an opaque struct, an
@@ -104,12 +108,15 @@ inline const char *key_problem(const decl_facts &d)
 		if (d.is_const)
 			return is_const;
 		if (d.layout_known && !d.key_members)
-			return "a struct without function-pointer members "
-			       "(arrays, unions and bit-fields do not count)";
+			return d.array ? "an array of structs without function-pointer members "
+					 "(arrays, unions and bit-fields inside them do not count)"
+				       : "a struct without function-pointer members "
+					 "(arrays, unions and bit-fields do not count)";
 		return nullptr;
 	}
 	if (d.type != type_class::fnptr)
-		return "not a function pointer or a struct of them";
+		return d.array ? "an array of neither function pointers nor structs of them"
+			       : "not a function pointer, a struct of them or an array of either";
 	if (d.is_const)
 		return is_const;
 	return nullptr;
@@ -180,6 +187,20 @@ constexpr store_fn store_fns[] = {
 	{ "__atomic_store_8", store_kind::atomic, 0, -1, false },
 	{ "__atomic_store_16", store_kind::atomic, 0, -1, false },
 };
+
+// May a local alias of a key (a pointer the compiler follows within one
+// function, treated as the key itself) be passed to this function without
+// escaping?  Only to the store functions that are converted (memcpy,
+// memmove, mempcpy, memset, bzero, the atomic stores): as destination the
+// call is a converted store, as source it only reads.  Any other call --
+// and every other store of the pointer to memory, or a return of it --
+// is an escape (an error unless the key is SCALL_KEY_ESCAPES or the unit
+// is built with allow-address).  f: find_store_fn's answer, nullptr when the
+// callee is no store function.
+inline bool alias_may_pass_to(const store_fn *f)
+{
+	return f && f->kind != store_kind::string;
+}
 
 // Does a store of this kind become an update (-fplugin-arg-scall-convert-stores)?
 inline bool convertible(store_kind k)

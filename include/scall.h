@@ -41,6 +41,16 @@ extern "C" {
 /* ---------------------------------------------------------------------- */
 
 /*
+ * SCALL_KEY_ESCAPES - SCALL_KEY for the one key (or struct key, or array of
+ * keys) whose address must escape: `(void *)&key` as an opaque marker in a
+ * static initializer, a pointer to it handed to another function or kept
+ * in memory.  The compiler then allows it for that key alone (instead of a
+ * unit-wide -fplugin-arg-scall-allow-address), and calls and stores it can
+ * see are converted as for SCALL_KEY.  It records a promise: after writing
+ * the key through such a pointer, call scall_resync() before relying on the
+ * new target (until then its sites may still call the old one).
+ * SCALL_CHECK=1 reports a forgotten scall_resync() (see below).
+ *
  * SCALL_KEY - attribute that makes a function-pointer variable with static
  * storage duration a key:
  *
@@ -49,13 +59,26 @@ extern "C" {
  * Calls `compress(p, n)` and `(*compress)(p, n)` are then converted by the
  * toolchain.  With the GCC plugin it is the plugin's attribute `scall_key`,
  * which it checks (an error on anything but a function-pointer variable with
- * static storage duration, or a struct variable with static storage duration
- * that has function-pointer members).  On a struct variable:
+ * static storage duration, a struct variable with static storage duration
+ * that has function-pointer members, or an array of either).  On a struct variable:
  *   struct event_actions ngx_event_actions SCALL_KEY;
  * every function-pointer member at any depth of nested structs is a key
  * (not the elements of arrays, nor members of unions or bit-fields); calls
  * `ngx_event_actions.add(...)` are converted; scall_update(s.member, f) and
- * scall_query(s.member) work on a member.  Under clang it is an annotation the pass reads;
+ * scall_query(s.member) work on a member.  On an array of function pointers
+ * or of such structs:
+ *   static struct syscall { const char *name; fn *cur; } sys[] SCALL_KEY = ...;
+ * every element's member is a key (at &sys + i * sizeof sys[0] + offset);
+ * a call whose index is a constant after optimisation, `sys[3].cur(fd)`, is
+ * converted, one with a variable index stays an indirect call (correct, and
+ * counted by the compilers' verbose output and by scall-scan).
+ * Within one function a local pointer to a key or to part of a struct key
+ * (`struct mutex_methods *to = &cfg.mutex;`, copies, casts, constant
+ * offsets) is the key itself, as long as it does not escape (stored to
+ * memory, returned, or passed to a call other than memcpy, memmove,
+ * mempcpy, memset, bzero and the atomic stores); an escape is an error
+ * naming its line, unless the key is SCALL_KEY_ESCAPES.
+ * Under clang it is an annotation the pass reads;
  * without either it expands to nothing.
  *
  * SCALL_HAVE_PLUGIN is 1 when the compiler's scall plugin is loaded (GCC's
@@ -64,17 +87,21 @@ extern "C" {
  */
 #if defined(__clang__)
 #define SCALL_KEY __attribute__((annotate("scall_key")))
+#define SCALL_KEY_ESCAPES                                                      \
+	__attribute__((annotate("scall_key"), annotate("scall_key_escapes")))
 #ifdef __SCALL_CLANG_PLUGIN__
 #define SCALL_HAVE_PLUGIN 1
 #endif
 #elif defined(__has_attribute)
 #if __has_attribute(scall_key)
 #define SCALL_KEY __attribute__((scall_key))
+#define SCALL_KEY_ESCAPES __attribute__((scall_key, scall_key_escapes))
 #define SCALL_HAVE_PLUGIN 1
 #endif
 #endif
 #ifndef SCALL_KEY
 #define SCALL_KEY
+#define SCALL_KEY_ESCAPES
 #endif
 #ifndef SCALL_HAVE_PLUGIN
 #define SCALL_HAVE_PLUGIN 0

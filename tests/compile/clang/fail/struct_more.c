@@ -10,7 +10,7 @@ struct ops {
 	union { int (*u)(int); long l; } un;
 };
 struct ops ops SCALL_KEY = { f };
-union { int (*a)(int); long l; } un SCALL_KEY; /* expect-error: 'un' is not a function pointer or a struct of them */
+union { int (*a)(int); long l; } un SCALL_KEY; /* expect-error: 'un' is not a function pointer, a struct of them or an array of either */
 void g(int i, void (*h)(void))
 {
 	__atomic_store_n(&ops.a, f, __ATOMIC_RELEASE); /* expect-error: atomic store to scall key 'ops' */
