@@ -7,7 +7,16 @@
 
 #include "scall-gcc.h"
 
-static tree key_in_addr(tree *tp, int *walk_subtrees, void *)
+// An address of a key the unit may not let escape: not under
+// -fplugin-arg-scall-allow-address, not a SCALL_KEY_ESCAPES key.
+static bool may_escape(tree key)
+{
+	return scall_opts.allow_address || key_escapes(key);
+}
+
+// data: a bool, true to skip the keys whose address may escape
+// (may_escape).
+static tree key_in_addr(tree *tp, int *walk_subtrees, void *data)
 {
 	tree t = *tp;
 	if (TREE_CODE(t) == MEM_REF && TREE_CODE(TREE_OPERAND(t, 0)) == ADDR_EXPR) {
@@ -21,7 +30,8 @@ static tree key_in_addr(tree *tp, int *walk_subtrees, void *)
 		// &S.data for a struct key S: fine unless the addressed
 		// object holds a key member.
 		key_ref r = resolve_key(op);
-		if (r.key && (op == r.key || r.touches))
+		if (r.key && (op == r.key || r.touches) &&
+		    !(*static_cast<bool *>(data) && may_escape(r.key)))
 			return r.key;
 	}
 	if (TYPE_P(t) || DECL_P(t))
@@ -29,12 +39,14 @@ static tree key_in_addr(tree *tp, int *walk_subtrees, void *)
 	return NULL_TREE;
 }
 
-static tree find_key_addr(tree t)
+// The key whose address t holds; escaping: only one whose address may not
+// escape.
+static tree find_key_addr(tree t, bool escaping = false)
 {
 	if (!t)
 		return NULL_TREE;
 	// GIMPLE operands are small and unshared: no visited set needed.
-	return walk_tree(&t, key_in_addr, NULL, NULL);
+	return walk_tree(&t, key_in_addr, &escaping, NULL);
 }
 
 static bool name_starts(tree fndecl, const char *prefix)
@@ -110,30 +122,26 @@ void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 						    ? "atomic store to"
 						    : "store (via a string "
 						      "function) to");
-			} else if (!scall_opts.allow_address)
-				addr_error(loc, key);
+			} else if (tree esc = find_key_addr(arg, true))
+				addr_error(loc, esc);
 		}
-		tree fn = gimple_call_fn(call);
-		if (tree key = find_key_addr(fn))
-			if (!scall_opts.allow_address)
-				addr_error(loc, key);
+		if (tree key = find_key_addr(gimple_call_fn(call), true))
+			addr_error(loc, key);
 		return;
 	}
-	if (scall_opts.allow_address)
-		return;
 	// Every operand but the lhs (reported above).
 	for (unsigned i = 0; i < gimple_num_ops(stmt); i++) {
 		tree op = gimple_op(stmt, i);
 		if (!op || op == lhs)
 			continue;
-		if (tree key = find_key_addr(op)) {
+		if (tree key = find_key_addr(op, true)) {
 			addr_error(loc, key);
 			return;
 		}
 	}
 	if (gasm *as = dyn_cast<gasm *>(stmt)) {
 		for (unsigned i = 0; i < gimple_asm_ninputs(as); i++)
-			if (tree key = find_key_addr(TREE_VALUE(gimple_asm_input_op(as, i))))
+			if (tree key = find_key_addr(TREE_VALUE(gimple_asm_input_op(as, i)), true))
 				addr_error(loc, key);
 	}
 }
@@ -141,11 +149,10 @@ void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 // `p = c ? &key : q` leaves &key as a PHI argument.
 void check_phis(function *fun, basic_block bb)
 {
-	for (gphi_iterator pi = gsi_start_phis(bb); !scall_opts.allow_address &&
-	     !gsi_end_p(pi); gsi_next(&pi)) {
+	for (gphi_iterator pi = gsi_start_phis(bb); !gsi_end_p(pi); gsi_next(&pi)) {
 		gphi *phi = pi.phi();
 		for (unsigned i = 0; i < gimple_phi_num_args(phi); i++)
-			if (tree key = find_key_addr(gimple_phi_arg_def(phi, i))) {
+			if (tree key = find_key_addr(gimple_phi_arg_def(phi, i), true)) {
 				location_t loc = gimple_phi_arg_location(phi, i);
 				addr_error(loc != UNKNOWN_LOCATION ? loc
 					   : DECL_SOURCE_LOCATION(fun->decl), key);
@@ -156,10 +163,9 @@ void check_phis(function *fun, basic_block bb)
 // Static initializers: `void *p = &key;` at file scope.
 void check_static_initializer(tree decl)
 {
-	if (!scall_opts.allow_address && DECL_INITIAL(decl) &&
-	    DECL_INITIAL(decl) != error_mark_node &&
+	if (DECL_INITIAL(decl) && DECL_INITIAL(decl) != error_mark_node &&
 	    (TREE_STATIC(decl) || DECL_EXTERNAL(decl))) {
-		if (tree key = find_key_addr(DECL_INITIAL(decl)))
+		if (tree key = find_key_addr(DECL_INITIAL(decl), true))
 			addr_error(DECL_SOURCE_LOCATION(decl), key);
 	}
 }

@@ -56,6 +56,14 @@ bool is_struct_key(const_tree t)
 	return is_key(t) && TREE_CODE(TREE_TYPE(t)) == RECORD_TYPE;
 }
 
+// SCALL_KEY_ESCAPES: the user promised scall_resync() after writing the key
+// through a pointer, so its address may go anywhere.
+bool key_escapes(const_tree key)
+{
+	return is_key(key) &&
+	       lookup_attribute("scall_key_escapes", DECL_ATTRIBUTES(key));
+}
+
 // Does the byte range [off, off + len) of struct key `key` hold (part of)
 // a key member?  len < 0: unknown (everything from off on).
 static bool range_has_member(tree key, HOST_WIDE_INT off, HOST_WIDE_INT len)
@@ -157,13 +165,32 @@ static tree handle_scall_key(tree *node, tree name, tree, int, bool *no_add)
 	return NULL_TREE;
 }
 
+// scall_key_escapes only comes with scall_key (SCALL_KEY_ESCAPES spells
+// both, scall_key first: GCC applies them in order).
+static tree handle_scall_key_escapes(tree *node, tree name, tree, int, bool *no_add)
+{
+	tree decl = *node;
+	if (!DECL_P(decl) || !lookup_attribute("scall_key", DECL_ATTRIBUTES(decl))) {
+		error_at(DECL_P(decl) ? DECL_SOURCE_LOCATION(decl) : input_location,
+			 "%qE attribute without %<scall_key%>; write "
+			 "%<SCALL_KEY_ESCAPES%> (scall.h)", name);
+		*no_add = true;
+	}
+	return NULL_TREE;
+}
+
 static const struct attribute_spec scall_key_attr = {
 	"scall_key", 0, 0, true, false, false, false, handle_scall_key, NULL,
+};
+static const struct attribute_spec scall_key_escapes_attr = {
+	"scall_key_escapes", 0, 0, true, false, false, false,
+	handle_scall_key_escapes, NULL,
 };
 
 void scall_register_attributes(void *, void *)
 {
 	register_attribute(&scall_key_attr);
+	register_attribute(&scall_key_escapes_attr);
 }
 
 // With -flto the trampoline may land in another partition than a

@@ -114,6 +114,7 @@ struct key_ref {
 key_ref resolve_key(tree ref);
 bool is_key(const_tree t);
 bool is_struct_key(const_tree t);
+bool key_escapes(const_tree key);
 void scall_register_attributes(void *, void *);
 void promote_static_key_for_lto(tree decl);
 

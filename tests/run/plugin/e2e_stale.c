@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SCALL_CHECK: keys written through an escaped pointer (built with
- * -fplugin-arg-scall-allow-address).  Mode (argv[1]):
+ * -fplugin-arg-scall-allow-address, or with -DE2E_ESCAPES: the keys are
+ * SCALL_KEY_ESCAPES).  Mode (argv[1]):
  *   forget  write `hook` and the member cfg.b behind scall's back, then two
  *           updates of another key (the second check reports them), a
  *           second forgotten write to hook, two more updates, exit;
@@ -25,8 +26,13 @@ struct ops {
 	int (*b)(int);
 };
 
-static int (*hook)(int) SCALL_KEY = old_fn;
-static struct ops cfg SCALL_KEY = { old_fn, old_fn };
+#ifdef E2E_ESCAPES
+#define STALE_KEY SCALL_KEY_ESCAPES
+#else
+#define STALE_KEY SCALL_KEY
+#endif
+static int (*hook)(int) STALE_KEY = old_fn;
+static struct ops cfg STALE_KEY = { old_fn, old_fn };
 SCALL_DEFINE(other, other_a);
 
 /* The escape: the compiler half cannot follow the pointer. */

@@ -4,7 +4,10 @@
 -fplugin-arg-scall-allow-address, writes keys through escaped pointers.
 
   stale.py --cc CC --pass-flags=FLAGS --include DIR --libdir DIR \
-           --workdir DIR [--flags=-O2] [--post-link=CMD] [--sanitize=S]
+           --workdir DIR [--flags=-O2] [--post-link=CMD] [--sanitize=S] [--escapes]
+
+--escapes: the keys are SCALL_KEY_ESCAPES instead (-DE2E_ESCAPES), built
+without allow-address.
 
 Under SCALL_CHECK=1 (and SCALL_DEBUG=1) each forgotten key gets exactly one
 line naming it and the program, at the second check after the write
@@ -54,12 +57,14 @@ def main():
     ap.add_argument("--flags", default="-O2")
     ap.add_argument("--post-link", default="")
     ap.add_argument("--sanitize", default="none")
+    ap.add_argument("--escapes", action="store_true")
     a = ap.parse_args()
     os.makedirs(a.workdir, exist_ok=True)
     exe = os.path.join(a.workdir, "e2e_stale")
     cmd = (shlex.split(a.cc) + ["-I" + a.include, "-std=gnu11", "-Wall", "-Werror",
                                 "-D_GNU_SOURCE"] + shlex.split(a.flags) +
-           shlex.split(a.pass_flags) + ["-fplugin-arg-scall-allow-address"])
+           shlex.split(a.pass_flags) +
+           (["-DE2E_ESCAPES"] if a.escapes else ["-fplugin-arg-scall-allow-address"]))
     if a.sanitize not in ("", "none"):
         cmd += ["-fsanitize=" + a.sanitize]
     cmd += [os.path.join(HERE, "e2e_stale.c"), "-o", exe, "-L" + a.libdir,
