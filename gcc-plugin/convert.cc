@@ -97,9 +97,12 @@ static tree strip_ssa_conv(tree t)
 
 // The key loaded into SSA name t, or NULL; *off is the member's byte offset
 // for a struct key, *fntype the type of the function it points to.
-static tree loaded_key(tree t, HOST_WIDE_INT *off, tree *fntype)
+// *variable: t is a function pointer read from an array of keys at an
+// index that is not a constant here (the call stays indirect).
+static tree loaded_key(tree t, HOST_WIDE_INT *off, tree *fntype, bool *variable)
 {
 	*off = 0;
+	*variable = false;
 	t = strip_ssa_conv(t);
 	if (!t || TREE_CODE(t) != SSA_NAME || SSA_NAME_IS_DEFAULT_DEF(t))
 		return NULL_TREE;
@@ -108,8 +111,12 @@ static tree loaded_key(tree t, HOST_WIDE_INT *off, tree *fntype)
 		return NULL_TREE;
 	tree rhs = gimple_assign_rhs1(def);
 	key_ref r = resolve_key(rhs);
-	if (!r.member)
+	if (!r.member) {
+		*variable = r.touches && TREE_CODE(TREE_TYPE(r.key)) == ARRAY_TYPE &&
+			    POINTER_TYPE_P(TREE_TYPE(rhs)) &&
+			    TREE_CODE(TREE_TYPE(TREE_TYPE(rhs))) == FUNCTION_TYPE;
 		return NULL_TREE;
+	}
 	// A volatile load of a struct key's member stays indirect; a plain
 	// key's is converted (the two rules as they were written; unifying
 	// them would change what is converted).
@@ -201,6 +208,7 @@ unsigned int scall_convert_function(function *fun)
 	std::vector<tree> dead;
 	std::vector<conv_store> stores;
 	bool changed = false, purge = false;
+	unsigned variable = 0; // calls through keys with a variable index
 	basic_block bb;
 
 	if (!scall_unit.any_key)
@@ -219,18 +227,20 @@ unsigned int scall_convert_function(function *fun)
 			tree fn = gimple_call_fn(call);
 			if (!fn || TREE_CODE(fn) != SSA_NAME)
 				continue;
-			bool cond = false;
+			bool cond = false, var;
 			HOST_WIDE_INT off;
 			tree fntype;
-			tree key = loaded_key(fn, &off, &fntype);
+			tree key = loaded_key(fn, &off, &fntype, &var);
 			tree src = strip_ssa_conv(fn);
-			if (!key && TREE_CODE(src) == SSA_NAME &&
+			if (!key && !var && TREE_CODE(src) == SSA_NAME &&
 			    !SSA_NAME_IS_DEFAULT_DEF(src) &&
 			    is_cond_target_call(SSA_NAME_DEF_STMT(src))) {
 				key = loaded_key(gimple_call_arg(SSA_NAME_DEF_STMT(src), 0),
-						 &off, &fntype);
+						 &off, &fntype, &var);
 				cond = key != NULL_TREE;
 			}
+			if (var)
+				variable++;
 			if (!key)
 				continue;
 			gimple_call_set_fndecl(call, get_tramp(key, off, fntype, cond));
@@ -238,6 +248,13 @@ unsigned int scall_convert_function(function *fun)
 			dead.push_back(fn);
 			changed = true;
 		}
+	}
+	// Correct, but the user may have expected them converted.
+	if (variable && scall_opts.verbose) {
+		expanded_location xl = expand_location(DECL_SOURCE_LOCATION(fun->decl));
+		fprintf(stderr, "%s:%d: scall: in %s: %u call%s through keys with a "
+			"variable index left indirect\n", xl.file ? xl.file : "?",
+			xl.line, function_name(fun), variable, variable == 1 ? "" : "s");
 	}
 	for (tree t : dead)
 		remove_dead_chain(t, &purge);

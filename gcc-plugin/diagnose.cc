@@ -86,6 +86,27 @@ static void addr_error(location_t loc, tree key)
 		 key);
 }
 
+// Is every use of SSA name t an argument of a __scall_ function?  With a
+// variable index, scall_update(a[i].m, f)'s &a[i].m is computed into an SSA
+// name before the call, not passed as an address constant.
+static bool only_scall_macro_uses(tree t)
+{
+	imm_use_iterator it;
+	use_operand_p use;
+	bool any = false;
+	FOR_EACH_IMM_USE_FAST(use, it, t) {
+		gimple *u = USE_STMT(use);
+		if (is_gimple_debug(u))
+			continue;
+		gcall *c = dyn_cast<gcall *>(u);
+		if (!c || !name_starts(gimple_call_fndecl(c), "__scall_") ||
+		    gimple_call_fn(c) == t || gimple_call_lhs(c) == t)
+			return false;
+		any = true;
+	}
+	return any;
+}
+
 void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 {
 	location_t loc = scall_stmt_location(stmt);
@@ -129,6 +150,10 @@ void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 			addr_error(loc, key);
 		return;
 	}
+	if (lhs && TREE_CODE(lhs) == SSA_NAME && gimple_assign_single_p(stmt) &&
+	    TREE_CODE(gimple_assign_rhs1(stmt)) == ADDR_EXPR &&
+	    only_scall_macro_uses(lhs))
+		return;
 	// Every operand but the lhs (reported above).
 	for (unsigned i = 0; i < gimple_num_ops(stmt); i++) {
 		tree op = gimple_op(stmt, i);

@@ -51,9 +51,15 @@ static void key_members(const_tree type, HOST_WIDE_INT base,
 	}
 }
 
+// A key whose keys are members at byte offsets: a struct key, or an array
+// of keys (docs/format.md "Arrays of keys": the member O of element i is
+// the member key at i*E + O).  Named, recorded and stored as members.
 bool is_struct_key(const_tree t)
 {
-	return is_key(t) && TREE_CODE(TREE_TYPE(t)) == RECORD_TYPE;
+	if (!is_key(t))
+		return false;
+	tree_code c = TREE_CODE(TREE_TYPE(t));
+	return c == RECORD_TYPE || c == ARRAY_TYPE;
 }
 
 // SCALL_KEY_ESCAPES: the user promised scall_resync() after writing the key
@@ -64,13 +70,75 @@ bool key_escapes(const_tree key)
 	       lookup_attribute("scall_key_escapes", DECL_ATTRIBUTES(key));
 }
 
-// Does the byte range [off, off + len) of struct key `key` hold (part of)
-// a key member?  len < 0: unknown (everything from off on).
+// Where the key pointers of a key's type are: the members of the struct,
+// or of one element of an array (any number of dimensions) repeated every
+// elem bytes.
+struct key_layout {
+	std::vector<HOST_WIDE_INT> members;
+	HOST_WIDE_INT elem = 0;   // an array: its innermost element's size
+	HOST_WIDE_INT count = -1; // an array: how many elements, -1 unknown
+};
+
+static const_tree innermost_element(const_tree type)
+{
+	while (TREE_CODE(type) == ARRAY_TYPE)
+		type = TREE_TYPE(type);
+	return type;
+}
+
+static key_layout layout_of(const_tree type)
+{
+	key_layout l;
+	const_tree t = innermost_element(type);
+	if (t != type) {
+		l.elem = int_size_in_bytes(t);
+		HOST_WIDE_INT all = int_size_in_bytes(type);
+		if (l.elem <= 0)
+			return key_layout(); // not laid out: no member known
+		l.count = all >= 0 ? all / l.elem : -1;
+	}
+	if (is_fnptr_type(t))
+		l.members.push_back(0);
+	else
+		key_members(t, 0, l.members);
+	return l;
+}
+
+// Does the byte range [off, off + len) of struct key or array `key` hold
+// (part of) a key member?  len < 0: unknown (everything from off on).
 static bool range_has_member(tree key, HOST_WIDE_INT off, HOST_WIDE_INT len)
 {
-	std::vector<HOST_WIDE_INT> m;
-	key_members(TREE_TYPE(key), 0, m);
-	return scall_rules::range_holds_key(m.begin(), m.end(), off, len, len >= 0);
+	key_layout l = layout_of(TREE_TYPE(key));
+	const auto b = l.members.begin(), e = l.members.end();
+	if (!l.elem)
+		return scall_rules::range_holds_key(b, e, off, len, len >= 0);
+	if (l.members.empty() || (l.count >= 0 && off >= l.count * l.elem))
+		return false;
+	if (len < 0)
+		return true;
+	// Element by element, each part of the range relative to its element
+	// (the first element with a key member in the range answers).
+	HOST_WIDE_INT end = off + len;
+	if (l.count >= 0)
+		end = MIN(end, l.count * l.elem);
+	for (HOST_WIDE_INT i = off / l.elem; i * l.elem < end; i++) {
+		HOST_WIDE_INT lo = MAX(off, i * l.elem) - i * l.elem;
+		HOST_WIDE_INT hi = MIN(end, (i + 1) * l.elem) - i * l.elem;
+		if (scall_rules::range_holds_key(b, e, lo, hi - lo, true))
+			return true;
+	}
+	return false;
+}
+
+// Is there a key member at byte offset off of struct key or array `key`?
+static bool member_at(tree key, HOST_WIDE_INT off)
+{
+	key_layout l = layout_of(TREE_TYPE(key));
+	const auto b = l.members.begin(), e = l.members.end();
+	if (!l.elem)
+		return scall_rules::member_at(b, e, off);
+	HOST_WIDE_INT i = off / l.elem;
+	return (l.count < 0 || i < l.count) && scall_rules::member_at(b, e, off % l.elem);
 }
 
 key_ref resolve_key(tree ref)
@@ -111,9 +179,7 @@ key_ref resolve_key(tree ref)
 	if (!is_fnptr_type(TREE_TYPE(ref)) || !bitsize.is_constant(&size) ||
 	    size != max || size != POINTER_SIZE || pos % BITS_PER_UNIT)
 		return r;
-	std::vector<HOST_WIDE_INT> m;
-	key_members(TREE_TYPE(base), 0, m);
-	if (scall_rules::member_at(m.begin(), m.end(), pos / BITS_PER_UNIT)) {
+	if (member_at(base, pos / BITS_PER_UNIT)) {
 		r.member = true;
 		r.off = pos / BITS_PER_UNIT;
 	}
@@ -137,11 +203,14 @@ static tree handle_scall_key(tree *node, tree name, tree, int, bool *no_add)
 	else if (TREE_CODE(decl) != VAR_DECL)
 		d.what = scall_rules::decl_facts::other;
 	else {
-		tree type = TREE_TYPE(decl);
+		// An array: the rule is its innermost element's (const
+		// arrays carry the qualifier on the element type).
+		tree type = CONST_CAST_TREE(innermost_element(TREE_TYPE(decl)));
 		d.what = scall_rules::decl_facts::variable;
 		d.static_storage = TREE_STATIC(decl) || DECL_EXTERNAL(decl);
 		d.thread_local_ = DECL_THREAD_LOCAL_P(decl);
-		d.is_const = TYPE_READONLY(type);
+		d.array = type != TREE_TYPE(decl);
+		d.is_const = TYPE_READONLY(type) || TYPE_READONLY(TREE_TYPE(decl));
 		d.type = type_class_of(type);
 		d.layout_known = COMPLETE_TYPE_P(type);
 		if (d.type == scall_rules::type_class::strct) {

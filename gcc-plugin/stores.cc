@@ -44,7 +44,11 @@ static unsigned HOST_WIDE_INT store_fn_len(gcall *call, const scall_rules::store
 // only costs the reading.
 static stored_range store_extent(const conv_store &c)
 {
-	unsigned HOST_WIDE_INT size = tree_to_uhwi(DECL_SIZE_UNIT(c.key));
+	// An array declared without its size (extern fn tbl[];): no whole
+	// object to fall back on (hi == 0, diagnosed by the caller).
+	tree size_t_ = DECL_SIZE_UNIT(c.key);
+	unsigned HOST_WIDE_INT size = size_t_ && tree_fits_uhwi_p(size_t_)
+		? tree_to_uhwi(size_t_) : 0;
 	stored_range whole = { c.key, 0, size };
 	HOST_WIDE_INT lo = -1;
 	unsigned HOST_WIDE_INT len = 0;
@@ -75,6 +79,8 @@ static stored_range store_extent(const conv_store &c)
 			len = store_fn_len(call, sf, dst);
 		}
 	}
+	if (!size && lo >= 0 && len)
+		return { c.key, (unsigned HOST_WIDE_INT)lo, lo + len };
 	if (lo < 0 || !len || (unsigned HOST_WIDE_INT)lo >= size ||
 	    len > size - lo)
 		return whole;
@@ -255,9 +261,17 @@ bool insert_stored_calls(function *fun, std::vector<conv_store> &stores)
 				function_name(fun),
 				IDENTIFIER_POINTER(DECL_NAME(c.key)));
 		}
+		stored_range r = store_extent(c);
+		if (r.hi == 0) {
+			error_at(loc, "scall: cannot convert this store to scall key "
+				 "%qD: its index is not a constant and the size of the "
+				 "array is not known here; declare the array with its "
+				 "size, or use %<scall_update%>", c.key);
+			continue;
+		}
 		if (!at_block.add(bb))
 			blocks.push_back(bb);
-		at_stmt[c.stmt].push_back(store_extent(c));
+		at_stmt[c.stmt].push_back(r);
 	}
 	stores.clear();
 	for (basic_block bb : blocks) {
