@@ -359,7 +359,10 @@ bool emit(Unit &U)
 		if (auto *MD = mdconst::extract_or_null<ConstantInt>(M.getModuleFlag("cf-protection-branch")))
 			Ibt = MD->getZExtValue() != 0;
 		std::string Entry = std::string("\t.cfi_startproc\n") + (Ibt ? "\tendbr64\n" : "");
-		OS << "\t.pushsection " SCALL_SECTION_MODULE ",\"awG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
+		// Once per unit, whoever emits it first: scall.h's branch
+		// macros emit the same header from their asm (docs/format.md).
+		OS << "\t.ifndef " SCALL_SYM_MODULE "\n"
+		   << "\t.pushsection " SCALL_SECTION_MODULE ",\"awG\",@progbits," SCALL_SYM_MODULE ",comdat\n"
 		   << "\t.globl " SCALL_SYM_MODULE "\n\t.hidden " SCALL_SYM_MODULE "\n"
 		   << "\t.type " SCALL_SYM_MODULE ",@object\n\t.balign 8\n" SCALL_SYM_MODULE ":\n"
 		   << scall_rules::module_header();
@@ -377,7 +380,7 @@ bool emit(Unit &U)
 		   << "\t.balign 8\n\t.quad " SCALL_SYM_MODULE_CTOR "\n"
 		   << "\t.section .fini_array,\"awG\",@fini_array," SCALL_SYM_MODULE ",comdat\n"
 		   << "\t.balign 8\n\t.quad " SCALL_SYM_MODULE_DTOR "\n"
-		   << "\t.popsection\n";
+		   << "\t.popsection\n\t.endif\n";
 	}
 	OS.flush();
 

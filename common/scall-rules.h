@@ -385,14 +385,18 @@ inline std::string site_record(const std::string &site, const std::string &tramp
 }
 
 // The module header's words after its label (section scall_module):
-// magic, version, flags and nsites 0 (scall-ld's), size, and the four
-// bounds as weak hidden references to the linker's __start_/__stop_.
+// magic, version, flags (SCALL_MODULE_BRANCHES, set as emitted) and nsites
+// 0 (scall-ld's), size, and the six bounds as weak hidden references to
+// the linker's __start_/__stop_.  include/scall.h's branch macros write the
+// same words (docs/format.md, "Module header").
 inline std::string module_header()
 {
 	std::string s = "\t.long 0x" + hex(SCALL_MODULE_MAGIC) + "\n\t.short " + std::to_string(SCALL_FORMAT_VERSION) +
-			"\n\t.short 0\n\t.long 0\n\t.long " + std::to_string(SCALL_MODULE_SIZE) + "\n";
+			"\n\t.short " + std::to_string(SCALL_MODULE_BRANCHES) + "\n\t.long 0\n\t.long " +
+			std::to_string(SCALL_MODULE_SIZE) + "\n";
 	for (const char *b : { "__start_" SCALL_SECTION_SITES, "__stop_" SCALL_SECTION_SITES,
-			       "__start_" SCALL_SECTION_TRAMPS, "__stop_" SCALL_SECTION_TRAMPS })
+			       "__start_" SCALL_SECTION_TRAMPS, "__stop_" SCALL_SECTION_TRAMPS,
+			       "__start_" SCALL_SECTION_BRANCHES, "__stop_" SCALL_SECTION_BRANCHES })
 		s += std::string("\t.weak ") + b + "\n\t.hidden " + b + "\n\t.quad " + b + "\n";
 	return s;
 }

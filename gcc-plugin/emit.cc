@@ -249,6 +249,9 @@ static void emit_module(FILE *f)
 {
 	bool ibt = flag_cf_protection & CF_BRANCH;
 	const char *m = SCALL_SYM_MODULE;
+	// Once per unit, whoever emits it first: scall.h's branch macros
+	// emit the same header from their asm (docs/format.md).
+	fprintf(f, "\t.ifndef %s\n", m);
 	fprintf(f, "\t.section %s,\"awG\",@progbits,%s,comdat\n"
 		   "\t.globl %s\n\t.hidden %s\n\t.type %s, @object\n"
 		   "\t.size %s, %d\n\t.balign 8\n%s:\n",
@@ -275,7 +278,7 @@ static void emit_module(FILE *f)
 	fprintf(f, "\t.section .init_array,\"awG\",@init_array,%s,comdat\n"
 		   "\t.balign 8\n\t.quad %s\n", m, SCALL_SYM_MODULE_CTOR);
 	fprintf(f, "\t.section .fini_array,\"awG\",@fini_array,%s,comdat\n"
-		   "\t.balign 8\n\t.quad %s\n", m, SCALL_SYM_MODULE_DTOR);
+		   "\t.balign 8\n\t.quad %s\n\t.endif\n", m, SCALL_SYM_MODULE_DTOR);
 }
 
 void scall_finish_unit(void *, void *)

@@ -30,11 +30,13 @@ import gdb
 
 MODULE_MAGIC = 0x4C414353
 FORMAT_VERSION = 1
-MODULE_FLAGS_MASK = 0x7
+MODULE_FLAGS_MASK = 0xF
 MODULE_VALIDATED = 0x1
 MODULE_SORTED = 0x2
 MODULE_PREBOUND = 0x4
-MODULE_SIZE = 48
+MODULE_BRANCHES = 0x8     # the header has the branch bounds (64 bytes)
+MODULE_SIZE = 48          # the least header (SCALL_MODULE_MIN_SIZE): what is read here
+MODULE_BRANCHES_SIZE = 64  # SCALL_MODULE_SIZE
 MODULE_SIZE_ALIGN = 8
 SECTION_MODULE = "scall_module"
 
@@ -311,6 +313,7 @@ def read_module(mem, path, bias, elf, sec_addr, sec_size):
     # The checks of runtime/module.c, bad_header().
     if (magic != MODULE_MAGIC or version != FORMAT_VERSION
             or flags & ~MODULE_FLAGS_MASK or not module_size(size)
+            or (flags & MODULE_BRANCHES and module_size(size) < MODULE_BRANCHES_SIZE)
             or s1 < s0 or t1 < t0 or (s1 - s0) % SITE_SIZE
             or (t1 - t0) % TRAMP_SIZE):
         m.bad = "bad header (magic %#x version %d flags %#x size %d)" % (

@@ -19,16 +19,28 @@
 static struct rt_module *modules;
 static size_t nmodules;
 
+/* A 48-byte header (no SCALL_MODULE_BRANCHES) has no branch bounds: the
+ * bytes after it are not its own. */
+static bool has_branches(const struct scall_module *h)
+{
+	return h->flags & SCALL_MODULE_BRANCHES;
+}
+
 static int bad_header(const struct scall_module *h)
 {
 	return h->magic != SCALL_MODULE_MAGIC ||
 	       h->version != SCALL_FORMAT_VERSION ||
 	       (h->flags & ~SCALL_MODULE_FLAGS_MASK) ||
 	       !scall_module_size(h->size) ||
+	       !scall_module_size_fits(scall_module_size(h->size), h->flags) ||
 	       h->sites_stop < h->sites_start ||
 	       h->tramps_stop < h->tramps_start ||
 	       (h->sites_stop - h->sites_start) % sizeof(struct scall_site) ||
-	       (h->tramps_stop - h->tramps_start) % sizeof(struct scall_tramp);
+	       (h->tramps_stop - h->tramps_start) % sizeof(struct scall_tramp) ||
+	       (has_branches(h) &&
+		(h->branches_stop < h->branches_start ||
+		 (h->branches_stop - h->branches_start) %
+			 sizeof(struct scall_branch_rec)));
 }
 
 /* dl_iterate_phdr reports the main program first (dl_iterate_phdr(3)),
@@ -136,9 +148,9 @@ SCALL_EXPORT void __scall_register_module(struct scall_module *h)
 
 		fprintf(stderr,
 			"scall: module %s: bad header (magic %#x version %u "
-			"flags %#x): left on its trampolines\n",
+			"flags %#x size %u): left on its trampolines\n",
 			dladdr(h, &info) && info.dli_fname ? info.dli_fname : "?",
-			h->magic, h->version, h->flags);
+			h->magic, h->version, h->flags, h->size);
 		goto out;
 	}
 	m = build_module(h);

@@ -123,10 +123,10 @@ int records_read_module(struct ld_ctx *c, const struct img_sec *m,
 
 	if (m->type == SHT_NOBITS)
 		return nobits(c, m);
-	if (m->size < SCALL_MODULE_SIZE)
+	if (m->size < SCALL_MODULE_MIN_SIZE)
 		return corrupt(c, "section %s is %llu bytes, smaller than a "
 				  "%u-byte module header: corrupt", m->name,
-			       (unsigned long long)m->size, SCALL_MODULE_SIZE);
+			       (unsigned long long)m->size, SCALL_MODULE_MIN_SIZE);
 	p = c->img->buf + m->off;
 	magic = scall_get32(p + offsetof(struct scall_module, magic));
 	version = rd16(p + offsetof(struct scall_module, version));
@@ -145,7 +145,7 @@ int records_read_module(struct ld_ctx *c, const struct img_sec *m,
 				  "number of %u-byte words of at least %u: corrupt "
 				  "module header", m->name,
 			       scall_get32(p + SCALL_MODULE_OFF_SIZE),
-			       SCALL_MODULE_SIZE_ALIGN, SCALL_MODULE_SIZE);
+			       SCALL_MODULE_SIZE_ALIGN, SCALL_MODULE_MIN_SIZE);
 	if (m->size != hsize)
 		return corrupt(c, "section %s is %llu bytes, expected one %u-byte "
 				  "module header: corrupt, or objects built "
@@ -155,6 +155,10 @@ int records_read_module(struct ld_ctx *c, const struct img_sec *m,
 		return corrupt(c, "section %s: unknown header flags 0x%x: corrupt "
 				  "module header, or scall-ld is too old",
 			       m->name, r->old_flags);
+	if (!scall_module_size_fits(hsize, r->old_flags))
+		return corrupt(c, "section %s: flags 0x%x need a %u-byte header, "
+				  "the header is %u bytes: corrupt module header",
+			       m->name, r->old_flags, SCALL_MODULE_SIZE, hsize);
 	{
 		/* Filled in by the static linker in non-PIE files; relocated
 		 * (possibly zero in the file) otherwise. */

@@ -31,6 +31,7 @@
 #define SCALL_SECTION_SITES  "scall_sites"
 #define SCALL_SECTION_TRAMPS "scall_tramps"
 #define SCALL_SECTION_MODULE "scall_module"
+#define SCALL_SECTION_BRANCHES "scall_branches"
 
 /* Symbol names emitted by the compilers (assembler names). */
 #define SCALL_SYM_MODULE          "__scall_module"
@@ -58,6 +59,10 @@ enum scall_site_kind {
 	SCALL_KIND_JCC = 3,        /* 0F 80+cc rel32 (conditional tail call) */
 	SCALL_KIND_UNRESOLVED = 4, /* site = containing function; scall-ld
 				    * finds the instruction (Clang pass) */
+	/* Branch records only (section scall_branches, below): never in a
+	 * site record, whose readers refuse them as unknown kinds. */
+	SCALL_KIND_BRANCH_UNLIKELY = 5, /* JMP exactly when enabled */
+	SCALL_KIND_BRANCH_LIKELY = 6,   /* JMP exactly when disabled */
 };
 
 #define SCALL_SITE_KIND_MASK 0xffu
@@ -227,6 +232,41 @@ struct scall_tramp {
  */
 
 /* ------------------------------------------------------------------ */
+/* Branch records: section scall_branches, writable, 8-byte aligned.   */
+/* ------------------------------------------------------------------ */
+
+/* info: the kind (SCALL_KIND_BRANCH_*, or SCALL_KIND_NONE for a dead
+ * record) in the low 8 bits, flags above.  No flag is defined: writers set
+ * them to zero and readers refuse a record with an unknown one. */
+#define SCALL_BRANCH_KIND_MASK 0xffu
+#define SCALL_BRANCH_FLAGS_MASK 0xffffff00u
+
+/*
+ * One record per static branch (scall_branch_likely/unlikely in scall.h):
+ * a 5-byte instruction that is either SCALL_NOP5 (fall through) or
+ * E9 rel32 to target.  code and target are PC-relative like a site's;
+ * key is absolute (relocated at load, like scall_tramp.key), so it names
+ * the key object even when it lives in another module.
+ */
+struct scall_branch_rec {
+	int32_t code;      /* the 5-byte instruction - &code */
+	int32_t target;    /* the jump's destination - &target */
+	uint64_t key;      /* address of the branch key (struct scall_branch_key) */
+	uint32_t info;     /* kind | flags */
+	uint32_t reserved; /* 0; readers refuse a record where it is not */
+};
+
+/* Does a branch of kind (SCALL_KIND_BRANCH_*) jump when its key is
+ * enabled or not?  The one rule: the compiler's form (the key's default)
+ * and every later state follow it.  Unlikely: the jump goes to the "true"
+ * block, taken exactly when enabled; likely: to the "false" block, taken
+ * exactly when disabled. */
+static inline int scall_branch_jumps(unsigned kind, int enabled)
+{
+	return kind == SCALL_KIND_BRANCH_UNLIKELY ? !!enabled : !enabled;
+}
+
+/* ------------------------------------------------------------------ */
 /* Module header: section scall_module, writable, one per module.      */
 /* ------------------------------------------------------------------ */
 
@@ -235,12 +275,19 @@ struct scall_tramp {
 #define SCALL_MODULE_VALIDATED 0x1u /* scall-ld checked every record */
 #define SCALL_MODULE_SORTED    0x2u /* sites sorted by address, no overlap */
 #define SCALL_MODULE_PREBOUND  0x4u /* some trampoline records are bound */
-#define SCALL_MODULE_FLAGS_MASK 0x7u
+/* The header has branches_start/stop (SCALL_MODULE_SIZE bytes at least).
+ * Set as emitted, in every header that has the fields: a runtime that
+ * does not know branch records refuses the module, instead of leaving its
+ * branches frozen in their compiled state. */
+#define SCALL_MODULE_BRANCHES  0x8u
+#define SCALL_MODULE_FLAGS_MASK 0xfu
 
 /*
  * Emitted in COMDAT group __scall_module by every translation unit that
- * has at least one key call, so that exactly one survives per module.
- * The four bounds are absolute (weak, hidden references to the linker's
+ * has at least one key call or static branch, so that exactly one survives
+ * per module (the compilers' emitters and scall.h's branch macros write
+ * the same bytes, each guarded by `.ifndef __scall_module`, so a unit
+ * holding both emits it once).  The six bounds are absolute (weak, hidden references to the linker's
  * __start_/__stop_ symbols); a module without records has zeros there.
  *
  * size lets the header grow without a version break: fields are only
@@ -253,42 +300,62 @@ struct scall_module {
 	uint16_t version; /* SCALL_FORMAT_VERSION */
 	uint16_t flags;   /* SCALL_MODULE_*: zero as emitted, set by scall-ld */
 	uint32_t nsites;  /* scall-ld: number of records it validated */
-	uint32_t size;    /* bytes in this header: SCALL_MODULE_SIZE or more
+	uint32_t size;    /* bytes in this header: SCALL_MODULE_MIN_SIZE or
+			   * more, SCALL_MODULE_SIZE as this version emits it
 			   * (0: a header from before this field, 48 bytes) */
 	uint64_t sites_start;  /* __start_scall_sites */
 	uint64_t sites_stop;   /* __stop_scall_sites */
 	uint64_t tramps_start; /* __start_scall_tramps */
 	uint64_t tramps_stop;  /* __stop_scall_tramps */
+	/* With SCALL_MODULE_BRANCHES only (a 48-byte header has neither): */
+	uint64_t branches_start; /* __start_scall_branches */
+	uint64_t branches_stop;  /* __stop_scall_branches */
 };
 
 /* Byte offsets, for tools that patch the file without the struct. */
 #define SCALL_MODULE_OFF_FLAGS 6
 #define SCALL_MODULE_OFF_NSITES 8
 #define SCALL_MODULE_OFF_SIZE 12
-/* The size of the header this version writes, and the least it reads. */
-#define SCALL_MODULE_SIZE 48
+/* The size of the header this version writes (with the branch bounds and
+ * SCALL_MODULE_BRANCHES), and the least it reads (a header from before
+ * branch records, without the flag). */
+#define SCALL_MODULE_SIZE 64
+#define SCALL_MODULE_MIN_SIZE 48
 /* Header sizes are whole 8-byte words, as the bounds are aligned. */
 #define SCALL_MODULE_SIZE_ALIGN 8
 
 /* The header's size in bytes given its size field, or 0 when the field is
- * not a valid size (smaller than this version's header, or unaligned). */
+ * not a valid size (smaller than the least header, or unaligned). */
 static inline uint32_t scall_module_size(uint32_t field)
 {
 	if (field == 0)
-		return SCALL_MODULE_SIZE;
-	if (field < SCALL_MODULE_SIZE || field % SCALL_MODULE_SIZE_ALIGN)
+		return SCALL_MODULE_MIN_SIZE;
+	if (field < SCALL_MODULE_MIN_SIZE || field % SCALL_MODULE_SIZE_ALIGN)
 		return 0;
 	return field;
+}
+
+/* Does a header of size bytes (scall_module_size) hold the fields its
+ * flags say it has: the branch bounds with SCALL_MODULE_BRANCHES? */
+static inline int scall_module_size_fits(uint32_t size, uint32_t flags)
+{
+	return !(flags & SCALL_MODULE_BRANCHES) || size >= SCALL_MODULE_SIZE;
 }
 
 #ifdef __cplusplus
 static_assert(sizeof(struct scall_site) == 12, "scall_site layout");
 static_assert(sizeof(struct scall_tramp) == 16, "scall_tramp layout");
 static_assert(sizeof(struct scall_module) == SCALL_MODULE_SIZE, "scall_module layout");
+static_assert(sizeof(struct scall_branch_rec) == 24, "scall_branch_rec layout");
+static_assert(__builtin_offsetof(struct scall_module, branches_start) == SCALL_MODULE_MIN_SIZE,
+	      "scall_module: the branch bounds follow the 48-byte header");
 #else
 _Static_assert(sizeof(struct scall_site) == 12, "scall_site layout");
 _Static_assert(sizeof(struct scall_tramp) == 16, "scall_tramp layout");
 _Static_assert(sizeof(struct scall_module) == SCALL_MODULE_SIZE, "scall_module layout");
+_Static_assert(sizeof(struct scall_branch_rec) == 24, "scall_branch_rec layout");
+_Static_assert(__builtin_offsetof(struct scall_module, branches_start) == SCALL_MODULE_MIN_SIZE,
+	       "scall_module: the branch bounds follow the 48-byte header");
 #endif
 
 #endif /* SCALL_FORMAT_H */

@@ -56,6 +56,14 @@
 #define SCALL_XOR5 0x2e, 0x2e, 0x2e, 0x31, 0xc0
 #define SCALL_XOR5_LEN 5
 
+/*
+ * A static branch (SCALL_KIND_BRANCH_*): one 5-byte instruction, SCALL_NOP5
+ * (fall through) or SCALL_OP_JMP rel32 (to the record's target), and
+ * nothing else, so that the patch protocol's INT3 on byte 0 always parks
+ * a whole instruction.
+ */
+#define SCALL_BRANCH_LEN 5
+
 /* Little-endian 32-bit load and store, without alignment or memcpy. */
 static inline uint32_t scall_get32(const uint8_t *p)
 {
@@ -87,6 +95,18 @@ static inline uint32_t scall_rel32(uint64_t next, uint64_t target)
 static inline uint64_t scall_rel32_target(uint64_t next, const uint8_t *rel)
 {
 	return next + (uint64_t)(int64_t)(int32_t)scall_get32(rel);
+}
+
+/* p holds SCALL_NOP5 (5 bytes readable). */
+static inline int scall_is_nop5(const uint8_t *p)
+{
+	static const uint8_t b[SCALL_NOP5_LEN] = { SCALL_NOP5 };
+	int i;
+
+	for (i = 0; i < SCALL_NOP5_LEN; i++)
+		if (p[i] != b[i])
+			return 0;
+	return 1;
 }
 
 static inline int scall_is_call(const uint8_t *p)

@@ -4,11 +4,17 @@
  * the runtime and scall-ld are tested without a compiler plugin.  Include
  * from a .S file (tests/run/runtime, tests/scall-ld, bench).
  *
- *   SCALL_MODULE                      module header + ctor/dtor (once per .S);
+ *   SCALL_MODULE                      module header + ctor/dtor (once per .S),
+ *                                     64 bytes with the branch bounds and
+ *                                     SCALL_MODULE_BRANCHES (8) ORed into
+ *                                     flags, as the compilers emit it;
  *                                     flags= and nsites= write what scall-ld
  *                                     would (a sorted table, its count);
  *                                     size= the size field, pad= bytes
- *                                     appended (a grown header: size=48+pad)
+ *                                     appended (a grown header: size=64+pad);
+ *                                     v0=1 the 48-byte header of before
+ *                                     branch records (no flag added,
+ *                                     size=48+pad)
  *   SCALL_TRAMP key                   plain trampoline + record
  *   SCALL_CTRAMP key                  cond trampoline + record
  *     (the movq carries a plain R_X86_64_GOTPCREL, as the compilers emit
@@ -23,7 +29,7 @@
  *   SCALL_FUNC name / SCALL_ENDF name global function bracket
  * A label `-` means "no global label".
  */
-	.macro SCALL_MODULE magic=0x4c414353, version=1, flags=0, nsites=0, size=48, pad=0
+	.macro SCALL_MODULE magic=0x4c414353, version=1, flags=0, nsites=0, size=64, pad=0, v0=0
 	.section scall_module,"awG",@progbits,__scall_module,comdat
 	.balign 8
 	.globl __scall_module
@@ -32,15 +38,25 @@
 __scall_module:
 	.long \magic
 	.short \version
+	.if \v0
 	.short \flags
+	.else
+	.short (\flags) | 8
+	.endif
 	.long \nsites
 	.long \size
 	.quad __start_scall_sites
 	.quad __stop_scall_sites
 	.quad __start_scall_tramps
 	.quad __stop_scall_tramps
-	.skip \pad
+	.if \v0
 	.size __scall_module, 48 + \pad
+	.else
+	.quad __start_scall_branches
+	.quad __stop_scall_branches
+	.size __scall_module, 64 + \pad
+	.endif
+	.skip \pad
 	.weak __start_scall_sites
 	.hidden __start_scall_sites
 	.weak __stop_scall_sites
@@ -49,6 +65,12 @@ __scall_module:
 	.hidden __start_scall_tramps
 	.weak __stop_scall_tramps
 	.hidden __stop_scall_tramps
+	.if \v0 == 0
+	.weak __start_scall_branches
+	.hidden __start_scall_branches
+	.weak __stop_scall_branches
+	.hidden __stop_scall_branches
+	.endif
 	.section .text.__scall_module_ctor,"axG",@progbits,__scall_module,comdat
 	.globl __scall_module_ctor
 	.hidden __scall_module_ctor

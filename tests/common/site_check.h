@@ -291,11 +291,12 @@ static inline int sc_module(struct dl_phdr_info *info, size_t size, void *arg)
 	}
 	for (int h = 0; h < nh; h++) {
 		const struct scall_module *m = (const void *)(base + hdr[h][0]);
-		if (hdr[h][1] < SCALL_MODULE_SIZE ||
-		    hdr[h][1] != scall_module_size(m->size)) {
+		if (hdr[h][1] < SCALL_MODULE_MIN_SIZE ||
+		    hdr[h][1] != scall_module_size(m->size) ||
+		    !scall_module_size_fits((uint32_t)hdr[h][1], m->flags)) {
 			fprintf(stderr, "site_check: %s: scall_module of %llu bytes, "
 				"size field %u\n", path, (unsigned long long)hdr[h][1],
-				hdr[h][1] < SCALL_MODULE_SIZE ? 0u : m->size);
+				hdr[h][1] < SCALL_MODULE_MIN_SIZE ? 0u : m->size);
 			c->wrong++;
 			continue;
 		}

@@ -332,11 +332,11 @@ main:
 #endif
 
 #if defined CASE_HDR_GROWN
-	/* A header a later version grew by two words: read as 48 bytes. */
-	SCALL_MODULE size=64, pad=16
+	/* A header a later version grew by two words: read as 64 bytes. */
+	SCALL_MODULE size=80, pad=16
 #elif defined CASE_HDR_LEGACY
-	/* Written before the size field existed. */
-	SCALL_MODULE size=0
+	/* Written before the size field existed (48 bytes, no branches). */
+	SCALL_MODULE size=0, v0=1
 #else
 	SCALL_MODULE
 #endif

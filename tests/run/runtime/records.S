@@ -8,17 +8,17 @@
  *      but with size 0, as headers written before the size field hold;
  *   1  what scall-ld writes: records sorted by site, VALIDATED|SORTED and
  *      nsites = the number of records, in a header grown by 16 bytes a
- *      later version might append (read: the first 48);
+ *      later version might append (read: the first 64);
  *   2  the same table and flags with a wrong nsites (must not be trusted). */
 #include "../../common/scall_asm.h"
 #define NRECORDS 11
 #define NRECORDS_WRONG 10
 #if RECORDS_ORDER == 1
-	SCALL_MODULE flags=3, nsites=NRECORDS, size=64, pad=16
+	SCALL_MODULE flags=3, nsites=NRECORDS, size=80, pad=16
 #elif RECORDS_ORDER == 2
 	SCALL_MODULE flags=3, nsites=NRECORDS_WRONG
 #else
-	SCALL_MODULE size=0
+	SCALL_MODULE size=0, v0=1
 #endif
 	SCALL_TRAMP key_q
 
