@@ -30,6 +30,8 @@ enum ld_kind {
 	LD_KIND_JMP = SCALL_KIND_JMP,
 	LD_KIND_JCC = SCALL_KIND_JCC,
 	LD_KIND_UNRESOLVED = SCALL_KIND_UNRESOLVED,
+	LD_KIND_BRANCH_UNLIKELY = SCALL_KIND_BRANCH_UNLIKELY, /* scall_branches */
+	LD_KIND_BRANCH_LIKELY = SCALL_KIND_BRANCH_LIKELY,
 	LD_KIND_INVALID,
 };
 
@@ -97,6 +99,31 @@ struct ld_tramp {
 	uint8_t orig[SCALL_TRAMP_WINDOW];
 };
 
+/* A branch record (section scall_branches) as checked; --report prints
+ * the state's name. */
+enum ld_br_state {
+	LD_BR_UNCHECKED,
+	LD_BR_OK,
+	LD_BR_DEAD,  /* kind 0: the runtime skips it */
+	LD_BR_ERROR, /* refused */
+};
+
+/* What the 5 bytes at the record hold in the file. */
+enum ld_br_form { LD_BR_FORM_UNKNOWN, LD_BR_FORM_NOP, LD_BR_FORM_JMP };
+
+struct ld_branch {
+	uint64_t code, target;
+	uint64_t key;        /* its address here; 0 when another module's */
+	uint64_t rec;        /* address of the record */
+	uint32_t info, reserved;
+	uint32_t idx;        /* record index as found */
+	enum ld_kind kind;   /* NONE, BRANCH_*, or INVALID */
+	enum ld_br_state state;
+	enum ld_br_form form;
+	int key_extern;      /* bound by symbol at load time */
+	char key_name[128];
+};
+
 /* A direct branch to a trampoline that no record names. */
 struct ld_unrec {
 	uint64_t src, dst;
@@ -119,6 +146,11 @@ struct ld_result {
 	size_t ntr;
 	struct ld_unrec *un;
 	size_t nun;
+	struct ld_branch *br; /* in the order found (the table is not
+			       * rewritten: each key field carries a
+			       * dynamic relocation) */
+	size_t nbr;
+	const struct img_sec *branches_sec;
 	struct ld_diag *diags;
 	size_t ndiags;
 	const struct img_sec *sites_sec, *module_sec;
@@ -135,6 +167,8 @@ static inline int ld_bind_known(enum ld_bind b)
 	return b == LD_BIND_FUNC || b == LD_BIND_NULL || b == LD_BIND_RET0;
 }
 const char *ld_state_name(enum ld_site_state s);
+const char *ld_br_state_name(enum ld_br_state s);
+const char *ld_br_form_name(enum ld_br_form f);
 const char *ld_enc_name(enum br_enc e);
 
 /* Check img and plan the edits.  Diagnostics go to err (may be NULL) as

@@ -166,57 +166,67 @@ static int cmp_br_dst(const void *a, const void *b)
 	return x->src < y->src ? -1 : x->src > y->src;
 }
 
-static void branches_into(struct ld_ctx *c, const struct branch *bydst,
-			  size_t nbr)
+void into_build(struct ld_ctx *c)
 {
-	struct ld_result *r = c->res;
-	size_t i, lo;
-
-	for (i = 0; i < r->nsites; i++) {
-		struct ld_site *s = &r->sites[i];
-		uint64_t a = s->site + 1, b = s->site + scall_kind_len(s->kind);
-		size_t hi = nbr;
-
-		if (!ld_kind_live(s->kind))
-			continue;
-		lo = 0;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (bydst[mid].dst < a)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < nbr && bydst[lo].dst < b; lo++) {
-			char from[256];
-
-			img_where(c->img, bydst[lo].src, from, sizeof(from));
-			diag(c, SEV_ERR, s->site,
-			     "branch at %s targets byte %llu of this site; "
-			     "patching the site would break it, build the "
-			     "function without this call converted",
-			     from, (unsigned long long)(bydst[lo].dst - s->site));
-			s->state = LD_SITE_ERROR;
-		}
-	}
-}
-
-void sites_check_branches_into(struct ld_ctx *c)
-{
-	size_t n = c->dis.nbr;
-	struct branch *bydst = malloc((n ? n : 1) * sizeof(*bydst));
+	size_t n = c->dis.nbr, nb = branches_edges(c->res, NULL);
+	struct branch *bydst = malloc((n + nb ? n + nb : 1) * sizeof(*bydst));
 
 	if (!bydst) {
 		c->oom = 1;
 		return;
 	}
-	if (n) {
+	if (n)
 		memcpy(bydst, c->dis.br, n * sizeof(*bydst));
+	branches_edges(c->res, bydst + n);
+	n += nb;
+	if (n)
 		qsort(bydst, n, sizeof(*bydst), cmp_br_dst);
+	c->bydst = bydst;
+	c->nbydst = n;
+}
+
+size_t into_first(const struct ld_ctx *c, uint64_t addr)
+{
+	size_t lo = 0, hi = c->nbydst;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (c->bydst[mid].dst < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
 	}
-	branches_into(c, bydst, n);
-	free(bydst);
+	return lo;
+}
+
+void sites_check_branches_into(struct ld_ctx *c)
+{
+	struct ld_result *r = c->res;
+	size_t i, k;
+
+	for (i = 0; i < r->nsites; i++) {
+		struct ld_site *s = &r->sites[i];
+		uint64_t b = s->site + scall_kind_len(s->kind);
+
+		if (!ld_kind_live(s->kind))
+			continue;
+		for (k = into_first(c, s->site + 1);
+		     k < c->nbydst && c->bydst[k].dst < b; k++) {
+			const struct branch *e = &c->bydst[k];
+			char from[256];
+
+			img_where(c->img, e->src, from, sizeof(from));
+			diag(c, SEV_ERR, s->site,
+			     "%s at %s targets byte %llu of this site; "
+			     "patching the site would break it, build the "
+			     "function without this call converted",
+			     e->enc == BR_NONE ? "the jmp of the branch record" :
+						 "branch",
+			     from, (unsigned long long)(e->dst - s->site));
+			s->state = LD_SITE_ERROR;
+		}
+	}
 }
 
 static int cmp_site_addr(const void *key, const void *elt)

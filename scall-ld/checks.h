@@ -16,6 +16,10 @@ struct ld_ctx {
 	struct ld_result *res;
 	FILE *err;
 	struct disasm dis; /* branches sorted by src once swept */
+	/* every direct branch, and the jmp each branch record that is a
+	 * nop may become, sorted by destination (into_build) */
+	struct branch *bydst;
+	size_t nbydst;
 	int oom;
 };
 
@@ -45,7 +49,11 @@ void resolve_kind4(struct ld_ctx *c);
 
 /* check_sites.c: each live record against the machine code. */
 void sites_check(struct ld_ctx *c);
-void sites_check_branches_into(struct ld_ctx *c); /* after records_sort */
+/* c->bydst, after branches_check (which knows each record's form); then
+ * into_first gives the first edge with a destination >= addr. */
+void into_build(struct ld_ctx *c);
+size_t into_first(const struct ld_ctx *c, uint64_t addr);
+void sites_check_branches_into(struct ld_ctx *c); /* after into_build */
 void sites_find_unrecorded(struct ld_ctx *c);
 /* The compiler's bytes of a site (p: its bytes now, for a Jcc's
  * condition), and its state when its trampoline is bound as b. */
@@ -53,6 +61,19 @@ void site_as_emitted(const struct ld_site *s, const uint8_t *p, uint8_t *out);
 struct scall_state site_bound_state(const struct ld_site *s,
 				    const struct ld_tramp *t, enum ld_bind b,
 				    uint64_t target);
+
+/* check_branches.c: branch records (section scall_branches).  Read
+ * returns 0 or 3 (corrupt section); check returns 3 after one line when
+ * the relocations are corrupt. */
+int branches_read(struct ld_ctx *c, const struct img_sec *s);
+/* The header's branches_start/stop against the section: 0, or 3. */
+int branches_check_bounds(struct ld_ctx *c, const struct img_sec *m);
+int branches_check(struct ld_ctx *c);
+void branches_check_overlaps(struct ld_ctx *c); /* after records_sort */
+void branches_check_into(struct ld_ctx *c);     /* after into_build */
+/* The jmps that the live records holding a nop may become, as branches
+ * (enc BR_NONE) into out (NULL: count only).  Returns how many. */
+size_t branches_edges(const struct ld_result *r, struct branch *out);
 
 /* bind.c: each trampoline's link-time target, or why it has none, in a
  * file without errors.  Returns 0, or 3 after one line (corrupt

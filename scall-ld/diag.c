@@ -18,6 +18,8 @@ const char *ld_kind_name(enum ld_kind k)
 	case LD_KIND_JMP: return "jmp";
 	case LD_KIND_JCC: return "jcc";
 	case LD_KIND_UNRESOLVED: return "unresolved";
+	case LD_KIND_BRANCH_UNLIKELY: return "unlikely";
+	case LD_KIND_BRANCH_LIKELY: return "likely";
 	case LD_KIND_INVALID: break;
 	}
 	return "invalid";
@@ -34,6 +36,27 @@ const char *ld_state_name(enum ld_site_state s)
 	case LD_SITE_BAD_TRAMP: return "bad-trampoline";
 	}
 	return "?";
+}
+
+const char *ld_br_state_name(enum ld_br_state s)
+{
+	switch (s) {
+	case LD_BR_UNCHECKED: return "unchecked";
+	case LD_BR_OK: return "ok";
+	case LD_BR_DEAD: return "dead";
+	case LD_BR_ERROR: return "refused";
+	}
+	return "?";
+}
+
+const char *ld_br_form_name(enum ld_br_form f)
+{
+	switch (f) {
+	case LD_BR_FORM_NOP: return "nop";
+	case LD_BR_FORM_JMP: return "jmp";
+	case LD_BR_FORM_UNKNOWN: break;
+	}
+	return "-";
 }
 
 /* Short names: --report and --json print them. */

@@ -103,14 +103,18 @@ static int load_syms(struct img *img, FILE *err)
 		return 0;
 	n = tab->size / sizeof(Elf64_Sym);
 	img->syms = calloc(n ? n : 1, sizeof(*img->syms));
-	if (!img->syms)
+	img->objs = calloc(n ? n : 1, sizeof(*img->objs));
+	if (!img->syms || !img->objs)
 		return fail(img, err, "out of memory");
 	for (i = 1; i < n; i++) {
 		Elf64_Sym s;
 		const char *name;
+		struct img_sym *o;
+		unsigned t;
 
 		memcpy(&s, img->buf + tab->off + i * sizeof(s), sizeof(s));
-		if (ELF64_ST_TYPE(s.st_info) != STT_FUNC ||
+		t = ELF64_ST_TYPE(s.st_info);
+		if ((t != STT_FUNC && t != STT_OBJECT) ||
 		    s.st_shndx == SHN_UNDEF || s.st_shndx == SHN_ABS)
 			continue;
 		name = str_at(img, strs, s.st_name);
@@ -120,14 +124,16 @@ static int load_syms(struct img *img, FILE *err)
 				    "%u outside %s: corrupt symbol table",
 				    tab->idx, tab->name, i, s.st_name,
 				    strs->name);
-		img->syms[k].addr = s.st_value;
-		img->syms[k].size = s.st_size;
-		img->syms[k].name = name;
-		img->syms[k].type = ELF64_ST_TYPE(s.st_info);
-		img->syms[k].bind = ELF64_ST_BIND(s.st_info);
-		k++;
+		/* functions name code, objects name keys (branch records) */
+		o = t == STT_FUNC ? &img->syms[k++] : &img->objs[img->nobjs++];
+		o->addr = s.st_value;
+		o->size = s.st_size;
+		o->name = name;
+		o->type = (unsigned char)t;
+		o->bind = ELF64_ST_BIND(s.st_info);
 	}
 	img->nsyms = k;
+	qsort(img->objs, img->nobjs, sizeof(*img->objs), cmp_sym);
 	qsort(img->syms, k, sizeof(*img->syms), cmp_sym);
 	return 0;
 }
@@ -264,6 +270,20 @@ int img_open(struct img *img, const uint8_t *buf, size_t len,
 				    i, (unsigned long long)o);
 		img->secs[i].name = n;
 	}
+	/* Program headers only say where RELRO is; a file without readable
+	 * ones has none. */
+	if (eh.e_phentsize == sizeof(Elf64_Phdr) && eh.e_phoff &&
+	    in_file(eh.e_phoff, (uint64_t)eh.e_phnum * sizeof(Elf64_Phdr), len))
+		for (i = 0; i < eh.e_phnum; i++) {
+			Elf64_Phdr ph;
+
+			memcpy(&ph, buf + eh.e_phoff + i * sizeof(ph), sizeof(ph));
+			if (ph.p_type == PT_GNU_RELRO &&
+			    ph.p_vaddr + ph.p_memsz > ph.p_vaddr) {
+				img->relro = ph.p_vaddr;
+				img->relro_end = ph.p_vaddr + ph.p_memsz;
+			}
+		}
 	return load_syms(img, err);
 }
 
@@ -273,6 +293,7 @@ void img_close(struct img *img)
 		elf_end(img->elf);
 	free(img->secs);
 	free(img->syms);
+	free(img->objs);
 	memset(img, 0, sizeof(*img));
 }
 
@@ -316,20 +337,44 @@ const uint8_t *img_bytes(const struct img *img, uint64_t addr, uint64_t len)
 	return img->buf + s->off + (addr - s->addr);
 }
 
-/* Index of the last symbol with address <= addr, or -1. */
-static long sym_floor(const struct img *img, uint64_t addr)
+/* Index of the last of syms[0..n) with address <= addr, or -1. */
+static long floor_in(const struct img_sym *syms, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = img->nsyms;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (img->syms[mid].addr <= addr)
+		if (syms[mid].addr <= addr)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return (long)lo - 1;
+}
+
+static long sym_floor(const struct img *img, uint64_t addr)
+{
+	return floor_in(img->syms, img->nsyms, addr);
+}
+
+const struct img_sym *img_obj_at(const struct img *img, uint64_t addr)
+{
+	long i = floor_in(img->objs, img->nobjs, addr), stop = i - 64;
+
+	for (; i >= 0 && i > stop; i--) {
+		const struct img_sym *s = &img->objs[i];
+
+		if (addr - s->addr < s->size || addr == s->addr)
+			return s;
+	}
+	return NULL;
+}
+
+int img_in_relro(const struct img *img, uint64_t addr, uint64_t len)
+{
+	return img->relro_end > img->relro && addr < img->relro_end &&
+	       addr + len > img->relro;
 }
 
 const struct img_sym *img_func_at(const struct img *img, uint64_t addr)

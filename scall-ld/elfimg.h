@@ -37,6 +37,9 @@ struct img {
 	size_t nsecs;
 	struct img_sym *syms; /* defined FUNC symbols, sorted by address */
 	size_t nsyms;
+	struct img_sym *objs; /* defined OBJECT symbols, the same */
+	size_t nobjs;
+	uint64_t relro, relro_end; /* PT_GNU_RELRO's addresses, or 0, 0 */
 	enum img_symsrc symsrc;
 };
 
@@ -54,6 +57,12 @@ const struct img_sec *img_section_at(const struct img *img, uint64_t addr,
 const uint8_t *img_bytes(const struct img *img, uint64_t addr, uint64_t len);
 /* The function symbol whose [addr, addr + size) holds addr, or NULL. */
 const struct img_sym *img_func_at(const struct img *img, uint64_t addr);
+/* The object symbol whose [addr, addr + size) holds addr (or that starts
+ * at addr), or NULL. */
+const struct img_sym *img_obj_at(const struct img *img, uint64_t addr);
+/* Whether [addr, addr + len) meets the RELRO segment (read-only once
+ * relocated). */
+int img_in_relro(const struct img *img, uint64_t addr, uint64_t len);
 /* The function symbol that starts exactly at addr, or NULL. */
 const struct img_sym *img_func_start(const struct img *img, uint64_t addr);
 /*

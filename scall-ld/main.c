@@ -25,13 +25,13 @@
 static void usage(FILE *f)
 {
 	fputs("usage: scall-ld [options] FILE\n"
-	      "Check every scall site record of a linked ELF64 x86-64 executable\n"
-	      "or shared object against its machine code, then write the table\n"
-	      "sorted and marked validated (in place, or to -o OUT).\n"
+	      "Check every scall site and branch record of a linked ELF64 x86-64\n"
+	      "executable or shared object against its machine code, then write\n"
+	      "the site table sorted and marked validated (in place, or to -o OUT).\n"
 	      "\n"
 	      "  -o OUT      write the result to OUT, leave FILE alone\n"
 	      "  --check     validate only, write nothing\n"
-	      "  --report    print keys, trampolines and sites (stdout)\n"
+	      "  --report    print keys, trampolines, sites and branch records (stdout)\n"
 	      "  --json      the same as JSON (stdout)\n"
 	      "  --strict    treat warnings (unrecorded sites) as errors\n"
 	      "  --no-prebind  leave every site as the compiler emitted it (and\n"

@@ -2,6 +2,7 @@
 /* report.c - --report (a table for people) and --json. */
 #include "check.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "scall/format.h"
@@ -58,6 +59,120 @@ static void bind_summary(const struct ld_result *r, FILE *out)
 	fputc('\n', out);
 }
 
+/* Branch records by key (address, then name: another module's keys are
+ * 0 here), then code address: the order --report and --json list them.
+ * NULL when there are none or no memory (then they are not listed). */
+static int cmp_br_key(const void *a, const void *b)
+{
+	const struct ld_branch *x = *(struct ld_branch *const *)a;
+	const struct ld_branch *y = *(struct ld_branch *const *)b;
+	int d;
+
+	if ((x->kind == LD_KIND_NONE) != (y->kind == LD_KIND_NONE))
+		return x->kind == LD_KIND_NONE ? 1 : -1; /* dead ones last */
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	d = strcmp(x->key_name, y->key_name);
+	if (d)
+		return d;
+	if (x->code != y->code)
+		return x->code < y->code ? -1 : 1;
+	return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+static const struct ld_branch **branches_by_key(const struct ld_result *r)
+{
+	const struct ld_branch **v;
+	size_t i;
+
+	if (!r->nbr)
+		return NULL;
+	v = malloc(r->nbr * sizeof(*v));
+	if (!v)
+		return NULL;
+	for (i = 0; i < r->nbr; i++)
+		v[i] = &r->br[i];
+	qsort(v, r->nbr, sizeof(*v), cmp_br_key);
+	return v;
+}
+
+/* v[i] starts a new key group (the dead records are one group). */
+static int new_key(const struct ld_branch **v, size_t i)
+{
+	int dead = v[i]->kind == LD_KIND_NONE;
+
+	if (!i || dead != (v[i - 1]->kind == LD_KIND_NONE))
+		return 1;
+	return !dead && (v[i]->key != v[i - 1]->key ||
+			 strcmp(v[i]->key_name, v[i - 1]->key_name));
+}
+
+struct br_counts {
+	size_t n, unlikely, likely, dead, refused;
+};
+
+static struct br_counts count_branches(const struct ld_branch **v, size_t n)
+{
+	struct br_counts k = { n, 0, 0, 0, 0 };
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		k.unlikely += v[i]->kind == LD_KIND_BRANCH_UNLIKELY;
+		k.likely += v[i]->kind == LD_KIND_BRANCH_LIKELY;
+		k.dead += v[i]->state == LD_BR_DEAD;
+		k.refused += v[i]->state == LD_BR_ERROR;
+	}
+	return k;
+}
+
+/* Length of the key group starting at v[i]. */
+static size_t group_len(const struct ld_branch **v, size_t n, size_t i)
+{
+	size_t j = i + 1;
+
+	while (j < n && !new_key(v, j))
+		j++;
+	return j - i;
+}
+
+static void report_branches(const struct img *img, const struct ld_result *r,
+			    FILE *out)
+{
+	const struct ld_branch **v = branches_by_key(r);
+	struct br_counts all;
+	size_t i, j, g;
+	char w[256], t[256];
+
+	if (!v)
+		return;
+	all = count_branches(v, r->nbr);
+	fprintf(out, "branch records: %zu (unlikely %zu, likely %zu, dead %zu), "
+		     "%zu refused\n", all.n, all.unlikely, all.likely, all.dead,
+		all.refused);
+	for (i = 0; i < r->nbr; i += g) {
+		struct br_counts k;
+
+		g = group_len(v, r->nbr, i);
+		k = count_branches(v + i, g);
+		if (v[i]->kind == LD_KIND_NONE)
+			fprintf(out, "dead branch records: %zu\n", g);
+		else
+			fprintf(out, "branch key %s%s: %zu records (unlikely %zu, "
+				     "likely %zu), %zu refused\n",
+				v[i]->key_name,
+				v[i]->key_extern && !v[i]->key ? " (another module's)" : "",
+				g, k.unlikely, k.likely, k.refused);
+		for (j = i; j < i + g; j++)
+			fprintf(out, "  %-40s %-10s %-3s -> %-30s %s\n",
+				img_where(img, v[j]->code, w, sizeof(w)),
+				ld_kind_name(v[j]->kind),
+				ld_br_form_name(v[j]->form),
+				img_where(img, v[j]->target, t, sizeof(t)),
+				ld_br_state_name(v[j]->state));
+	}
+	free(v);
+}
+
 void ld_report(const struct img *img, const struct ld_result *r, FILE *out)
 {
 	char w[256];
@@ -99,6 +214,7 @@ void ld_report(const struct img *img, const struct ld_result *r, FILE *out)
 				img_where(img, r->sites[i].site, w, sizeof(w)),
 				ld_kind_name(r->sites[i].kind),
 				ld_state_name(r->sites[i].state));
+	report_branches(img, r, out);
 }
 
 static void jstr(FILE *out, const char *s)
@@ -127,6 +243,64 @@ static void jsite(FILE *out, const struct img *img, uint64_t addr,
 	fprintf(out, ",\"kind\":\"%s\",\"state\":", kind);
 	jstr(out, state);
 	fputc('}', out);
+}
+
+static void jcounts(FILE *out, const struct br_counts *k)
+{
+	fprintf(out, "{\"records\":%zu,\"unlikely\":%zu,\"likely\":%zu,"
+		     "\"dead\":%zu,\"refused\":%zu}",
+		k->n, k->unlikely, k->likely, k->dead, k->refused);
+}
+
+/* "branch_counts":{...},"branch_keys":[{"key":..,"counts":..,
+ * "branches":[...]}]: dead records are the group with key null. */
+static void json_branches(const struct img *img, const struct ld_result *r,
+			  FILE *out)
+{
+	const struct ld_branch **v = branches_by_key(r);
+	struct br_counts all = { 0, 0, 0, 0, 0 };
+	size_t i, j, g;
+	char w[256];
+
+	if (v)
+		all = count_branches(v, r->nbr);
+	fputs("\"branch_counts\":", out);
+	jcounts(out, &all);
+	fputs(",\"branch_keys\":[", out);
+	for (i = 0; v && i < r->nbr; i += g) {
+		struct br_counts k;
+
+		g = group_len(v, r->nbr, i);
+		k = count_branches(v + i, g);
+		fputs(i ? ",{\"key\":" : "{\"key\":", out);
+		if (v[i]->kind == LD_KIND_NONE)
+			fputs("null", out);
+		else
+			jstr(out, v[i]->key_name);
+		fprintf(out, ",\"key_addr\":%llu,\"another_module\":%s,"
+			     "\"counts\":", (unsigned long long)v[i]->key,
+			v[i]->key_extern && !v[i]->key ? "true" : "false");
+		jcounts(out, &k);
+		fputs(",\"branches\":[", out);
+		for (j = i; j < i + g; j++) {
+			const struct ld_branch *b = v[j];
+
+			fprintf(out, "%s{\"record\":%u,\"addr\":%llu,\"where\":",
+				j > i ? "," : "", b->idx,
+				(unsigned long long)b->code);
+			jstr(out, img_where(img, b->code, w, sizeof(w)));
+			fprintf(out, ",\"kind\":\"%s\",\"form\":\"%s\","
+				     "\"target\":%llu,\"target_where\":",
+				ld_kind_name(b->kind), ld_br_form_name(b->form),
+				(unsigned long long)b->target);
+			jstr(out, img_where(img, b->target, w, sizeof(w)));
+			fprintf(out, ",\"state\":\"%s\"}",
+				ld_br_state_name(b->state));
+		}
+		fputs("]}", out);
+	}
+	fputc(']', out);
+	free(v);
 }
 
 void ld_json(const struct img *img, const struct ld_result *r, FILE *out)
@@ -180,7 +354,9 @@ void ld_json(const struct img *img, const struct ld_result *r, FILE *out)
 			}
 		fputs("]}", out);
 	}
-	fputs("],\"diagnostics\":[", out);
+	fputs("],", out);
+	json_branches(img, r, out);
+	fputs(",\"diagnostics\":[", out);
 	for (i = 0; i < r->ndiags; i++) {
 		if (i)
 			fputc(',', out);

@@ -1,0 +1,2 @@
+#include "../common/scall_asm.h"
+	SCALL_MODULE
