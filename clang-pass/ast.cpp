@@ -15,7 +15,8 @@
 //   - &key, &s or &s.inner holding a key member anywhere except as an
 //     argument (through casts and parentheses) of a call to a function whose
 //     name starts with "__scall_" (the scall.h macros), unless
-//     -fplugin-arg-scall-allow-address.
+//     -fplugin-arg-scall-allow-address or the key is SCALL_KEY_ESCAPES
+//     (annotate("scall_key_escapes")).
 // It also hands to the IR pass the names of extern keys (clang drops the
 // annotation of a declaration that is not a definition), the key members of
 // every struct key (IR types cannot tell unions and bit-fields apart) and
@@ -43,13 +44,25 @@ using namespace clang;
 
 namespace {
 
-bool hasKeyAttr(const Decl *D)
+bool hasAnnotation(const Decl *D, StringRef What)
 {
 	for (const Decl *R : D->redecls())
 		for (const auto *A : R->specific_attrs<AnnotateAttr>())
-			if (A->getAnnotation() == "scall_key")
+			if (A->getAnnotation() == What)
 				return true;
 	return false;
+}
+
+bool hasKeyAttr(const Decl *D)
+{
+	return hasAnnotation(D, "scall_key");
+}
+
+// SCALL_KEY_ESCAPES: the address of this key may escape anywhere (the
+// user's promise: scall_resync() after writing through it).
+bool escapes(const Decl *D)
+{
+	return hasAnnotation(D, "scall_key_escapes");
 }
 
 scall_rules::type_class typeClass(QualType T)
@@ -358,7 +371,7 @@ public:
 			}
 			break;
 		}
-		if (!Opt.AllowAddress)
+		if (!Opt.AllowAddress && !escapes(K))
 			DE.Report(E->getExprLoc(), Addr) << K;
 	}
 
