@@ -357,14 +357,16 @@ int branches_check(struct ld_ctx *c)
 	for (i = 0; i < r->nbr; i++) {
 		struct ld_branch *b = &r->br[i];
 
-		if (b->kind == LD_KIND_NONE) {
-			b->state = LD_BR_DEAD;
-			continue;
-		}
-		if (b->kind != LD_KIND_BRANCH_UNLIKELY &&
+		if (b->kind != LD_KIND_NONE &&
+		    b->kind != LD_KIND_BRANCH_UNLIKELY &&
 		    b->kind != LD_KIND_BRANCH_LIKELY)
 			b->kind = LD_KIND_INVALID; /* named "invalid" below */
-		key_of(c, rel, nrel, b);
+		/* a dead record's key is not looked at, its flags are (as a
+		 * dead site's) */
+		if (b->kind == LD_KIND_NONE)
+			snprintf(b->key_name, sizeof(b->key_name), "-");
+		else
+			key_of(c, rel, nrel, b);
 		if (b->info & SCALL_BRANCH_FLAGS_MASK)
 			refuse(c, b, b->code,
 			       "unknown flags 0x%x; update scall-ld or rebuild",
@@ -380,7 +382,9 @@ int branches_check(struct ld_ctx *c)
 			refuse(c, b, b->code,
 			       "reserved word is 0x%x, not 0; update scall-ld or "
 			       "rebuild", b->reserved);
-		if (b->state == LD_BR_ERROR)
+		else if (b->kind == LD_KIND_NONE)
+			b->state = LD_BR_DEAD;
+		if (b->state == LD_BR_ERROR || b->state == LD_BR_DEAD)
 			continue;
 		check_key(c, b);
 		check_code(c, b);

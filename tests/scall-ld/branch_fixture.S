@@ -141,6 +141,11 @@ f_flags:
 	.size	f_flags, .-f_flags
 #endif
 
+#ifdef CASE_DEAD_FLAGS
+	/* a dead record is not checked against code, but its flags are */
+	BR_REC	.Lf_br, .Lf_br, 0, 0x100
+#endif
+
 #ifdef CASE_RESERVED
 	.type	f_reserved,@function
 f_reserved:
