@@ -276,6 +276,182 @@ int scall_resync(void);
 long scall_return0(void);
 
 /* ---------------------------------------------------------------------- */
+/* Static branches                                                         */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A static branch is a condition that is rarely flipped (a tracing or
+ * logging toggle, a debug check, a feature flag) and costs, where it is
+ * tested, one 5-byte NOP or one JMP instead of a load, a test and a
+ * conditional branch (the kernel's static_branch_likely/unlikely):
+ *
+ *   SCALL_BRANCH_DEFINE_FALSE(tracing);          // a key, initially disabled
+ *   if (scall_branch_unlikely(tracing))          // a NOP while disabled
+ *           trace(...);
+ *   scall_branch_enable(tracing);                // every test now jumps
+ *
+ * The key's state is a real variable (an enable count, read by
+ * scall_branch_enabled()), and each test site is patched between a NOP and
+ * a JMP by the same patch cycle as call sites (docs/protocol.md), while
+ * other threads run through it.  No compiler plugin is needed: the test is
+ * an `asm goto` that emits the instruction, its record and the module
+ * header (docs/format.md, "Branch records") with gcc or clang.  Without
+ * `asm goto` (another compiler or architecture, C++) or with
+ * -DSCALL_NO_ASM, a test is a relaxed atomic load of the count and a test
+ * of it, with the same results.
+ *
+ * Keys are objects at file scope, global or static, whose assembler name
+ * is their C name (the record names the key by it; a block-scope static
+ * or an `asm("name")` label does not work), defined once with
+ *   SCALL_BRANCH_DEFINE_FALSE(name)   initially disabled (count 0)
+ *   SCALL_BRANCH_DEFINE_TRUE(name)    initially enabled (count 1)
+ * and declared in headers with SCALL_BRANCH_DECLARE_FALSE(name) /
+ * SCALL_BRANCH_DECLARE_TRUE(name) (the same default as the definition).
+ * The default selects, at compile time, which form each test is compiled
+ * in: `scall_branch_unlikely` on a FALSE key and `scall_branch_likely` on
+ * a TRUE key are a NOP (the expected path falls through); the two other
+ * combinations are a JMP.  Any combination is correct in either state.
+ * Do not write the key's count yourself: use the functions below (under
+ * the GCC plugin a store to it is a compile error).
+ *
+ * Testing (async-signal-safe, any thread, any time, also mid-patch):
+ *   scall_branch_unlikely(name)  true when the key is enabled; the enabled
+ *                                path is the unexpected one
+ *   scall_branch_likely(name)    true when the key is enabled; the
+ *                                disabled path is the unexpected one
+ *   scall_branch_enabled(name)   the state as a bool, from the count
+ *                                (relaxed atomic load), never patched
+ * A name that is not a branch key is a compile error.
+ *
+ * Changing (each takes the runtime's lock: not async-signal-safe; returns
+ * 0 or a negative errno; the count is stored before any code changes, and
+ * when the call returns every thread's next test of the key takes the new
+ * state):
+ *   scall_branch_enable(name)    count := 1 (as the kernel's
+ *                                static_branch_enable)
+ *   scall_branch_disable(name)   count := 0
+ *   scall_branch_inc(name)       count + 1: enabled while any user holds it
+ *   scall_branch_dec(name)       count - 1
+ * Errors:
+ *   -EINVAL     scall_branch_dec() of a key whose count is 0 (nothing
+ *               changes);
+ *   -EOVERFLOW  scall_branch_inc() of a key whose count is INT_MAX;
+ *   -EDEADLK    called from a signal handler that interrupted the runtime
+ *               on the same thread (an update, a flip, a module load or
+ *               unload), as scall_update(); nothing changes;
+ *   -ENOMEM     the runtime could not allocate what a batch needs; nothing
+ *               changes;
+ *   -ENOTSUP    no code writer works (SCALL_WRITER=none, docs/protocol.md
+ *               "The writer"): the count changed, but tests compiled in the
+ *               other form keep it (said once on stderr);
+ *   other       the -errno of a failed code write: the count changed, some
+ *               tests may keep the previous state until the next
+ *               successful update or flip, which repairs every site.
+ * Tests whose bytes are not what the runtime expects are never written
+ * (counted in scall_stats().branches_refused).
+ *
+ * A module loaded later (dlopen) starts with every test in the current
+ * state of its key; a module unloaded has its tests put back as compiled.
+ */
+struct scall_branch_key {
+	int count; /* enabled while > 0; written by libscall only */
+};
+/* The key's type says its default to the macros (never to the runtime). */
+struct scall_branch_false {
+	struct scall_branch_key key;
+};
+struct scall_branch_true {
+	struct scall_branch_key key;
+};
+
+#define SCALL_BRANCH_DEFINE_FALSE(name)                                        \
+	struct scall_branch_false name __attribute__((used)) = { { 0 } }
+#define SCALL_BRANCH_DEFINE_TRUE(name)                                         \
+	struct scall_branch_true name __attribute__((used)) = { { 1 } }
+#define SCALL_BRANCH_DECLARE_FALSE(name) extern struct scall_branch_false name
+#define SCALL_BRANCH_DECLARE_TRUE(name) extern struct scall_branch_true name
+
+/* What a flip does (struct scall_branch_update.op). */
+enum scall_branch_op {
+	SCALL_BRANCH_OP_ENABLE = 0,  /* count := 1 */
+	SCALL_BRANCH_OP_DISABLE = 1, /* count := 0 */
+	SCALL_BRANCH_OP_INC = 2,     /* count + 1 (-EOVERFLOW at INT_MAX) */
+	SCALL_BRANCH_OP_DEC = 3,     /* count - 1 (-EINVAL at 0) */
+};
+
+/* One flip of a batch; build it with SCALL_BRANCH_ENABLE(name) etc. */
+struct scall_branch_update {
+	struct scall_branch_key *key;
+	int op; /* enum scall_branch_op */
+};
+
+#define SCALL_BRANCH_ENABLE(name)                                              \
+	((struct scall_branch_update){ __scall_branch_key(name),               \
+				       SCALL_BRANCH_OP_ENABLE })
+#define SCALL_BRANCH_DISABLE(name)                                             \
+	((struct scall_branch_update){ __scall_branch_key(name),               \
+				       SCALL_BRANCH_OP_DISABLE })
+#define SCALL_BRANCH_INC(name)                                                 \
+	((struct scall_branch_update){ __scall_branch_key(name),               \
+				       SCALL_BRANCH_OP_INC })
+#define SCALL_BRANCH_DEC(name)                                                 \
+	((struct scall_branch_update){ __scall_branch_key(name),               \
+				       SCALL_BRANCH_OP_DEC })
+
+/*
+ * scall_update_batch_branches(u, n, b, nb) - scall_update_batch() and
+ * branch flips in one patch cycle (3 cross-core syncs in all):
+ *
+ *   struct scall_update u[] = { SCALL_UPDATE(log_fn, log_verbose) };
+ *   struct scall_branch_update b[] = { SCALL_BRANCH_ENABLE(logging) };
+ *   scall_update_batch_branches(u, 1, b, 1);
+ *
+ * The flips of one key apply in order (INC, INC is +2).  Every entry is
+ * checked before anything is stored: an invalid key update, an unknown op,
+ * a NULL key, a DEC below 0 or an INC past INT_MAX fails the whole batch
+ * with nothing changed.  Returns 0 or a negative errno as scall_update()
+ * and the branch functions above (-EINVAL also for u == NULL with n > 0 or
+ * b == NULL with nb > 0).  Not async-signal-safe.
+ */
+int scall_update_batch_branches(const struct scall_update *u, size_t n,
+				const struct scall_branch_update *b, size_t nb);
+
+#define scall_branch_enable(name)                                              \
+	__scall_branch_op(__scall_branch_key(name), SCALL_BRANCH_OP_ENABLE)
+#define scall_branch_disable(name)                                             \
+	__scall_branch_op(__scall_branch_key(name), SCALL_BRANCH_OP_DISABLE)
+#define scall_branch_inc(name)                                                 \
+	__scall_branch_op(__scall_branch_key(name), SCALL_BRANCH_OP_INC)
+#define scall_branch_dec(name)                                                 \
+	__scall_branch_op(__scall_branch_key(name), SCALL_BRANCH_OP_DEC)
+#define scall_branch_enabled(name)                                             \
+	(__atomic_load_n(&__scall_branch_key(name)->count, __ATOMIC_RELAXED) > 0)
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__cplusplus) &&      \
+	!defined(SCALL_NO_ASM) &&                                              \
+	(!defined(__clang__) || __clang_major__ >= 9)
+#define scall_branch_unlikely(name)                                            \
+	__builtin_expect(                                                      \
+		_Generic(&(name),                                              \
+			 struct scall_branch_false *: __scall_branch_asm(       \
+				 name, __SCALL_BR_NOP, "5"),                   \
+			 struct scall_branch_true *: __scall_branch_asm(        \
+				 name, __SCALL_BR_JMP, "5")),                  \
+		0)
+#define scall_branch_likely(name)                                              \
+	__builtin_expect(                                                      \
+		!_Generic(&(name),                                             \
+			  struct scall_branch_true *: __scall_branch_asm(       \
+				  name, __SCALL_BR_NOP, "6"),                  \
+			  struct scall_branch_false *: __scall_branch_asm(      \
+				  name, __SCALL_BR_JMP, "6")),                 \
+		1)
+#else
+#define scall_branch_unlikely(name) __builtin_expect(scall_branch_enabled(name), 0)
+#define scall_branch_likely(name) __builtin_expect(scall_branch_enabled(name), 1)
+#endif
+
+/* ---------------------------------------------------------------------- */
 /* Observability                                                           */
 /* ---------------------------------------------------------------------- */
 
@@ -291,7 +467,8 @@ struct scall_stats {
 				    written */
 	size_t sites_unresolved; /* kind-4 records (Clang, no scall-ld) */
 	size_t trampolines;      /* trampoline records registered */
-	uint64_t updates;        /* scall_update / batch / resync calls */
+	uint64_t updates;        /* scall_update / batch / resync calls, and
+				    branch flips */
 	uint64_t traps;          /* calls emulated by the SIGTRAP handler */
 	uint64_t syncs;          /* cross-core syncs issued */
 	const char *writer;      /* how code is written: "proc-mem",
@@ -300,6 +477,11 @@ struct scall_stats {
 				    "int3" (the cross-core sync failed after
 				    start-up: sites are only parked on INT3);
 				    docs/protocol.md, "The writer" */
+	size_t branches;         /* static branch records registered (live
+				    and refused) */
+	size_t branches_jmp;     /* of them, holding the JMP now */
+	size_t branches_refused; /* whose bytes did not verify; never
+				    written (they keep their compiled form) */
 };
 
 /*
@@ -383,6 +565,97 @@ int __scall_stored_n(const struct scall_stored_range *r, size_t n);
 			       #name "'");                                     \
 		char c;                                                        \
 	}) * 0 + __scall_check_kind(name, func))
+
+/* Static branches: the key object of a branch key (a compile error for
+ * anything else), its flips, and the asm of a test. */
+#ifndef __cplusplus
+#define __scall_branch_key(name)                                               \
+	(&_Generic(&(name), struct scall_branch_false *: (name),              \
+		   struct scall_branch_true *: (name)).key)
+#else
+} /* extern "C": overloads */
+static inline struct scall_branch_key *__scall_branch_key_of(struct scall_branch_false *b)
+{
+	return &b->key;
+}
+static inline struct scall_branch_key *__scall_branch_key_of(struct scall_branch_true *b)
+{
+	return &b->key;
+}
+extern "C" {
+#define __scall_branch_key(name) __scall_branch_key_of(&(name))
+#endif
+
+int __scall_branch_op(struct scall_branch_key *key, int op);
+
+/* The two compiled forms: a 5-byte NOP, or a JMP rel32 forced to 5 bytes
+ * (the assembler would relax a `jmp` to a 2-byte one). */
+#define __SCALL_BR_NOP ".byte 0x0f, 0x1f, 0x44, 0x00, 0x00\n\t"
+#define __SCALL_BR_JMP ".byte 0xe9\n\t.long %l[__scall_jump] - (. + 4)\n\t"
+
+/* The ctor/dtor body: endbr64 under -fcf-protection=branch, as the
+ * plugins emit it (called through .init_array/.fini_array). */
+#if defined(__CET__) && (__CET__ & 1)
+#define __SCALL_BR_ENDBR "endbr64\n\t"
+#else
+#define __SCALL_BR_ENDBR ""
+#endif
+#define __SCALL_BR_BOUND(sym)                                                  \
+	".weak " sym "\n\t.hidden " sym "\n\t.quad " sym "\n\t"
+#define __SCALL_BR_FN(fn, callee)                                              \
+	".globl " fn "\n\t.hidden " fn "\n\t.type " fn                         \
+	", @function\n\t.p2align 4\n" fn ":\n\t" __SCALL_BR_ENDBR             \
+	"leaq __scall_module(%%rip), %%rdi\n\tjmp " callee "@PLT\n\t.size " fn \
+	", .-" fn "\n\t"
+/* The module header, constructor and destructor: byte for byte the
+ * compilers' (common/scall-rules.h; tests/compile/emitter compares them),
+ * once per unit whoever comes first (docs/format.md, "One header per
+ * unit, whoever emits it"). */
+#define __SCALL_BR_MODULE                                                      \
+	".ifndef __scall_module\n\t"                                           \
+	".pushsection scall_module,\"awG\",@progbits,__scall_module,comdat\n\t" \
+	".globl __scall_module\n\t.hidden __scall_module\n\t"                  \
+	".type __scall_module, @object\n\t.size __scall_module, 64\n\t"        \
+	".balign 8\n__scall_module:\n\t"                                       \
+	".long 0x4c414353\n\t.short 1\n\t.short 8\n\t.long 0\n\t.long 64\n\t"  \
+	__SCALL_BR_BOUND("__start_scall_sites")                                \
+	__SCALL_BR_BOUND("__stop_scall_sites")                                 \
+	__SCALL_BR_BOUND("__start_scall_tramps")                               \
+	__SCALL_BR_BOUND("__stop_scall_tramps")                                \
+	__SCALL_BR_BOUND("__start_scall_branches")                             \
+	__SCALL_BR_BOUND("__stop_scall_branches")                              \
+	".section .text.__scall_module_ctor,\"axG\",@progbits,__scall_module,comdat\n\t" \
+	__SCALL_BR_FN("__scall_module_ctor",                                   \
+		      "__scall_needs_libscall__link_with_lscall")              \
+	__SCALL_BR_FN("__scall_module_dtor", "__scall_unregister_module")     \
+	".section .init_array,\"awG\",@init_array,__scall_module,comdat\n\t"  \
+	".balign 8\n\t.quad __scall_module_ctor\n\t"                           \
+	".section .fini_array,\"awG\",@fini_array,__scall_module,comdat\n\t"  \
+	".balign 8\n\t.quad __scall_module_dtor\n\t"                           \
+	".popsection\n\t.endif\n\t"
+
+/* One test: the instruction, its record (in the COMDAT group of the code
+ * around it, if any: "?"), the header; 1 when it jumped.  The key is named
+ * by its assembler name: an "i" operand cannot name another module's
+ * object under -fPIC. */
+#define __scall_branch_asm(name, insn, kind)                                   \
+	__extension__({                                                        \
+		__label__ __scall_jump, __scall_done;                          \
+		int __scall_r;                                                 \
+		__asm__ goto("1:\t" insn                                       \
+			     ".pushsection scall_branches,\"aw?\",@progbits\n\t" \
+			     ".balign 8\n\t.long 1b - .\n\t"                   \
+			     ".long %l[__scall_jump] - .\n\t"                  \
+			     ".quad " #name "\n\t.long " kind "\n\t.long 0\n\t"  \
+			     ".popsection\n\t" __SCALL_BR_MODULE               \
+			     : : : : __scall_jump);                            \
+		__scall_r = 0;                                                 \
+		goto __scall_done;                                             \
+	__scall_jump:                                                          \
+		__scall_r = 1;                                                 \
+	__scall_done:                                                          \
+		__scall_r;                                                     \
+	})
 
 #ifdef __cplusplus
 }

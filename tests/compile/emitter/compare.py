@@ -194,17 +194,60 @@ def check_forms(args, cc):
         print(f"ok   {len(FORMS)} trampoline and thunk forms as docs/format.md writes them")
 
 
+# A unit with static branches and no plugin: include/scall.h's asm writes
+# the header (and its guard: three tests, one header).
+BRANCH_UNIT = r"""
+#include <scall.h>
+SCALL_BRANCH_DEFINE_FALSE(kf);
+SCALL_BRANCH_DEFINE_TRUE(kt);
+int f(void) { return scall_branch_unlikely(kf) + scall_branch_likely(kt); }
+int g(void) { return scall_branch_likely(kf); }
+"""
+
+
+def compare_branch_header(args, cc):
+    """scall.h's module header (scall_branch_* with no plugin) against the
+    oracle's: the same section, bytes, relocations and symbols, so that
+    whichever COMDAT copy the linker keeps is the same."""
+    src = os.path.join(args.workdir, "branch_unit.c")
+    with open(src, "w") as f:
+        f.write(BRANCH_UNIT)
+    want = Obj(os.path.join(args.workdir, "oracle.o"))
+    before = len(failures)
+    for opt in ("-O0", "-O2 -fPIC"):
+        got = assemble(cc + ["-I", args.include] + opt.split(), src,
+                       os.path.join(args.workdir, "branch_unit.o"))
+        k = ("scall_module", "__scall_module")
+        g, w = got.sections.get(k), want.sections[k]
+        if not g:
+            fail(f"scall.h ({opt}): no header section {k}")
+            continue
+        for field in ("type", "flags", "size", "data", "relocs", "symbols"):
+            if g[field] != w[field]:
+                fail(f"scall.h ({opt}): header {field}: scall.h {g[field]}, oracle {w[field]}")
+        for sec in (".init_array", ".fini_array", ".text.__scall_module_ctor"):
+            if (sec, "__scall_module") not in got.sections:
+                fail(f"scall.h ({opt}): no {sec} in group __scall_module")
+        b = got.sections.get(("scall_branches", ""))
+        if not b or b["size"] != 3 * 24:
+            fail(f"scall.h ({opt}): scall_branches {b and b['size']} bytes, want 3 records")
+    if len(failures) == before:
+        print("ok   scall.h's module header equal to the oracle's (-O0, -O2 -fPIC)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--gen", required=True)
     ap.add_argument("--cc", required=True)
     ap.add_argument("--oracle", required=True)
     ap.add_argument("--workdir", required=True)
+    ap.add_argument("--include", required=True)
     args = ap.parse_args()
     os.makedirs(args.workdir, exist_ok=True)
     cc = shlex.split(args.cc)
     compare_with_oracle(args, cc)
     check_forms(args, cc)
+    compare_branch_header(args, cc)
     sys.exit(1 if failures else 0)
 
 
