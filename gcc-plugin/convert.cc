@@ -214,12 +214,14 @@ unsigned int scall_convert_function(function *fun)
 	if (!scall_unit.any_key)
 		return 0;
 
+	local_aliases aliases;
+	follow_local_aliases(fun, aliases);
 	FOR_EACH_BB_FN(bb, fun) {
-		check_phis(fun, bb);
+		check_phis(fun, bb, aliases);
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
 		     gsi_next(&gsi)) {
 			gimple *stmt = gsi_stmt(gsi);
-			check_stmt(stmt, stores);
+			check_stmt(stmt, stores, aliases);
 			gcall *call = dyn_cast<gcall *>(stmt);
 			if (!call || gimple_call_fndecl(call) ||
 			    gimple_call_internal_p(call))

@@ -9,7 +9,7 @@
 
 // An address of a key the unit may not let escape: not under
 // -fplugin-arg-scall-allow-address, not a SCALL_KEY_ESCAPES key.
-static bool may_escape(tree key)
+bool may_escape(tree key)
 {
 	return scall_opts.allow_address || key_escapes(key);
 }
@@ -76,14 +76,23 @@ static bool convert_store(std::vector<conv_store> &stores, gimple *stmt, tree ke
 	return true;
 }
 
-static void addr_error(location_t loc, tree key)
+// origin: where the escaping pointer's &key was taken (a local alias,
+// alias.cc), when that is not loc.
+void addr_error(location_t loc, tree key, location_t origin)
 {
+	std::string at;
+	expanded_location o = expand_location(origin);
+	if (origin != UNKNOWN_LOCATION && o.file &&
+	    o.line != expand_location(loc).line)
+		at = std::string("; the address was taken at ") + lbasename(o.file) +
+		     ":" + std::to_string(o.line);
 	error_at(loc,
 		 "address of scall key %qD taken outside the scall.h macros; "
-		 "use %<scall_update%> or %<scall_query%>, or build with "
-		 "%<-fplugin-arg-scall-allow-address%> and call %<scall_resync%> "
-		 "after writing the key through the pointer",
-		 key);
+		 "declare it %<SCALL_KEY_ESCAPES%>, use %<scall_update%> or "
+		 "%<scall_query%>, or build with "
+		 "%<-fplugin-arg-scall-allow-address%>, and call %<scall_resync%> "
+		 "after writing the key through the pointer%s",
+		 key, at.c_str());
 }
 
 // Is every use of SSA name t an argument of a __scall_ function?  With a
@@ -107,8 +116,11 @@ static bool only_scall_macro_uses(tree t)
 	return any;
 }
 
-void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
+void check_stmt(gimple *stmt, std::vector<conv_store> &stores, const local_aliases &al)
 {
+	// A local alias's definition (alias.cc checked its uses).
+	if (al.defines(stmt))
+		return;
 	location_t loc = scall_stmt_location(stmt);
 	tree lhs = gimple_get_lhs(stmt);
 	if (lhs) {
@@ -143,6 +155,8 @@ void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 						    ? "atomic store to"
 						    : "store (via a string "
 						      "function) to");
+			} else if (scall_rules::alias_may_pass_to(sf)) {
+				// the source of memcpy and the like: a read
 			} else if (tree esc = find_key_addr(arg, true))
 				addr_error(loc, esc);
 		}
@@ -153,6 +167,11 @@ void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 	if (lhs && TREE_CODE(lhs) == SSA_NAME && gimple_assign_single_p(stmt) &&
 	    TREE_CODE(gimple_assign_rhs1(stmt)) == ADDR_EXPR &&
 	    only_scall_macro_uses(lhs))
+		return;
+	// Comparing an address with &key lets nothing escape.
+	if (gimple_code(stmt) == GIMPLE_COND ||
+	    (is_gimple_assign(stmt) &&
+	     TREE_CODE_CLASS(gimple_assign_rhs_code(stmt)) == tcc_comparison))
 		return;
 	// Every operand but the lhs (reported above).
 	for (unsigned i = 0; i < gimple_num_ops(stmt); i++) {
@@ -172,10 +191,12 @@ void check_stmt(gimple *stmt, std::vector<conv_store> &stores)
 }
 
 // `p = c ? &key : q` leaves &key as a PHI argument.
-void check_phis(function *fun, basic_block bb)
+void check_phis(function *fun, basic_block bb, const local_aliases &al)
 {
 	for (gphi_iterator pi = gsi_start_phis(bb); !gsi_end_p(pi); gsi_next(&pi)) {
 		gphi *phi = pi.phi();
+		if (al.holds(gimple_phi_result(phi)))
+			continue; // the same alias either way (alias.cc)
 		for (unsigned i = 0; i < gimple_phi_num_args(phi); i++)
 			if (tree key = find_key_addr(gimple_phi_arg_def(phi, i), true)) {
 				location_t loc = gimple_phi_arg_location(phi, i);

@@ -3,9 +3,10 @@
 // plugin.cc - plugin_init of the scall GCC plugin (gcc -fplugin=scall): its
 // arguments, its callbacks and its three passes.  Each pass's work is in the
 // file of its job (gcc-plugin/README.md):
-//  - GIMPLE pass "scall", right after "ssa" (before any inlining): calls
-//    through keys become direct calls to trampolines, stores to keys are
-//    errors or converted, escaping key addresses are errors;
+//  - GIMPLE pass "scall", right after "ssa" (before any inlining): local
+//    aliases of keys become accesses to the keys, calls through keys become
+//    direct calls to trampolines, stores to keys are errors or converted,
+//    escaping key addresses are errors;
 //  - RTL pass "scall-sites", right before "shorten": a label on each site;
 //  - RTL pass "scall-records", right after "final": the records of the
 //    function just written;

@@ -125,9 +125,22 @@ struct conv_store {
 	tree key;
 };
 
+// alias.cc: the SSA names of one function that are local aliases of keys
+// (pointers followed to a constant place in a key).  follow_local_aliases
+// rewrites every access through them into an access to the key and
+// diagnoses their escapes; their definitions are then not escapes.
+struct local_aliases {
+	std::vector<bool> is_alias; // by SSA_NAME_VERSION
+	bool defines(gimple *stmt) const; // its lhs is an alias
+	bool holds(tree t) const;         // t is an alias
+};
+void follow_local_aliases(function *fun, local_aliases &out);
+
 // diagnose.cc
-void check_stmt(gimple *stmt, std::vector<conv_store> &stores);
-void check_phis(function *fun, basic_block bb);
+bool may_escape(tree key);
+void addr_error(location_t loc, tree key, location_t origin = UNKNOWN_LOCATION);
+void check_stmt(gimple *stmt, std::vector<conv_store> &stores, const local_aliases &al);
+void check_phis(function *fun, basic_block bb, const local_aliases &al);
 void check_static_initializer(tree decl);
 
 // stores.cc: the store function (scall-rules.h) a call's fndecl is, or
