@@ -108,6 +108,9 @@ enum ld_br_state {
 	LD_BR_ERROR, /* refused */
 };
 
+/* How the file starts a branch key (its count), when it says. */
+enum ld_key_initial { LD_KEY_UNKNOWN, LD_KEY_DISABLED, LD_KEY_ENABLED };
+
 /* What the 5 bytes at the record hold in the file. */
 enum ld_br_form { LD_BR_FORM_UNKNOWN, LD_BR_FORM_NOP, LD_BR_FORM_JMP };
 
@@ -121,6 +124,7 @@ struct ld_branch {
 	enum ld_br_state state;
 	enum ld_br_form form;
 	int key_extern;      /* bound by symbol at load time */
+	enum ld_key_initial initial;
 	char key_name[128];
 };
 

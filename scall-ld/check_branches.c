@@ -16,7 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The smallest key object: its enable count, an int (scall.h). */
+/* The smallest key object: its enable count, an int at offset 0
+ * (struct scall_branch_key in scall.h), enabled while above 0. */
 #define KEY_MIN_SIZE 4
 
 static uint64_t rd64(const uint8_t *p)
@@ -339,6 +340,55 @@ static void check_code(struct ld_ctx *c, struct ld_branch *b)
 		b->state = LD_BR_OK;
 }
 
+/*
+ * The key's count as the file starts it (b->initial), and the compiled
+ * form against it: the compilers write the form of the default the key's
+ * declaration says (docs/format.md), so a mismatch is a key declared with
+ * one default and defined with the other, which the C compiler cannot see
+ * across units.  The runtime corrects it when it registers the module;
+ * until then the branch goes the wrong way.
+ */
+static void check_default(struct ld_ctx *c, const struct img_rela *rel,
+			  size_t nrel, struct ld_branch *b)
+{
+	const struct img_sec *s;
+	const uint8_t *p;
+	int32_t count;
+	int jumps;
+
+	/* bound by symbol: the definition that wins may be another's */
+	if (b->key_extern || b->state != LD_BR_OK)
+		return;
+	s = img_section_at(c->img, b->key, KEY_MIN_SIZE);
+	if (!s)
+		return;
+	/* a relocation in the count: not a key written by scall.h */
+	if (img_rela_at(rel, nrel, b->key))
+		return;
+	if (s->type == SHT_NOBITS) {
+		count = 0;
+	} else {
+		p = img_bytes(c->img, b->key, KEY_MIN_SIZE);
+		if (!p)
+			return;
+		count = (int32_t)scall_get32(p);
+	}
+	b->initial = count > 0 ? LD_KEY_ENABLED : LD_KEY_DISABLED;
+	jumps = scall_branch_jumps(b->kind, count > 0);
+	if (jumps == (b->form == LD_BR_FORM_JMP))
+		return;
+	diag(c, SEV_WARN, b->code,
+	     "branch record %u (%s, key %s): the instruction is a %s, but the "
+	     "key starts %s (count %d), so this %s branch should be a %s: a "
+	     "declaration with the other default than the key's definition? "
+	     "The branch goes the wrong way until libscall registers the "
+	     "module; declare the key with its definition's default",
+	     b->idx, ld_kind_name(b->kind), b->key_name,
+	     b->form == LD_BR_FORM_JMP ? "jmp" : "nop",
+	     count > 0 ? "enabled" : "disabled", (int)count,
+	     ld_kind_name(b->kind), jumps ? "jmp" : "nop");
+}
+
 int branches_check(struct ld_ctx *c)
 {
 	struct ld_result *r = c->res;
@@ -388,6 +438,7 @@ int branches_check(struct ld_ctx *c)
 			continue;
 		check_key(c, b);
 		check_code(c, b);
+		check_default(c, rel, nrel, b);
 	}
 	free(rel);
 	return 0;

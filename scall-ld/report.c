@@ -125,6 +125,18 @@ static struct br_counts count_branches(const struct ld_branch **v, size_t n)
 	return k;
 }
 
+/* How the file starts the key of group v[0..n), as far as it says. */
+static const char *initial(const struct ld_branch **v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i]->initial != LD_KEY_UNKNOWN)
+			return v[i]->initial == LD_KEY_ENABLED ? "enabled" :
+								 "disabled";
+	return NULL;
+}
+
 /* Length of the key group starting at v[i]. */
 static size_t group_len(const struct ld_branch **v, size_t n, size_t i)
 {
@@ -158,10 +170,12 @@ static void report_branches(const struct img *img, const struct ld_result *r,
 			fprintf(out, "dead branch records: %zu\n", g);
 		else
 			fprintf(out, "branch key %s%s: %zu records (unlikely %zu, "
-				     "likely %zu), %zu refused\n",
+				     "likely %zu), %zu refused%s%s\n",
 				v[i]->key_name,
 				v[i]->key_extern && !v[i]->key ? " (another module's)" : "",
-				g, k.unlikely, k.likely, k.refused);
+				g, k.unlikely, k.likely, k.refused,
+				initial(v + i, g) ? ", starts " : "",
+				initial(v + i, g) ? initial(v + i, g) : "");
 		for (j = i; j < i + g; j++)
 			fprintf(out, "  %-40s %-10s %-3s -> %-30s %s\n",
 				img_where(img, v[j]->code, w, sizeof(w)),
@@ -278,8 +292,13 @@ static void json_branches(const struct img *img, const struct ld_result *r,
 		else
 			jstr(out, v[i]->key_name);
 		fprintf(out, ",\"key_addr\":%llu,\"another_module\":%s,"
-			     "\"counts\":", (unsigned long long)v[i]->key,
+			     "\"initial\":", (unsigned long long)v[i]->key,
 			v[i]->key_extern && !v[i]->key ? "true" : "false");
+		if (initial(v + i, g))
+			fprintf(out, "\"%s\"", initial(v + i, g));
+		else
+			fputs("null", out);
+		fputs(",\"counts\":", out);
 		jcounts(out, &k);
 		fputs(",\"branches\":[", out);
 		for (j = i; j < i + g; j++) {

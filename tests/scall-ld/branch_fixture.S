@@ -141,6 +141,15 @@ f_flags:
 	.size	f_flags, .-f_flags
 #endif
 
+#ifdef CASE_WRONG_DEFAULT
+	/* compiled for a TRUE key (a jmp), but key_off is defined FALSE */
+	.type	f_wrongdef,@function
+f_wrongdef:
+	BR_JMP	1f, key_off, 5
+1:	ret
+	.size	f_wrongdef, .-f_wrongdef
+#endif
+
 #ifdef CASE_DEAD_FLAGS
 	/* a dead record is not checked against code, but its flags are */
 	BR_REC	.Lf_br, .Lf_br, 0, 0x100

@@ -67,6 +67,9 @@ def json_good(ld, src):
                  (name, len(k['branches']), k['counts']['records']))
         if k['another_module']:
             fail('key %s said to be another module\'s' % name)
+        init = {'key_on': 'enabled', 'key_off': 'disabled', None: None}
+        if name in init and k['initial'] != init[name]:
+            fail('key %s: initial %r, want %r' % (name, k['initial'], init[name]))
         for b in k['branches']:
             forms[b['where']] = (b['kind'], b['form'], b['target_where'],
                                  b['state'])
