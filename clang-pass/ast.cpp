@@ -5,22 +5,24 @@
 // IR has no source locations or syntax left to judge misuse, so the checks of
 // the GCC plugin are made here, on the AST, each an error at file:line:col:
 //   - SCALL_KEY (annotate("scall_key")) on anything but a function-pointer
-//     variable or a struct variable with a function-pointer member (a struct
-//     key), with static storage duration;
+//     variable, a struct variable with a function-pointer member (a struct
+//     key) or an array of either (an array of keys), with static storage
+//     duration;
 //   - a store to a key or to the part of a struct key that holds a key
 //     member (=, compound assignment, ++, --, memcpy/memset/... and
 //     __atomic_store with &key as destination), unless
 //     -fplugin-arg-scall-convert-stores (the IR pass then converts it; a
 //     store inside a loop gets the warning [scall-store-in-loop]);
-//   - &key, &s or &s.inner holding a key member anywhere except as an
+//   - &key, &s or &s.inner holding a key member, &A[i] or an array of keys
+//     used as a pointer (but for A[i] and *A) anywhere except as an
 //     argument (through casts and parentheses) of a call to a function whose
 //     name starts with "__scall_" (the scall.h macros), unless
 //     -fplugin-arg-scall-allow-address or the key is SCALL_KEY_ESCAPES
 //     (annotate("scall_key_escapes")).
 // It also hands to the IR pass the names of extern keys (clang drops the
 // annotation of a declaration that is not a definition), the key members of
-// every struct key (IR types cannot tell unions and bit-fields apart) and
-// whether stores are converted.
+// every struct key and array of keys (IR types cannot tell unions and
+// bit-fields apart) and whether stores are converted.
 
 #include "scall-clang.h"
 
@@ -97,9 +99,30 @@ void keyMembers(const ASTContext &Ctx, QualType T, uint64_t Base, std::vector<ui
 	}
 }
 
-bool isStructKey(const VarDecl *VD)
+// What the pass is told of a struct key (its size and key members) or an
+// array of keys (its size, 0 when unknown, its element's size and the key
+// members of one element: docs/format.md "Arrays of keys"); false for a
+// plain key, or a type whose layout is unknown.
+bool keyLayout(const ASTContext &Ctx, const VarDecl *VD, scall_clang::StructKey &SK)
 {
-	return VD && VD->getType()->isStructureType() && hasKeyAttr(VD);
+	QualType T = VD->getType();
+	QualType ET = T->isArrayType() ? Ctx.getBaseElementType(T) : T;
+	if (!ET->isFunctionPointerType() && !ET->isStructureType())
+		return false;
+	if (ET->isIncompleteType() || (ET->isStructureType() && ET->getAsStructureType()->getDecl()->isInvalidDecl()))
+		return false;
+	SK.Offsets.clear();
+	if (ET->isFunctionPointerType())
+		SK.Offsets.push_back(0);
+	else
+		keyMembers(Ctx, ET, 0, SK.Offsets);
+	SK.Elem = 0;
+	if (T->isArrayType())
+		SK.Elem = Ctx.getTypeSizeInChars(ET).getQuantity();
+	else if (ET->isFunctionPointerType())
+		return false;
+	SK.Size = T->isIncompleteType() ? 0 : Ctx.getTypeSizeInChars(T).getQuantity();
+	return true;
 }
 
 // The key that the lvalue E designates, or whose key-holding bytes it
@@ -125,12 +148,18 @@ const VarDecl *keyOf(const ASTContext &Ctx, const Expr *E)
 			continue;
 		}
 		if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) {
-			// Any element: the whole array.
+			// The elements are alike: a constant index moves by whole
+			// elements; a variable one is taken as element 0, the
+			// same bytes of another element (for an array of keys the
+			// rule looks at the offset within the element; an array
+			// member of a struct key holds no key).
 			const Expr *B = AS->getBase()->IgnoreParenImpCasts();
-			if (!B->getType()->isConstantArrayType())
+			if (!B->getType()->isArrayType() || AS->getType()->isIncompleteType())
 				return nullptr;
-			Off = 0;
-			Size = Ctx.getTypeSizeInChars(B->getType()).getQuantity();
+			Expr::EvalResult R;
+			if (AS->getIdx()->EvaluateAsInt(R, Ctx) && R.Val.getInt().isNonNegative())
+				Off += R.Val.getInt().getZExtValue() *
+				       Ctx.getTypeSizeInChars(AS->getType()).getQuantity();
 			E = B;
 			continue;
 		}
@@ -140,11 +169,10 @@ const VarDecl *keyOf(const ASTContext &Ctx, const Expr *E)
 	const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
 	if (!VD || !hasKeyAttr(VD))
 		return nullptr;
-	if (!isStructKey(VD))
+	scall_clang::StructKey SK{0, {}};
+	if (!keyLayout(Ctx, VD, SK))
 		return VD;
-	std::vector<uint64_t> M;
-	keyMembers(Ctx, VD->getType(), 0, M);
-	return scall_rules::range_holds_key(M.begin(), M.end(), Off, Size, true) ? VD : nullptr;
+	return scall_clang::holdsKey(SK, Off, Size) ? VD : nullptr;
 }
 
 struct Options {
@@ -171,9 +199,10 @@ public:
 			"'-fplugin-arg-scall-convert-stores'");
 		Addr = DE.getCustomDiagID(DiagnosticsEngine::Error,
 			"address of scall key %0 taken outside the scall.h macros; "
-			"use 'scall_update' or 'scall_query', or build with "
-			"'-fplugin-arg-scall-allow-address' and call 'scall_resync' "
-			"after writing the key through the pointer");
+			"declare it 'SCALL_KEY_ESCAPES', use 'scall_update' or "
+			"'scall_query', or build with '-fplugin-arg-scall-allow-address', "
+			"and call 'scall_resync' after writing the key through the "
+			"pointer");
 		// Custom diagnostics cannot be remapped: -Werror is applied here.
 		InLoop = DE.getCustomDiagID(DE.getWarningsAsErrors() ? DiagnosticsEngine::Error
 								     : DiagnosticsEngine::Warning,
@@ -219,6 +248,11 @@ public:
 		F.what = scall_rules::decl_facts::variable;
 		F.static_storage = VD->hasGlobalStorage();
 		F.thread_local_ = VD->getTLSKind() != VarDecl::TLS_None;
+		// An array of keys: the rules look at its element type (with
+		// the array's qualifiers).
+		F.array = T->isArrayType();
+		if (F.array)
+			T = Ctx.getBaseElementType(T);
 		F.is_const = T.isConstQualified();
 		F.type = typeClass(T);
 		if (F.type == scall_rules::type_class::strct) {
@@ -301,6 +335,16 @@ public:
 		return true;
 	}
 
+	// An array of keys used as a pointer is its address, but for an
+	// element's access (A[i], *A), which it is as the subscript's base.
+	bool VisitImplicitCastExpr(ImplicitCastExpr *ICE)
+	{
+		if (ICE->getCastKind() == CK_ArrayToPointerDecay)
+			if (const VarDecl *K = keyOf(Ctx, ICE->getSubExpr()))
+				checkAddress(ICE, K);
+		return true;
+	}
+
 	bool VisitGCCAsmStmt(GCCAsmStmt *S)
 	{
 		for (unsigned i = 0; i < S->getNumOutputs(); i++)
@@ -334,6 +378,9 @@ public:
 				return; // unevaluated (typeof) or not reachable
 			const DynTypedNode &P = Parents[0];
 			if (const auto *PE = P.get<Expr>()) {
+				if (const auto *CE = dyn_cast<CastExpr>(PE))
+					if (CE->getCastKind() == CK_ToVoid)
+						return; // discarded
 				if (isa<ParenExpr>(PE) || isa<CastExpr>(PE)) {
 					Child = PE;
 					N = P;
@@ -341,6 +388,13 @@ public:
 				}
 				if (isa<UnaryExprOrTypeTraitExpr>(PE))
 					return; // sizeof / alignof: unevaluated
+				// An element's access through a decayed array.
+				if (const auto *AS = dyn_cast<ArraySubscriptExpr>(PE))
+					if (AS->getBase() == Child && isa<ImplicitCastExpr>(E))
+						return;
+				if (const auto *UO = dyn_cast<UnaryOperator>(PE))
+					if (UO->getOpcode() == UO_Deref && isa<ImplicitCastExpr>(E))
+						return;
 				if (atomicStore(PE, Child, K))
 					return;
 				if (const auto *CE = dyn_cast<CallExpr>(PE)) {
@@ -421,12 +475,10 @@ public:
 			return true;
 		if (VD->hasExternalFormalLinkage())
 			scall_clang::astHandoff().KeyNames.insert(Name);
-		if (isStructKey(VD) && !VD->getType()->isIncompleteType()) {
-			scall_clang::StructKey SK;
-			SK.Size = Ctx.getTypeSizeInChars(VD->getType()).getQuantity();
-			keyMembers(Ctx, VD->getType(), 0, SK.Offsets);
+		scall_clang::StructKey SK{0, {}};
+		if ((VD->getType()->isArrayType() || !VD->getType()->isIncompleteType()) &&
+		    keyLayout(Ctx, VD, SK))
 			scall_clang::astHandoff().StructKeys[Name] = SK;
-		}
 		return true;
 	}
 };

@@ -9,6 +9,7 @@
 
 #include "scall-clang.h"
 
+#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Metadata.h"
 #include "llvm/Transforms/Utils/Local.h"
@@ -102,6 +103,20 @@ KeyRef keyOfLoad(const Unit &U, Value *V)
 	return resolveKey(U, LI->getPointerOperand(), LI->getType(), std::nullopt).Member;
 }
 
+// A call through an element of an array of keys whose index is not a
+// constant: it stays indirect (correct: it reads the key), and verbose
+// counts it.
+void countVarIndex(Unit &U, Value *V)
+{
+	auto *LI = dyn_cast<LoadInst>(V);
+	if (!LI || LI->isVolatile())
+		return;
+	auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(LI->getPointerOperand()));
+	auto SK = GV ? U.Keys.Structs.find(GV) : U.Keys.Structs.end();
+	if (SK != U.Keys.Structs.end() && SK->second.Elem)
+		U.VarIndexCalls++;
+}
+
 // scall_cond after inlining: key == null ? __scall_nop : key (or its
 // mirror image), as a select or a two-way phi.
 bool matchCond(const Unit &U, Value *V, KeyRef &Key)
@@ -154,8 +169,10 @@ bool convertCall(Unit &U, CallBase *CB)
 	KeyRef Key = keyOfLoad(U, V);
 	unsigned Flags = 0;
 	if (!Key) {
-		if (!matchCond(U, V, Key))
+		if (!matchCond(U, V, Key)) {
+			countVarIndex(U, V);
 			return false;
+		}
 		Flags = SCALL_TRAMP_COND;
 	}
 	if (U.Retpoline)

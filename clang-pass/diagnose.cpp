@@ -69,6 +69,21 @@ void reportCall(const Unit &U, CallBase *CB, KeyRef Key, Function *T)
 	       << keyName(U, Key) << " -> " << T->getName() << "\n";
 }
 
+void reportVarIndexCalls(const Unit &U)
+{
+	if (!astHandoff().Verbose || !U.VarIndexCalls)
+		return;
+	errs() << U.M.getSourceFileName() << ": scall: " << U.VarIndexCalls
+	       << " calls through keys with a variable index left indirect\n";
+}
+
+void errorStoreUnknownSize(Instruction *I, GlobalVariable *K)
+{
+	I->getContext().emitError(I, "scall: cannot convert this store to scall key '" +
+				     K->getName() + "' (an array of unknown size: declare it "
+				     "with its size); use 'scall_update'");
+}
+
 void reportStore(const Unit &U, Instruction *I, GlobalVariable *K)
 {
 	if (!astHandoff().Verbose)

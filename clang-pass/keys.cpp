@@ -36,6 +36,30 @@ std::string hashSuffix(const Module &M, StringRef KeyName)
 	return utohexstr(R.low(), /*LowerCase=*/true);
 }
 
+bool keyMemberAt(const StructKey &SK, uint64_t Off)
+{
+	if (SK.Elem) {
+		if (SK.Size && Off >= SK.Size)
+			return false;
+		Off %= SK.Elem;
+	}
+	return scall_rules::member_at(SK.Offsets.begin(), SK.Offsets.end(), Off);
+}
+
+bool holdsKey(const StructKey &SK, uint64_t Off, uint64_t Len)
+{
+	auto B = SK.Offsets.begin(), E = SK.Offsets.end();
+	if (!SK.Elem)
+		return scall_rules::range_holds_key(B, E, Off, Len, true);
+	// Every element has the same members: a range of a whole element or
+	// more holds one; a shorter one lies in one element or two.
+	if (Len >= SK.Elem)
+		return true;
+	uint64_t In = Off % SK.Elem;
+	return scall_rules::range_holds_key(B, E, In, Len, true) ||
+	       (In + Len > SK.Elem && scall_rules::range_holds_key(B, E, 0, In + Len - SK.Elem, true));
+}
+
 void keepAlive(Module &M, GlobalValue *GV)
 {
 	SmallVector<GlobalValue *, 16> Used;
@@ -54,13 +78,15 @@ bool addStructKey(Unit &U, GlobalVariable *GV, const StructKey &SK)
 	if (SK.Offsets.empty() || !GV->getValueType()->isSized())
 		return false;
 	StructKey K = SK;
-	if (!K.Size)
+	if (!K.Size) // (0 for an array of unknown size: stays unknown)
 		K.Size = U.DL.getTypeAllocSize(GV->getValueType());
 	U.Keys.Structs[GV] = K;
 	return true;
 }
 
-// !scall.struct.keys = !{!{ptr @S, i64 size, i64 offset...}...}, rebuilt.
+// !scall.struct.keys = !{!{ptr @S, i64 size, i64 offset...}...} and
+// !scall.array.keys = !{!{ptr @A, i64 size, i64 elem, i64 offset...}...},
+// rebuilt.
 void listStructKeys(Unit &U)
 {
 	if (U.Keys.Structs.empty())
@@ -68,13 +94,22 @@ void listStructKeys(Unit &U)
 	LLVMContext &C = U.M.getContext();
 	Type *I64 = Type::getInt64Ty(C);
 	NamedMDNode *NMD = U.M.getOrInsertNamedMetadata(md::StructKeys);
+	NamedMDNode *AMD = U.M.getNamedMetadata(md::ArrayKeys);
 	NMD->clearOperands(); // in place: the module prints the same each run
+	if (AMD)
+		AMD->clearOperands();
 	for (auto &E : U.Keys.Structs) {
 		std::vector<Metadata *> Ops{ValueAsMetadata::get(E.first),
 					    ConstantAsMetadata::get(ConstantInt::get(I64, E.second.Size))};
+		if (E.second.Elem)
+			Ops.push_back(ConstantAsMetadata::get(ConstantInt::get(I64, E.second.Elem)));
 		for (uint64_t O : E.second.Offsets)
 			Ops.push_back(ConstantAsMetadata::get(ConstantInt::get(I64, O)));
-		NMD->addOperand(MDNode::get(C, Ops));
+		if (!E.second.Elem)
+			NMD->addOperand(MDNode::get(C, Ops));
+		else
+			(AMD ? AMD : AMD = U.M.getOrInsertNamedMetadata(md::ArrayKeys))
+				->addOperand(MDNode::get(C, Ops));
 	}
 }
 
@@ -93,9 +128,11 @@ void collectKeys(Unit &U)
 			return;
 		}
 		// (An opaque struct: an extern declaration whose address
-		// alone is used; nothing to convert.)
-		if (!GV->getValueType()->isStructTy() || !GV->getValueType()->isSized() ||
-		    U.Keys.isStruct(GV))
+		// alone is used; nothing to convert.)  An array of keys has
+		// an array type, or a struct one when clang lays out its
+		// initializer so.
+		Type *VT = GV->getValueType();
+		if (!(VT->isStructTy() || VT->isArrayTy()) || !VT->isSized() || U.Keys.isStruct(GV))
 			return;
 		auto It = Ast.find(GV->getName().str());
 		if (It != Ast.end() && addStructKey(U, GV, It->second))
@@ -107,10 +144,15 @@ void collectKeys(Unit &U)
 			errorUnknownStructKey(M, GV);
 	};
 	// From an earlier run: plain keys in !scall.keys, struct keys with
-	// their size and member offsets in !scall.struct.keys.
-	if (NamedMDNode *NMD = M.getNamedMetadata(md::StructKeys))
-		for (MDNode *N : NMD->operands()) {
-			auto *VM = N->getNumOperands() >= 2
+	// their size and member offsets in !scall.struct.keys, arrays of keys
+	// with their size, element size and member offsets in
+	// !scall.array.keys.
+	for (const char *Name : {md::StructKeys, md::ArrayKeys}) {
+		NamedMDNode *NMD = M.getNamedMetadata(Name);
+		bool Array = Name == md::ArrayKeys;
+		for (unsigned n = 0; NMD && n < NMD->getNumOperands(); n++) {
+			MDNode *N = NMD->getOperand(n);
+			auto *VM = N->getNumOperands() >= 2u + Array
 					   ? dyn_cast_or_null<ValueAsMetadata>(N->getOperand(0).get()) : nullptr;
 			auto *GV = VM ? dyn_cast<GlobalVariable>(VM->getValue()->stripPointerCasts()) : nullptr;
 			if (!GV)
@@ -121,11 +163,15 @@ void collectKeys(Unit &U)
 				uint64_t V = C ? C->getZExtValue() : 0;
 				if (i == 1)
 					SK.Size = V;
+				else if (i == 2 && Array)
+					SK.Elem = V;
 				else
 					SK.Offsets.push_back(V);
 			}
-			addStructKey(U, GV, SK);
+			if (!Array || SK.Elem)
+				addStructKey(U, GV, SK);
 		}
+	}
 	// At the LTO link, only the keys the compile-time runs listed: a unit
 	// compiled without the pass converted no store, so its keys' calls
 	// must stay indirect (its annotations are still in the merged IR).
@@ -219,8 +265,7 @@ KeyRef memberAt(const Unit &U, Value *P, Type *ReadTy)
 	if (SK == U.Keys.Structs.end() || Off.isNegative() || !ReadTy->isPointerTy() ||
 	    U.DL.getTypeStoreSize(ReadTy) != 8)
 		return {};
-	const std::vector<uint64_t> &Offs = SK->second.Offsets;
-	if (scall_rules::member_at(Offs.begin(), Offs.end(), Off.getZExtValue()))
+	if (keyMemberAt(SK->second, Off.getZExtValue()))
 		return {GV, Off.getZExtValue()};
 	return {};
 }
@@ -288,8 +333,7 @@ GlobalVariable *touchedKey(const Unit &U, Value *Ptr, std::optional<uint64_t> Le
 		Len = Span;
 	if (!Known || !Len)
 		return GV;
-	const std::vector<uint64_t> &Offs = SK->second.Offsets;
-	return scall_rules::range_holds_key(Offs.begin(), Offs.end(), Off, *Len, true) ? GV : nullptr;
+	return holdsKey(SK->second, Off, *Len) ? GV : nullptr;
 }
 
 } // namespace

@@ -50,6 +50,11 @@ bool runScall(Module &M, Mode mode, bool WarnNoAst, bool LinkTime)
 	collectKeys(U);
 	bool Changed = convertStores(U);
 	Changed |= convertCalls(U);
+	// The count of the run whose conversion is final: the pipeline
+	// start's would count calls that optimisation then gives a constant
+	// index.
+	if (mode != Mode::Convert)
+		reportVarIndexCalls(U);
 	if (mode == Mode::PreLink && !U.Tramps.empty())
 		addLtoMarker(U);
 	if (mode == Mode::Emit) {

@@ -37,6 +37,7 @@ namespace scall_clang {
 namespace md {
 constexpr const char *Keys = "scall.keys";                       // keys.cpp
 constexpr const char *StructKeys = "scall.struct.keys";          // keys.cpp
+constexpr const char *ArrayKeys = "scall.array.keys";            // keys.cpp
 constexpr const char *Tramps = "scall.tramps";                   // convert.cpp
 constexpr const char *ConvertStores = "scall.convert.stores";    // tests only
 constexpr const char *StoresConverted = "scall.stores.converted"; // stores.cpp
@@ -51,7 +52,7 @@ enum class Mode {
 };
 
 // A key: a plain key (Off 0), or the key member at byte offset Off of the
-// struct key GV.
+// struct key (or array of keys) GV.
 struct KeyRef {
 	llvm::GlobalVariable *GV = nullptr;
 	uint64_t Off = 0;
@@ -59,8 +60,15 @@ struct KeyRef {
 	bool operator==(const KeyRef &O) const { return GV == O.GV && Off == O.Off; }
 };
 
+// Is there a key member at byte offset Off of the struct key or array of
+// keys SK (for an array: in some element, within the array)?
+bool keyMemberAt(const StructKey &SK, uint64_t Off);
+// Do the bytes [Off, Off + Len) of SK overlap a key member?
+bool holdsKey(const StructKey &SK, uint64_t Off, uint64_t Len);
+
 // The keys a run knows (keys.cpp: from the annotations, the AST half and
-// !scall.keys / !scall.struct.keys, written back for later runs).
+// !scall.keys / !scall.struct.keys / !scall.array.keys, written back for
+// later runs).  Structs holds the arrays of keys too (StructKey::Elem).
 struct KeyTable {
 	llvm::SmallPtrSet<llvm::GlobalVariable *, 8> Plain;
 	llvm::MapVector<llvm::GlobalVariable *, StructKey> Structs;
@@ -93,6 +101,9 @@ struct Unit {
 	bool LinkTime;      // the -flto link: only the keys the compile listed
 	bool Retpoline = false;     // a function has +retpoline-indirect-branches
 	bool ExternalThunk = false; // ... and +retpoline-external-thunk
+	// Calls through an array of keys whose index is not a constant here:
+	// left indirect, counted for verbose.
+	unsigned VarIndexCalls = 0;
 	KeyTable Keys;
 	TrampTable Tramps;
 	Unit(llvm::Module &M, bool LinkTime) : M(M), DL(M.getDataLayout()), LinkTime(LinkTime) {}
@@ -138,6 +149,8 @@ void errorUnknownStructKey(llvm::Module &M, llvm::GlobalVariable *GV);
 void errorStoreEndsBlock(llvm::Instruction *I, llvm::GlobalVariable *K);
 void reportCall(const Unit &U, llvm::CallBase *CB, KeyRef Key, llvm::Function *T);
 void reportStore(const Unit &U, llvm::Instruction *I, llvm::GlobalVariable *K);
+void reportVarIndexCalls(const Unit &U);
+void errorStoreUnknownSize(llvm::Instruction *I, llvm::GlobalVariable *K);
 
 // emit.cpp: the LTO marker, site records, trampolines, module header.
 void addLtoMarker(Unit &U);

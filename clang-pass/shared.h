@@ -20,10 +20,15 @@
 
 namespace scall_clang {
 
-// A struct key: its size and the byte offsets of its key members.
+// A struct key: its size and the byte offsets of its key members.  An
+// array of keys (docs/format.md "Arrays of keys") is one too, with Elem its
+// element's size and Offsets the key members of one element: element i's
+// member O is the member at i * Elem + O.  Size 0: an array whose size is
+// unknown (an extern declaration of an incomplete array).
 struct StructKey {
 	uint64_t Size;
 	std::vector<uint64_t> Offsets;
+	uint64_t Elem = 0;
 };
 
 struct AstHandoff {
@@ -35,8 +40,8 @@ struct AstHandoff {
 	bool NoFunctionSections = false;
 	// The IR names of the keys with linkage.
 	std::set<std::string> KeyNames;
-	// Struct keys by IR name (the assembler name; "fn.var" for a static
-	// local).
+	// Struct keys and arrays of keys by IR name (the assembler name;
+	// "fn.var" for a static local).
 	std::map<std::string, StructKey> StructKeys;
 };
 AstHandoff &astHandoff();

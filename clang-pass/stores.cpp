@@ -177,6 +177,10 @@ bool convertStores(Unit &U)
 						Flush();
 					continue;
 				}
+				if (!keySize(U, K)) {
+					errorStoreUnknownSize(&I, K);
+					continue;
+				}
 				if (!isa<CallInst>(I) && I.isTerminator()) {
 					// An invoke: nothing can follow it in its block.
 					Flush();
