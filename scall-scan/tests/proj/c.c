@@ -12,7 +12,7 @@ void set_c(void)
 int use_c(int x)
 {
 	static int (*local)(int) = h;           /* function-local static: no */
-	struct ops *p = &g_ops;                 /* escape */
+	struct ops *p = &g_ops;                 /* a local alias: p->open is a call */
 	x += ro.open(x) + tls_fp(x) + local(x) + p->open(x);
 	return x + g_hook(x);
 }
