@@ -362,7 +362,9 @@ static void check_default(struct ld_ctx *c, const struct img_rela *rel,
 	s = img_section_at(c->img, b->key, KEY_MIN_SIZE);
 	if (!s)
 		return;
-	/* a relocation in the count: not a key written by scall.h */
+	/* a relocation at the count: R_X86_64_COPY (another module's key
+	 * copied into this executable at load, with that module's count,
+	 * not the 0 of its .bss here), or not a key scall.h wrote */
 	if (img_rela_at(rel, nrel, b->key))
 		return;
 	if (s->type == SHT_NOBITS) {
