@@ -100,7 +100,7 @@ int branches_check_bounds(struct ld_ctx *c, const struct img_sec *m)
 	return 0;
 }
 
-/* "record 3 (unlikely, key dbg_on)": how messages name a record. */
+/* "branch record 3 (unlikely, key dbg_on)": how messages name a record. */
 static const char *rec_name(const struct ld_branch *b, char *buf, size_t size)
 {
 	snprintf(buf, size, "branch record %u (%s, key %s)", b->idx,
@@ -214,20 +214,15 @@ static void check_key(struct ld_ctx *c, struct ld_branch *b)
 static int same_function(const struct img_sym *f, const struct img_sym *g)
 {
 	const char *a = f->name, *b = g->name;
-	size_t la, lb;
+	size_t la;
 
 	if (f == g || (f->addr == g->addr && f->size == g->size))
 		return 1;
-	la = strlen(a);
-	lb = strlen(b);
-	if (la > lb) {
-		const char *t = a;
-
-		a = b;
-		b = t;
-		lb = la;
-		la = strlen(a);
+	if (strlen(a) > strlen(b)) {
+		a = g->name;
+		b = f->name;
 	}
+	la = strlen(a);
 	/* a is the shorter: b must be a ".cold" then optionally ".N" */
 	if (strncmp(a, b, la) || strncmp(b + la, ".cold", 5))
 		return 0;

@@ -248,6 +248,26 @@ f_tother:
 	.size	f_tother, .-f_tother
 #endif
 
+#ifdef CASE_TARGET_SIBLING
+	/* f_sib.cold.x and f_sib.colder are not f_sib's cold part */
+	.type	f_sib,@function
+f_sib:
+	BR_NOP	f_sib.cold.x, key_off
+	BR_NOP	f_sib.colder, key_off
+	ret
+	.size	f_sib, .-f_sib
+	.section .text.unlikely,"ax",@progbits
+	.type	f_sib.cold.x,@function
+f_sib.cold.x:
+	ret
+	.size	f_sib.cold.x, .-f_sib.cold.x
+	.type	f_sib.colder,@function
+f_sib.colder:
+	ret
+	.size	f_sib.colder, .-f_sib.colder
+	.text
+#endif
+
 #ifdef CASE_TARGET_MID
 	/* the target is the second byte of a movl */
 	.type	f_tmid,@function
