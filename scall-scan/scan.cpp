@@ -463,7 +463,8 @@ private:
 
 	bool size_known(QualType t)
 	{
-		return !t.isNull() && !t->isIncompleteType() && !t->isFunctionType() && !t->isVoidType();
+		return !t.isNull() && !t->isIncompleteType() && !t->isFunctionType() && !t->isVoidType() &&
+		       !t->isVariablyModifiedType();
 	}
 	uint64_t size(QualType t) { return ctx_.getTypeSizeInChars(t).getQuantity(); }
 
