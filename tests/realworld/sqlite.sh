@@ -301,9 +301,13 @@ fi
 
 declare -A R
 # --- 5. the test suite on the scall build ------------------------------------
+# On the scall build with SCALL_CHECK=1: SQLite never calls scall_resync(),
+# so a key written behind scall's back (through a pointer that escaped, as
+# SCALL_KEY_ESCAPES allows) would leave sites calling a stale target; the
+# runtime reports each such key once, and the test fails on it.
 run_suite() { # dir plugin -> runs RW_TESTS with DIR/testfixture; "PASS FAIL" in $suite
-	local d=$1 plugin=$2 cf=$CFLAGS0 libs= t log=$1/suite.log errs=0 tests=0 n
-	[ "$plugin" = 1 ] && cf="$cf $(scall_cflags)" && libs=$scall_libs
+	local d=$1 plugin=$2 cf=$CFLAGS0 libs= t log=$1/suite.log errs=0 tests=0 n check=
+	[ "$plugin" = 1 ] && cf="$cf $(scall_cflags)" && libs=$scall_libs && check=SCALL_CHECK=1
 	mk "$d" "$d/make-testfixture.log" testfixture CFLAGS="$cf" LIBS="$libs" || {
 		grep -m8 -B2 -A3 'error' "$d/make-testfixture.log" || tail -n 20 "$d/make-testfixture.log"; die "make testfixture"; }
 	if [ "$plugin" = 1 ]; then
@@ -317,7 +321,7 @@ run_suite() { # dir plugin -> runs RW_TESTS with DIR/testfixture; "PASS FAIL" in
 	mkdir -p "$d/testdir"
 	for t in $RW_TESTS; do
 		[ -e "$(src_of "$d")/test/$t.test" ] || die "RW_TESTS: no test/$t.test"
-		(cd "$d/testdir" && timeout 600 ../testfixture "$(src_of "$d")/test/$t.test" >"$t.out" 2>&1) || true
+		(cd "$d/testdir" && env $check timeout 600 ../testfixture "$(src_of "$d")/test/$t.test" >"$t.out" 2>&1) || true
 		n=$(sed -n 's/^\([0-9]\+\) errors out of \([0-9]\+\) tests.*/\1 \2/p' "$d/testdir/$t.out" | tail -n1)
 		[ -n "$n" ] || n="1 0"
 		printf '%s: %s errors of %s tests\n' "$t" "${n% *}" "${n#* }" >>"$log"
@@ -333,6 +337,9 @@ R[suite.errors]=${suite% *}
 R[suite.tests]=${suite#* }
 R[suite.time]=$(elapsed)
 say "suite on the scall build: ${R[suite.errors]} errors of ${R[suite.tests]} tests in $(echo $RW_TESTS | wc -w) files ($(elapsed)s)"
+stale=$(cd "$bld_scall/testdir" && grep -H 'was written without scall_resync' ./*.out | sort -u || true)
+R[suite.stale]=$(printf '%s' "$stale" | grep -c . || true)
+say "SCALL_CHECK=1 during the suite: ${R[suite.stale]} key(s) written behind scall's back"
 if [ -n "$diag_pid" ]; then
 	wait "$diag_pid" || die "diagnosing the left-out groups"
 	for g in $left_out; do
@@ -347,6 +354,7 @@ if [ "${R[suite.errors]}" != 0 ]; then
 	say "the same files on the plain build: ${suite% *} errors of ${suite#* } tests"
 	die "the scall build fails SQLite's tests (plain: ${suite% *} errors); see $bld_scall/testdir/*.out"
 fi
+[ -z "$stale" ] || { printf '%s\n' "$stale" >&2; die "SCALL_CHECK=1: keys written without scall_resync() (stale sites) in the suite"; }
 R[tf.sites]=$(python3 "$here/sites.py" count "$bld_scall/testfixture.json")
 
 # --- 6. the workload: speedtest1 --------------------------------------------
@@ -464,7 +472,7 @@ for cfg in "" -rp; do
 	printf '%-42s %12s %12s\n' "scall sites run/step$t" - "${R[$cfg.sites.run]}"
 done
 printf '%-42s %12s %12s\n' "testfixture: converted sites" - "${R[tf.sites]% *} (${R[tf.sites]#* } keys)"
-echo "test suite on the scall build: ${R[suite.errors]} errors of ${R[suite.tests]} tests ($(echo $RW_TESTS | wc -w) files)"
+echo "test suite on the scall build: ${R[suite.errors]} errors of ${R[suite.tests]} tests ($(echo $RW_TESTS | wc -w) files); SCALL_CHECK=1: ${R[suite.stale]} stale keys"
 for g in $left_out; do
 	[ -z "${DIAG[$g]+x}" ] || echo "left-out group $g: ${DIAG[$g]} today (errors: $W/diag-$g.log)"
 done
