@@ -129,7 +129,9 @@ static void check_item(const struct rt_item *it, struct stale **v, size_t *n,
 	uint8_t want[ITEM_MAXLEN];
 	uintptr_t now, old = 0;
 
-	if (it->refused || !it->key || !committed(it, &old))
+	/* A branch's key is a count only libscall writes. */
+	if (it->refused || !it->key || scall_kind_is_branch(it->kind) ||
+	    !committed(it, &old))
 		return;
 	now = (uintptr_t)__atomic_load_n(it->key, __ATOMIC_ACQUIRE);
 	scall_encode(it, scall_desired(it, (void *)now), want);

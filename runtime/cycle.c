@@ -7,6 +7,7 @@
  * argument: the keys of an update, a range of stored keys, a module, or
  * every item.  Lock held.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,8 @@ static void stuck(const struct rt_item *it, const struct rt_sel *sel)
 	if (!memcmp(it->cur, it->orig, it->len) ||
 	    (sel->kind == SEL_MODULE && sel->mod->unloading))
 		return;
+	if (scall_kind_is_branch(it->kind))
+		return; /* never written, so never off its compiler form */
 	fprintf(stderr,
 		"scall: fatal: the key of the pre-bound %s at %p (%s+0x%lx) "
 		"changed, but no code writer works (%s): it would call its old "
@@ -66,6 +69,21 @@ static void stuck(const struct rt_item *it, const struct rt_sel *sel)
 	abort();
 }
 
+/* Once per process: branches cannot follow their keys without a writer. */
+static void report_frozen(void)
+{
+	static bool said;
+	bool loud;
+
+	if (said)
+		return;
+	said = true;
+	fprintf(stderr, "scall: no code writer works (%s): static branches "
+			"keep their compiled state whatever their keys say\n",
+		*scall_writer_reason(&loud) ? scall_writer_reason(&loud)
+					    : "SCALL_WRITER=none");
+}
+
 int scall_cycle(const struct rt_sel *sel)
 {
 	static const struct rt_sel every = { .kind = SEL_ALL };
@@ -73,6 +91,7 @@ int scall_cycle(const struct rt_sel *sel)
 	uint64_t s0 = scall_syncs;
 	struct rt_batch b;
 	size_t nchg = 0;
+	bool frozen = false;
 	int err = 0;
 
 	if (!scall_index_select(repair ? &every : sel, &b))
@@ -82,12 +101,14 @@ int scall_cycle(const struct rt_sel *sel)
 	for (size_t i = 0; i < b.n; i++) {
 		struct rt_item *it = b.items[i];
 
-		scall_encode(it, scall_desired(it, __atomic_load_n(it->key,
-							     __ATOMIC_ACQUIRE)),
+		scall_encode(it, scall_desired(it, scall_item_value(it)),
 			     it->want);
 		if (!memcmp(it->want, it->cur, it->len))
 			continue;
 		if (scall_writer == WRITER_NONE) {
+			/* A branch's compiler form does not read its key:
+			 * it stays in the other state (the caller says so). */
+			frozen |= scall_kind_is_branch(it->kind);
 			stuck(it, sel);
 			continue;
 		}
@@ -100,8 +121,11 @@ int scall_cycle(const struct rt_sel *sel)
 		}
 		b.items[nchg++] = it;
 	}
+	if (frozen)
+		report_frozen();
 	if (!nchg) {
 		repair = false;
+		err = frozen ? -ENOTSUP : 0;
 		goto out;
 	}
 	err = scall_poke(b.items, nchg, b.w, b.bar, b.nbar,

@@ -26,6 +26,11 @@ enum {
 static struct insn restored(const struct rt_item *it, uintptr_t f)
 {
 	switch (it->kind) {
+	case SCALL_KIND_BRANCH_UNLIKELY:
+	case SCALL_KIND_BRANCH_LIKELY:
+		/* Compiled in its key's default state, whatever f. */
+		return scall_is_nop5(it->orig) ? (struct insn){ OP_NOP, 0 }
+					       : (struct insn){ OP_JMP, it->tramp };
 	case ITEM_TRAMP:
 		if (!f && it->cond)
 			return (struct insn){ OP_RET, 0 };
@@ -61,6 +66,10 @@ struct insn scall_desired(const struct rt_item *it, void *fv)
 	 * runs on (its later destructors) with no cycle to follow the keys. */
 	if (it->mod && __atomic_load_n(&it->mod->unloading, __ATOMIC_ACQUIRE))
 		return restored(it, f);
+	if (scall_kind_is_branch(it->kind))
+		return scall_branch_jumps(it->kind, f != 0)
+			       ? (struct insn){ OP_JMP, it->tramp }
+			       : (struct insn){ OP_NOP, 0 };
 	if (it->kind == ITEM_TRAMP)
 		return from_state(scall_tramp_state(it->cond, it->addr, f, ret0));
 	return from_state(scall_site_state(it->kind, it->cond, it->addr,

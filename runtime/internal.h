@@ -49,20 +49,29 @@ SCALL_HIDDEN void scall_unlock(void);
 SCALL_HIDDEN void scall_init_locked(void);
 
 /* ------------------------------------------------------------------ */
-/* Patchable items: sites (kinds 1-3) and trampolines.                */
+/* Patchable items: sites (kinds 1-3), static branches (kinds 5-6) and */
+/* trampolines.                                                        */
 /* ------------------------------------------------------------------ */
 
 #define ITEM_TRAMP 8 /* kind of a trampoline item (sites use 1..3) */
 #define ITEM_MAXLEN SCALL_SITE_MAX_LEN
 
+/* A static branch: kind SCALL_KIND_BRANCH_UNLIKELY or _LIKELY. */
+static inline bool scall_kind_is_branch(unsigned kind)
+{
+	return kind == SCALL_KIND_BRANCH_UNLIKELY ||
+	       kind == SCALL_KIND_BRANCH_LIKELY;
+}
+
 struct rt_module;
 
 struct rt_item {
 	uintptr_t addr;  /* first byte of the patch window */
-	uintptr_t tramp; /* the trampoline (for a trampoline: addr) */
-	void **key;
+	uintptr_t tramp; /* the trampoline (for a trampoline: addr; for a
+			  * branch: its jump's target) */
+	void **key;      /* for a branch: its struct scall_branch_key */
 	struct rt_module *mod;
-	uint8_t kind;    /* SCALL_KIND_CALL/JMP/JCC or ITEM_TRAMP */
+	uint8_t kind;    /* SCALL_KIND_CALL/JMP/JCC/BRANCH_* or ITEM_TRAMP */
 	uint8_t len;     /* window length: SCALL_CALL_LEN .. SCALL_JCC_LEN */
 	uint8_t cc;      /* Jcc condition code (low nibble) */
 	uint8_t cond;    /* trampoline has SCALL_TRAMP_COND */
@@ -80,6 +89,18 @@ struct rt_entry {
 	struct rt_item *it;
 };
 
+/* What an item's state follows, read now (acquire: the key is stored
+ * before any byte changes): the key's target, or for a branch whether its
+ * key is enabled (1) or not (0).  For the patcher and the handler. */
+static inline void *scall_item_value(const struct rt_item *it)
+{
+	if (scall_kind_is_branch(it->kind))
+		return (void *)(uintptr_t)(__atomic_load_n(
+			&((struct scall_branch_key *)(void *)it->key)->count,
+			__ATOMIC_ACQUIRE) > 0);
+	return __atomic_load_n(it->key, __ATOMIC_ACQUIRE);
+}
+
 /* The items of one key in one module, by address (keys.c). */
 struct rt_run {
 	void **key;
@@ -93,10 +114,11 @@ struct rt_module {
 	struct scall_module *hdr;
 	char *name; /* file of the module, for messages */
 	uintptr_t base; /* its load address */
-	/* Trampolines, then sites: items[0..ntramps) and items[ntramps..
-	 * nitems) are each sorted by address (records.c); room for ncap. */
+	/* Trampolines, then sites and branches: items[0..ntramps) and
+	 * items[ntramps..nitems) are each sorted by address (records.c);
+	 * room for ncap.  A module with branches is never lazy. */
 	struct rt_item *items;
-	size_t nitems, nsites, ntramps, nunresolved, ncap;
+	size_t nitems, nsites, ntramps, nunresolved, ncap, nbranches;
 	/* Registered lazily (docs/protocol.md, "Lazy registration"): every
 	 * trampoline pre-bound and its key at its bound value, so its
 	 * ndeferred site records have no item yet (nitems == ntramps) until
@@ -163,7 +185,8 @@ struct insn {
 };
 
 /* insn.c.  The ONE function computing the desired state of an item for
- * the key value f: used by the patcher and by the SIGTRAP handler.  For an
+ * the key value f (scall_item_value: a target, or for a branch whether its
+ * key is enabled): used by the patcher and by the SIGTRAP handler.  For an
  * item of a module being unloaded it is what the compiler's bytes do with f
  * (the restored form, which scall_encode writes as those bytes). */
 SCALL_HIDDEN struct insn scall_desired(const struct rt_item *it, void *f);
@@ -259,21 +282,24 @@ SCALL_HIDDEN size_t scall_keys_select(const struct rt_sel *sel,
 
 /* cycle.c: bring the items of sel (every item when a failed write left a
  * repair due) to the desired states of their keys' current values.  Lock
- * held; allocates nothing.  0, or the -errno of a failed write. */
+ * held; allocates nothing.  0, the -errno of a failed write, or -ENOTSUP
+ * when a branch had to change and no writer works. */
 SCALL_HIDDEN int scall_cycle(const struct rt_sel *sel);
 
 /* records.c.  One stderr line: it is refused (never written again), and
  * why. */
 SCALL_HIDDEN void scall_report_refused(const struct rt_item *it,
 				       const char *why);
-/* How many site and trampoline records the header h gives. */
+/* How many site, trampoline and branch records the header h gives. */
 SCALL_HIDDEN size_t scall_records_nsites(const struct scall_module *h);
 SCALL_HIDDEN size_t scall_records_ntramps(const struct scall_module *h);
+SCALL_HIDDEN size_t scall_records_nbranches(const struct scall_module *h);
 /* m's trampoline items into m->items, sorted, each checked against the
  * form its record says (refused otherwise); sets and returns ntramps. */
 SCALL_HIDDEN size_t scall_records_tramps(struct rt_module *m);
-/* m's site items after its trampolines, sorted, each checked; sets nsites,
- * nitems, nunresolved.  Refusals go to stderr. */
+/* m's site and branch items after its trampolines, sorted together, each
+ * checked; sets nsites, nbranches, nitems, nunresolved.  Refusals go to
+ * stderr. */
 SCALL_HIDDEN void scall_records_sites(struct rt_module *m);
 /* Can m (its trampolines built) be registered without its sites: scall-ld
  * validated, sorted and pre-bound it, every trampoline is bound and live,

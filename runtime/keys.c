@@ -75,12 +75,12 @@ static struct slot *slot_near(struct slot *h, size_t cap, void **key,
 }
 
 /* Slots for a module's keys: at most ntramps (a site's key is its
- * trampoline's). */
+ * trampoline's), and a key per branch. */
 static size_t hash_cap(const struct rt_module *m)
 {
 	size_t cap = 2;
 
-	while (cap < 2 * m->ntramps + 2)
+	while (cap < 2 * (m->ntramps + m->nbranches) + 2)
 		cap *= 2;
 	return cap;
 }
@@ -90,7 +90,8 @@ static size_t hash_cap(const struct rt_module *m)
 int scall_keys_alloc(struct rt_module *m)
 {
 	m->keyhash = scall_malloc(hash_cap(m) * sizeof(struct slot));
-	m->runs = scall_malloc((m->ntramps + 1) * sizeof(*m->runs));
+	m->runs = scall_malloc((m->ntramps + m->nbranches + 1) *
+			       sizeof(*m->runs));
 	m->bykey = scall_malloc((m->ncap + 1) * sizeof(*m->bykey));
 	m->lkeys = m->lazy ? scall_malloc(hash_cap(m) * sizeof(*m->lkeys))
 			   : NULL;

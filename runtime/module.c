@@ -84,7 +84,8 @@ static bool is_main_program(const struct scall_module *h)
  * its key is stored by then. */
 static struct rt_module *build_module(struct scall_module *h)
 {
-	size_t ns = scall_records_nsites(h), nt = scall_records_ntramps(h);
+	size_t ns = scall_records_nsites(h), nt = scall_records_ntramps(h),
+	       nb = scall_records_nbranches(h);
 	struct rt_module *m = scall_calloc(1, sizeof(*m));
 	Dl_info info;
 
@@ -98,7 +99,7 @@ static struct rt_module *build_module(struct scall_module *h)
 		if (!(m->name = scall_strdup(info.dli_fname)))
 			goto fail;
 	}
-	m->items = scall_calloc(nt + ns + 1, sizeof(*m->items));
+	m->items = scall_calloc(nt + ns + nb + 1, sizeof(*m->items));
 	if (!m->items)
 		goto fail;
 	scall_records_tramps(m);
@@ -113,7 +114,8 @@ static struct rt_module *build_module(struct scall_module *h)
 	} else {
 		scall_records_sites(m);
 	}
-	m->ncap = m->ntramps + (m->lazy ? m->ndeferred : m->nsites);
+	m->ncap = m->ntramps +
+		  (m->lazy ? m->ndeferred : m->nsites + m->nbranches);
 	return m;
 fail:
 	scall_index_free_module(m);
@@ -301,6 +303,14 @@ void scall_module_stats(struct scall_stats *out)
 		for (size_t i = m->ntramps; i < m->nitems; i++) {
 			struct rt_item *it = &m->items[i];
 
+			if (scall_kind_is_branch(it->kind)) {
+				out->branches++;
+				if (it->refused)
+					out->branches_refused++;
+				else if (scall_is_jmp(it->cur))
+					out->branches_jmp++;
+				continue;
+			}
 			out->sites++;
 			/* Parked on INT3 (no sync): it reads the key, as the
 			 * trampoline does. */

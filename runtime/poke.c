@@ -96,8 +96,10 @@ static int park(struct rt_item **chg, size_t n, struct wr *w,
 	size_t nw = 0;
 	int err;
 
+	/* A branch's compiler form does not read its key: parked too. */
 	for (size_t i = 0; i < n; i++)
-		if (memcmp(chg[i]->cur, chg[i]->orig, chg[i]->len) &&
+		if ((memcmp(chg[i]->cur, chg[i]->orig, chg[i]->len) ||
+		     scall_kind_is_branch(chg[i]->kind)) &&
 		    chg[i]->cur[0] != int3)
 			w[nw++] = (struct wr){ chg[i]->addr, &int3, 1 };
 	if (!nw)

@@ -22,7 +22,8 @@ void scall_report_refused(const struct rt_item *it, const char *why)
 	fprintf(stderr,
 		"scall: refusing %s at %p (%s+0x%lx): %s; bytes %02x %02x %02x "
 		"%02x %02x%s\n",
-		it->kind == ITEM_TRAMP ? "trampoline" : "site",
+		it->kind == ITEM_TRAMP ? "trampoline"
+		: scall_kind_is_branch(it->kind) ? "branch" : "site",
 		(void *)it->addr, it->mod && it->mod->name ? it->mod->name : "?",
 		(unsigned long)(it->addr - (it->mod ? it->mod->base : 0)),
 		why, b[0], b[1], b[2], b[3], b[4], it->len > SCALL_CALL_LEN ? " .." : "");
@@ -65,6 +66,16 @@ size_t scall_records_ntramps(const struct scall_module *h)
 	return h->tramps_start ? (h->tramps_stop - h->tramps_start) /
 					 sizeof(struct scall_tramp)
 			       : 0;
+}
+
+/* Only a header with SCALL_MODULE_BRANCHES has the bounds (module.c
+ * refused one whose size is too small for them). */
+size_t scall_records_nbranches(const struct scall_module *h)
+{
+	return (h->flags & SCALL_MODULE_BRANCHES) && h->branches_start
+		       ? (h->branches_stop - h->branches_start) /
+				 sizeof(struct scall_branch_rec)
+		       : 0;
 }
 
 static const struct scall_site *site_records(const struct scall_module *h)
@@ -237,6 +248,55 @@ static bool site_item(struct rt_module *m, const struct scall_site *s,
 }
 
 
+/* The item of branch record r into x (zeroed), its bytes checked: the NOP
+ * or the jmp to the record's target, nothing else (verify-before-write
+ * starts here).  false for a record that makes no item (kind 0, an unknown
+ * kind, flag or reserved word). */
+static bool branch_item(struct rt_module *m, const struct scall_branch_rec *r,
+			struct rt_item *x)
+{
+	unsigned kind = r->info & SCALL_BRANCH_KIND_MASK;
+	const uint8_t *p;
+
+	if (!scall_kind_is_branch(kind) || (r->info & SCALL_BRANCH_FLAGS_MASK) ||
+	    r->reserved || !r->key)
+		return false;
+	x->addr = (uintptr_t)&r->code + (intptr_t)r->code;
+	x->tramp = (uintptr_t)&r->target + (intptr_t)r->target;
+	x->key = (void **)(uintptr_t)r->key;
+	x->kind = (uint8_t)kind;
+	x->len = SCALL_BRANCH_LEN;
+	x->mod = m;
+	p = (const uint8_t *)x->addr;
+	memcpy(x->orig, p, x->len);
+	memcpy(x->cur, p, x->len);
+	if (!scall_is_nop5(p) &&
+	    !(scall_is_jmp(p) &&
+	      scall_rel32_target(x->addr + SCALL_JMP_LEN, p + 1) == x->tramp)) {
+		x->refused = 1;
+		scall_report_refused(x, "not a branch's nop or its jmp");
+	}
+	return true;
+}
+
+/* m's branch items into x[0..), unsorted; returns how many. */
+static size_t branch_items(struct rt_module *m, struct rt_item *x)
+{
+	const struct scall_module *h = m->hdr;
+	const struct scall_branch_rec *r =
+		(const void *)(uintptr_t)h->branches_start;
+	size_t nb = scall_records_nbranches(h), k = 0;
+
+	for (size_t i = 0; i < nb; i++)
+		if (branch_item(m, &r[i], &x[k]))
+			k++;
+	if (scall_debug && nb)
+		fprintf(stderr, "scall: module %s: %zu branch records, %zu "
+				"branch(es)\n",
+			m->name ? m->name : "?", nb, k);
+	return k;
+}
+
 /* Refuse each window that overlaps the one before it, in address order
  * (trampolines and sites together: the two sorted runs merged). */
 static void refuse_overlaps(struct rt_module *m)
@@ -278,13 +338,16 @@ void scall_records_sites(struct rt_module *m)
 	trusted = (h->flags & (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED)) ==
 			  (SCALL_MODULE_VALIDATED | SCALL_MODULE_SORTED) &&
 		  h->nsites == ns && sorted(sites, k);
-	if (!trusted)
+	/* The branches go among the sites, in one run by address. */
+	m->nbranches = branch_items(m, sites + k);
+	k += m->nbranches;
+	if (!trusted || (m->nbranches && !sorted(sites, k)))
 		qsort(sites, k, sizeof(*sites), cmp_item);
 	if (scall_debug)
 		fprintf(stderr, "scall: module %s: %zu site records, %s\n",
 			m->name ? m->name : "?", ns,
 			trusted ? "in scall-ld's order" : "sorted here");
-	m->nitems = m->ntramps + m->nsites;
+	m->nitems = m->ntramps + k;
 	refuse_overlaps(m);
 }
 
@@ -296,8 +359,10 @@ bool scall_records_lazy(struct rt_module *m)
 	const struct scall_site *s = site_records(h);
 	size_t ns = scall_records_nsites(h);
 
+	/* A branch is brought to its key's state at registration: its items
+	 * are needed now. */
 	if ((h->flags & need) != need || h->nsites != ns || !ns ||
-	    !m->ntramps)
+	    !m->ntramps || scall_records_nbranches(h))
 		return false;
 	for (size_t i = 0; i < m->ntramps; i++) {
 		const struct rt_item *t = &m->items[i];

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The SIGTRAP handler: emulates the desired instruction of a site (or a
- * trampoline window) that a thread hit while byte 0 was INT3.
+ * trampoline window, or a static branch) that a thread hit while byte 0
+ * was INT3.
  *
  * It never waits and takes no lock.  It finds the item by binary search in
  * an immutable table published through an atomic pointer; a counter of
@@ -134,7 +135,7 @@ SCALL_NO_SANITIZE static void handler(int sig, siginfo_t *si, void *ucv)
 		/* Late delivery: the patch finished; re-execute the site. */
 		g[REG_RIP] = (greg_t)ip;
 	} else {
-		void *f = __atomic_load_n(it->key, __ATOMIC_ACQUIRE);
+		void *f = scall_item_value(it);
 
 		scall_emulate(it, scall_desired(it, f), f, g);
 		__atomic_fetch_add(&scall_traps, 1, __ATOMIC_RELAXED);

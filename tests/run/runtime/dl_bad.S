@@ -8,6 +8,10 @@
 	SCALL_MODULE flags=0x10
 #elif BAD_HEADER == 4
 	SCALL_MODULE size=40
+#elif BAD_HEADER == 6
+	/* SCALL_MODULE_BRANCHES in a header whose size says 48 bytes: it
+	 * has no branch bounds (the zeros after it would read as none). */
+	SCALL_MODULE flags=8, v0=1, size=48, pad=16
 #else
 	SCALL_MODULE size=52, pad=8
 #endif
