@@ -36,9 +36,13 @@
 #include "clang/Frontend/CompilerInstance.h"
 #include "clang/Frontend/FrontendPluginRegistry.h"
 #include "clang/Lex/Preprocessor.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -125,55 +129,256 @@ bool keyLayout(const ASTContext &Ctx, const VarDecl *VD, scall_clang::StructKey 
 	return true;
 }
 
-// The key that the lvalue E designates, or whose key-holding bytes it
-// covers (a member or nested struct of a struct key holding a key member,
-// or the whole struct key); null for anything else, data members included.
-const VarDecl *keyOf(const ASTContext &Ctx, const Expr *E)
-{
-	if (!E)
-		return nullptr;
-	E = E->IgnoreParenImpCasts();
-	if (E->getType()->isIncompleteType())
-		return nullptr;
-	// [Off, Off + Size): the bytes of the current object that E covers.
-	uint64_t Off = 0, Size = Ctx.getTypeSizeInChars(E->getType()).getQuantity();
-	for (;;) {
-		if (const auto *ME = dyn_cast<MemberExpr>(E)) {
-			const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
-			if (ME->isArrow() || !F || F->getParent()->isInvalidDecl())
-				return nullptr; // (no layout for an invalid record)
-			const ASTRecordLayout &L = Ctx.getASTRecordLayout(F->getParent());
-			Off += L.getFieldOffset(F->getFieldIndex()) / 8;
-			E = ME->getBase()->IgnoreParenImpCasts();
-			continue;
-		}
-		if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) {
-			// The elements are alike: a constant index moves by whole
-			// elements; a variable one is taken as element 0, the
-			// same bytes of another element (for an array of keys the
-			// rule looks at the offset within the element; an array
-			// member of a struct key holds no key).
-			const Expr *B = AS->getBase()->IgnoreParenImpCasts();
-			if (!B->getType()->isArrayType() || AS->getType()->isIncompleteType())
-				return nullptr;
-			Expr::EvalResult R;
-			if (AS->getIdx()->EvaluateAsInt(R, Ctx) && R.Val.getInt().isNonNegative())
-				Off += R.Val.getInt().getZExtValue() *
-				       Ctx.getTypeSizeInChars(AS->getType()).getQuantity();
-			E = B;
-			continue;
-		}
-		break;
+// A place in a key: the key K and the byte offset Off that an lvalue
+// designates or a pointer points at (Known false: somewhere in K, past a
+// variable index); At: where its address was taken (for a local alias).
+struct Place {
+	const VarDecl *K = nullptr;
+	uint64_t Off = 0;
+	bool Known = true;
+	SourceLocation At;
+	bool same(const Place &O) const
+	{
+		return K == O.K && Known == O.Known && (!Known || Off == O.Off);
 	}
-	const auto *DRE = dyn_cast<DeclRefExpr>(E);
-	const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
-	if (!VD || !hasKeyAttr(VD))
-		return nullptr;
-	scall_clang::StructKey SK{0, {}};
-	if (!keyLayout(Ctx, VD, SK))
-		return VD;
-	return scall_clang::holdsKey(SK, Off, Size) ? VD : nullptr;
-}
+};
+
+// What lvalues and pointers designate of keys, local aliases included: a
+// local pointer variable (automatic, not a parameter, not volatile) all of
+// whose assigned values (null aside) point at one place of one key is that
+// place (clang-pass/README.md "Local aliases"); the Checker makes sure it
+// does not escape.  One with values of two places, or an alias and
+// anything else, is no alias ("mixed"): assigning an alias to it is an
+// escape.
+class Places {
+	ASTContext &Ctx;
+	struct Assign {
+		const VarDecl *V;
+		const Expr *Value;
+	};
+	std::vector<Assign> Assigns;
+
+public:
+	std::map<const VarDecl *, Place> Alias;
+	std::set<const VarDecl *> Mixed;
+
+	explicit Places(ASTContext &Ctx) : Ctx(Ctx) {}
+
+	static bool candidate(const VarDecl *VD)
+	{
+		return VD && VD->hasLocalStorage() && !isa<ParmVarDecl>(VD) &&
+		       VD->getType()->isPointerType() && !VD->getType().isVolatileQualified();
+	}
+
+	// A candidate named by E (through parentheses), or null.
+	static const VarDecl *varOf(const Expr *E)
+	{
+		const auto *DRE = E ? dyn_cast<DeclRefExpr>(E->IgnoreParens()) : nullptr;
+		const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+		return candidate(VD) ? VD : nullptr;
+	}
+
+	const Place *aliasOf(const Expr *E) const
+	{
+		const VarDecl *VD = varOf(E);
+		auto It = VD ? Alias.find(VD) : Alias.end();
+		return It == Alias.end() ? nullptr : &It->second;
+	}
+
+	void addAssign(const VarDecl *V, const Expr *Value) { Assigns.push_back({V, Value}); }
+
+	// Which candidates are aliases: to a fixed point, as a copy's value
+	// depends on its source's.
+	void solve()
+	{
+		for (bool Again = true; Again;) {
+			Again = false;
+			Alias.clear();
+			for (bool Grew = true; Grew;) {
+				Grew = false;
+				for (const Assign &A : Assigns) {
+					if (Mixed.count(A.V))
+						continue;
+					std::optional<Place> P = pointee(A.Value);
+					if (!P)
+						continue;
+					auto It = Alias.find(A.V);
+					if (It == Alias.end()) {
+						Alias[A.V] = *P;
+						Grew = true;
+					} else if (!It->second.same(*P)) {
+						Mixed.insert(A.V);
+						Alias.erase(It);
+						Again = true;
+					}
+				}
+			}
+			for (const Assign &A : Assigns)
+				if (Alias.count(A.V) && !pointee(A.Value) &&
+				    !A.Value->isNullPointerConstant(Ctx, Expr::NPC_ValueDependentIsNotNull)) {
+					Mixed.insert(A.V);
+					Again = true;
+				}
+		}
+	}
+
+	uint64_t sizeOf(QualType T) const
+	{
+		if (T->isIncompleteType() || T->isFunctionType())
+			return 1; // GNU arithmetic on void * and function pointers
+		return Ctx.getTypeSizeInChars(T).getQuantity();
+	}
+
+	// The place the pointer value E points at, or none: the address of a
+	// key's lvalue, an array of keys decayed, an alias's value, through
+	// parentheses, pointer casts, constant offsets and a ?: of one place.
+	std::optional<Place> pointee(const Expr *E, unsigned Depth = 0) const
+	{
+		if (!E || Depth > 64)
+			return std::nullopt;
+		E = E->IgnoreParens();
+		if (const auto *CE = dyn_cast<CastExpr>(E)) {
+			switch (CE->getCastKind()) {
+			case CK_ArrayToPointerDecay:
+				return placeOf(CE->getSubExpr(), CE->getExprLoc(), Depth + 1);
+			case CK_BitCast:
+			case CK_NoOp:
+			case CK_AddressSpaceConversion:
+				return pointee(CE->getSubExpr(), Depth + 1);
+			case CK_LValueToRValue:
+				if (const Place *P = aliasOf(CE->getSubExpr()))
+					return *P;
+				return std::nullopt;
+			default:
+				return std::nullopt;
+			}
+		}
+		if (const auto *UO = dyn_cast<UnaryOperator>(E))
+			if (UO->getOpcode() == UO_AddrOf)
+				return placeOf(UO->getSubExpr(), UO->getExprLoc(), Depth + 1);
+		if (const auto *BO = dyn_cast<BinaryOperator>(E)) {
+			if (BO->getOpcode() != BO_Add && BO->getOpcode() != BO_Sub)
+				return std::nullopt;
+			const Expr *Ptr = BO->getLHS(), *Int = BO->getRHS();
+			if (!Ptr->getType()->isPointerType())
+				std::swap(Ptr, Int);
+			if (!Ptr->getType()->isPointerType() || !Int->getType()->isIntegerType())
+				return std::nullopt;
+			std::optional<Place> P = pointee(Ptr, Depth + 1);
+			Expr::EvalResult R;
+			if (!P || !Int->EvaluateAsInt(R, Ctx))
+				return std::nullopt; // a variable offset is not followed
+			int64_t C = R.Val.getInt().getExtValue() * (int64_t)sizeOf(Ptr->getType()->getPointeeType());
+			P->Off += BO->getOpcode() == BO_Sub ? -C : C;
+			return P;
+		}
+		if (const auto *CO = dyn_cast<ConditionalOperator>(E)) {
+			std::optional<Place> A = pointee(CO->getTrueExpr(), Depth + 1);
+			std::optional<Place> B = pointee(CO->getFalseExpr(), Depth + 1);
+			if (A && B && A->same(*B))
+				return A;
+		}
+		return std::nullopt;
+	}
+
+	// The place the lvalue E designates, or none.  Array elements are
+	// alike: a constant index moves by whole elements, a variable one is
+	// taken as element 0, the same bytes of another element (for an array
+	// of keys the rule looks at the offset within the element; an array
+	// member of a struct key holds no key); through a pointer, a variable
+	// index leaves the offset unknown.
+	std::optional<Place> placeOf(const Expr *E, SourceLocation At, unsigned Depth = 0) const
+	{
+		if (!E || Depth > 64)
+			return std::nullopt;
+		E = E->IgnoreParenImpCasts();
+		uint64_t Off = 0;
+		auto through = [&](const Expr *Ptr, bool Known) -> std::optional<Place> {
+			std::optional<Place> P = pointee(Ptr, Depth + 1);
+			if (P) {
+				P->Off += Off;
+				P->Known &= Known;
+			}
+			return P;
+		};
+		for (;;) {
+			if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+				const auto *F = dyn_cast<FieldDecl>(ME->getMemberDecl());
+				if (!F || F->getParent()->isInvalidDecl())
+					return std::nullopt; // (no layout for an invalid record)
+				const ASTRecordLayout &L = Ctx.getASTRecordLayout(F->getParent());
+				Off += L.getFieldOffset(F->getFieldIndex()) / 8;
+				if (ME->isArrow())
+					return through(ME->getBase(), true);
+				E = ME->getBase()->IgnoreParenImpCasts();
+				continue;
+			}
+			if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) {
+				if (AS->getType()->isIncompleteType())
+					return std::nullopt;
+				Expr::EvalResult R;
+				bool Const = AS->getIdx()->EvaluateAsInt(R, Ctx) && R.Val.getInt().isNonNegative();
+				uint64_t Step = Const ? R.Val.getInt().getZExtValue() * sizeOf(AS->getType()) : 0;
+				const Expr *B = AS->getBase()->IgnoreParenImpCasts();
+				Off += Step;
+				if (B->getType()->isArrayType()) {
+					E = B;
+					continue;
+				}
+				return through(AS->getBase(), Const);
+			}
+			if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_Deref)
+				return through(UO->getSubExpr(), true);
+			break;
+		}
+		const auto *DRE = dyn_cast<DeclRefExpr>(E);
+		const auto *VD = DRE ? dyn_cast<VarDecl>(DRE->getDecl()) : nullptr;
+		if (!VD || !hasKeyAttr(VD))
+			return std::nullopt;
+		return Place{VD, Off, true, At};
+	}
+
+	// The key that the lvalue E designates, or whose key-holding bytes it
+	// covers (a member or nested struct of a struct key or array of keys
+	// holding a key member, the whole key), directly or through a local
+	// alias; null for anything else, data members included.
+	const VarDecl *keyOf(const Expr *E) const
+	{
+		if (!E || E->IgnoreParenImpCasts()->getType()->isIncompleteType())
+			return nullptr;
+		std::optional<Place> P = placeOf(E, SourceLocation());
+		if (!P)
+			return nullptr;
+		scall_clang::StructKey SK{0, {}};
+		if (!P->Known || !keyLayout(Ctx, P->K, SK))
+			return P->K;
+		uint64_t Size = sizeOf(E->IgnoreParenImpCasts()->getType());
+		return scall_clang::holdsKey(SK, P->Off, Size) ? P->K : nullptr;
+	}
+};
+
+// The values assigned to local pointer variables (initializers and plain
+// assignments), for Places::solve.
+class AssignFinder : public RecursiveASTVisitor<AssignFinder> {
+	Places &Pl;
+
+public:
+	explicit AssignFinder(Places &Pl) : Pl(Pl) {}
+	bool VisitVarDecl(VarDecl *VD)
+	{
+		if (Places::candidate(VD) && VD->getInit())
+			Pl.addAssign(VD, VD->getInit());
+		return true;
+	}
+	bool VisitBinaryOperator(BinaryOperator *BO)
+	{
+		if (BO->getOpcode() == BO_Assign)
+			if (const VarDecl *V = Places::varOf(BO->getLHS()))
+				Pl.addAssign(V, BO->getRHS());
+		return true;
+	}
+	bool TraverseTypeOfExprTypeLoc(TypeOfExprTypeLoc) { return true; }
+};
 
 struct Options {
 	bool AllowAddress = false;
@@ -185,11 +390,12 @@ class Checker : public RecursiveASTVisitor<Checker> {
 	ASTContext &Ctx;
 	DiagnosticsEngine &DE;
 	Options Opt;
+	const Places &Pl;
 	unsigned BadAttr, Store, Addr, InLoop;
 
 public:
-	Checker(ASTContext &Ctx, const Options &Opt)
-		: Ctx(Ctx), DE(Ctx.getDiagnostics()), Opt(Opt)
+	Checker(ASTContext &Ctx, const Options &Opt, const Places &Pl)
+		: Ctx(Ctx), DE(Ctx.getDiagnostics()), Opt(Opt), Pl(Pl)
 	{
 		BadAttr = DE.getCustomDiagID(DiagnosticsEngine::Error,
 			"'scall_key' attribute: %0 is %1; " SCALL_KEY_RULE_TEXT);
@@ -202,7 +408,7 @@ public:
 			"declare it 'SCALL_KEY_ESCAPES', use 'scall_update' or "
 			"'scall_query', or build with '-fplugin-arg-scall-allow-address', "
 			"and call 'scall_resync' after writing the key through the "
-			"pointer");
+			"pointer%1");
 		// Custom diagnostics cannot be remapped: -Werror is applied here.
 		InLoop = DE.getCustomDiagID(DE.getWarningsAsErrors() ? DiagnosticsEngine::Error
 								     : DiagnosticsEngine::Warning,
@@ -315,40 +521,55 @@ public:
 
 	bool VisitBinaryOperator(BinaryOperator *BO)
 	{
-		if (BO->isAssignmentOp())
-			if (const VarDecl *K = keyOf(Ctx, BO->getLHS()))
-				store(BO, BO->getOperatorLoc(), K, "store to");
+		if (!BO->isAssignmentOp())
+			return true;
+		if (const VarDecl *K = Pl.keyOf(BO->getLHS()))
+			store(BO, BO->getOperatorLoc(), K, "store to");
+		// p += n moves a local alias: its value is then no one place.
+		if (BO->getOpcode() != BO_Assign)
+			if (const Place *P = Pl.aliasOf(BO->getLHS()))
+				escape(BO->getOperatorLoc(), P->K, P->At);
 		return true;
 	}
 
 	bool VisitUnaryOperator(UnaryOperator *UO)
 	{
 		if (UO->isIncrementDecrementOp()) {
-			if (const VarDecl *K = keyOf(Ctx, UO->getSubExpr()))
+			if (const VarDecl *K = Pl.keyOf(UO->getSubExpr()))
 				store(UO, UO->getOperatorLoc(), K, "store to");
+			if (const Place *P = Pl.aliasOf(UO->getSubExpr()))
+				escape(UO->getOperatorLoc(), P->K, P->At);
 			return true;
 		}
 		if (UO->getOpcode() != UO_AddrOf)
 			return true;
-		if (const VarDecl *K = keyOf(Ctx, UO->getSubExpr()))
+		// &p of a local alias: the pointer is no longer followed.
+		if (const Place *P = Pl.aliasOf(UO->getSubExpr()))
+			escape(UO->getExprLoc(), P->K, P->At);
+		else if (const VarDecl *K = Pl.keyOf(UO->getSubExpr()))
 			checkAddress(UO, K);
 		return true;
 	}
 
-	// An array of keys used as a pointer is its address, but for an
-	// element's access (A[i], *A), which it is as the subscript's base.
+	// An array of keys used as a pointer is its address, as is the value
+	// of a local alias: both are checked where they go (an element's
+	// access A[i], *A, p->m is no escape).
 	bool VisitImplicitCastExpr(ImplicitCastExpr *ICE)
 	{
-		if (ICE->getCastKind() == CK_ArrayToPointerDecay)
-			if (const VarDecl *K = keyOf(Ctx, ICE->getSubExpr()))
+		if (ICE->getCastKind() == CK_ArrayToPointerDecay) {
+			if (const VarDecl *K = Pl.keyOf(ICE->getSubExpr()))
 				checkAddress(ICE, K);
+		} else if (ICE->getCastKind() == CK_LValueToRValue) {
+			if (const Place *P = Pl.aliasOf(ICE->getSubExpr()))
+				checkAddress(ICE, P->K, P->At);
+		}
 		return true;
 	}
 
 	bool VisitGCCAsmStmt(GCCAsmStmt *S)
 	{
 		for (unsigned i = 0; i < S->getNumOutputs(); i++)
-			if (const VarDecl *K = keyOf(Ctx, S->getOutputExpr(i)))
+			if (const VarDecl *K = Pl.keyOf(S->getOutputExpr(i)))
 				storeError(S->getOutputExpr(i)->getExprLoc(), K, "asm output to");
 		return true;
 	}
@@ -367,9 +588,33 @@ public:
 		return true;
 	}
 
-	void checkAddress(const Expr *E, const VarDecl *K)
+	// An address of key K escapes at L (Origin: where it was taken, when
+	// that is another line).
+	void escape(SourceLocation L, const VarDecl *K, SourceLocation Origin)
 	{
-		// Climb through parentheses and casts to the user of the address.
+		if (Opt.AllowAddress || escapes(K))
+			return;
+		std::string At;
+		const SourceManager &SM = Ctx.getSourceManager();
+		if (Origin.isValid()) {
+			PresumedLoc O = SM.getPresumedLoc(Origin), H = SM.getPresumedLoc(L);
+			if (O.isValid() && H.isValid() && O.getLine() != H.getLine())
+				At = "; the address was taken at " +
+				     llvm::sys::path::filename(O.getFilename()).str() + ":" +
+				     std::to_string(O.getLine());
+		}
+		DE.Report(L, Addr) << K << At;
+	}
+
+	// E is an address of key K (&key..., a decayed array of keys, the
+	// value of a local alias taken at Origin): climb through parentheses,
+	// casts, constant offsets and ?: of one place to its user, which may
+	// access through it (*p, p->m, p[i]), compare it, copy it into a
+	// local alias, hand it to the scall.h macros or to a store function
+	// (a store to the key as destination, a read as source); anything
+	// else lets it escape.
+	void checkAddress(const Expr *E, const VarDecl *K, SourceLocation Origin = SourceLocation())
+	{
 		DynTypedNode N = DynTypedNode::create(*E);
 		const Expr *Child = E;
 		for (;;) {
@@ -377,10 +622,19 @@ public:
 			if (Parents.empty())
 				return; // unevaluated (typeof) or not reachable
 			const DynTypedNode &P = Parents[0];
+			if (const auto *VD = P.get<VarDecl>()) {
+				if (VD->getInit() == Child && Pl.Alias.count(VD))
+					return; // a local alias's initializer
+				break;
+			}
 			if (const auto *PE = P.get<Expr>()) {
-				if (const auto *CE = dyn_cast<CastExpr>(PE))
-					if (CE->getCastKind() == CK_ToVoid)
-						return; // discarded
+				if (const auto *CE = dyn_cast<CastExpr>(PE)) {
+					CastKind CK = CE->getCastKind();
+					if (CK == CK_ToVoid || CK == CK_PointerToBoolean)
+						return; // discarded, tested
+					if (CK == CK_PointerToIntegral)
+						break;
+				}
 				if (isa<ParenExpr>(PE) || isa<CastExpr>(PE)) {
 					Child = PE;
 					N = P;
@@ -388,13 +642,42 @@ public:
 				}
 				if (isa<UnaryExprOrTypeTraitExpr>(PE))
 					return; // sizeof / alignof: unevaluated
-				// An element's access through a decayed array.
+				// An access through it.
 				if (const auto *AS = dyn_cast<ArraySubscriptExpr>(PE))
-					if (AS->getBase() == Child && isa<ImplicitCastExpr>(E))
+					if (AS->getBase() == Child)
+						return;
+				if (const auto *ME = dyn_cast<MemberExpr>(PE))
+					if (ME->isArrow() && ME->getBase() == Child)
 						return;
 				if (const auto *UO = dyn_cast<UnaryOperator>(PE))
-					if (UO->getOpcode() == UO_Deref && isa<ImplicitCastExpr>(E))
+					if (UO->getOpcode() == UO_Deref || UO->getOpcode() == UO_LNot)
 						return;
+				if (const auto *BO = dyn_cast<BinaryOperator>(PE)) {
+					if (BO->isComparisonOp())
+						return;
+					if (BO->getOpcode() == BO_Assign && BO->getRHS() == Child) {
+						const VarDecl *V = Places::varOf(BO->getLHS());
+						if (V && Pl.Alias.count(V))
+							return; // a copy into a local alias
+						break;
+					}
+					// A constant offset: still the key.
+					if ((BO->getOpcode() == BO_Add || BO->getOpcode() == BO_Sub) &&
+					    Pl.pointee(BO)) {
+						Child = PE;
+						N = P;
+						continue;
+					}
+					break;
+				}
+				if (const auto *CO = dyn_cast<ConditionalOperator>(PE)) {
+					if (CO->getCond() != Child && Pl.pointee(CO)) {
+						Child = PE;
+						N = P;
+						continue;
+					}
+					break;
+				}
 				if (atomicStore(PE, Child, K))
 					return;
 				if (const auto *CE = dyn_cast<CallExpr>(PE)) {
@@ -409,6 +692,10 @@ public:
 							return;
 						const scall_rules::store_fn *SF =
 							scall_rules::find_store_fn(Name.data(), Name.size());
+						// The source of memcpy and the like: a read.
+						if (SF && Arg != (unsigned)SF->dst_arg &&
+						    scall_rules::alias_may_pass_to(SF))
+							return;
 						if (SF && Arg == (unsigned)SF->dst_arg) {
 							const char *How = SF->kind == scall_rules::store_kind::atomic
 										  ? "atomic store to"
@@ -425,8 +712,7 @@ public:
 			}
 			break;
 		}
-		if (!Opt.AllowAddress && !escapes(K))
-			DE.Report(E->getExprLoc(), Addr) << K;
+		escape(E->getExprLoc(), K, Origin);
 	}
 
 	// Unevaluated operands of typeof / _Generic's type: nothing to check.
@@ -491,7 +777,10 @@ public:
 
 	void HandleTranslationUnit(ASTContext &Ctx) override
 	{
-		Checker(Ctx, Opt).TraverseDecl(Ctx.getTranslationUnitDecl());
+		Places Pl(Ctx);
+		AssignFinder(Pl).TraverseDecl(Ctx.getTranslationUnitDecl());
+		Pl.solve();
+		Checker(Ctx, Opt, Pl).TraverseDecl(Ctx.getTranslationUnitDecl());
 		Collector(Ctx).TraverseDecl(Ctx.getTranslationUnitDecl());
 	}
 };

@@ -12,6 +12,7 @@
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
+#include "llvm/IR/IntrinsicInst.h"
 #include "llvm/IR/Metadata.h"
 #include "llvm/IR/Operator.h"
 #include "llvm/Support/MD5.h"
@@ -251,6 +252,141 @@ std::string keyName(const Unit &U, KeyRef Key)
 
 namespace {
 
+// Local aliases (clang-pass/README.md "Local aliases"): where a pointer
+// the function computes points, followed through casts, GEPs, PHIs,
+// selects and -- at -O0, and at the pipeline start of -O2 where stores are
+// converted -- the stack slot of a local pointer variable: an alloca only
+// loaded from and stored to, whose every stored value has one origin (null
+// aside).  The AST half has made sure such a pointer does not escape.
+struct Origin {
+	GlobalVariable *GV = nullptr;
+	int64_t Off = 0;
+	bool Known = true; // Off is exact
+	bool None = true;  // no value yet (only null, or a cycle)
+};
+
+struct OriginWalk {
+	const DataLayout &DL;
+	SmallPtrSet<const Value *, 16> Path; // on the current path: a cycle
+	unsigned Budget = 512;
+
+	// Adds B's values to A; false when they point into two objects.
+	static bool merge(Origin &A, const Origin &B)
+	{
+		if (B.None) {
+			A.Known &= B.Known;
+			return true;
+		}
+		if (A.None) {
+			bool K = A.Known;
+			A = B;
+			A.Known &= K;
+			return true;
+		}
+		if (A.GV != B.GV)
+			return false;
+		A.Known &= B.Known && A.Off == B.Off;
+		return true;
+	}
+
+	// An alloca used only as the address of loads and stores (and of
+	// lifetime markers, through a bitcast with typed pointers).
+	static bool isSlot(const Value *AI, bool Cast = false)
+	{
+		for (const User *U : AI->users()) {
+			if (const auto *BC = dyn_cast<BitCastInst>(U)) {
+				if (Cast || !isSlot(BC, true))
+					return false;
+			} else if (Cast && !isa<IntrinsicInst>(U)) {
+				return false;
+			} else if (const auto *LI = dyn_cast<LoadInst>(U)) {
+				if (LI->isVolatile())
+					return false;
+			} else if (const auto *SI = dyn_cast<StoreInst>(U)) {
+				if (SI->getPointerOperand() != AI || SI->isVolatile())
+					return false;
+			} else if (const auto *II = dyn_cast<IntrinsicInst>(U)) {
+				if (!II->isLifetimeStartOrEnd())
+					return false;
+			} else {
+				return false;
+			}
+		}
+		return true;
+	}
+
+	bool of(Value *V, Origin &O)
+	{
+		if (!Budget--)
+			return false;
+		V = V->stripPointerCasts();
+		O = Origin();
+		// Null, undef (a PHI's value on a path that never set it) or
+		// another constant that is no global's address (an -O0
+		// -ftrivial-auto-var-init pattern): no object.
+		if (isa<ConstantPointerNull>(V) || isa<UndefValue>(V) ||
+		    (isa<Constant>(V) && !isa<GlobalValue>(getUnderlyingObject(V))))
+			return true;
+		if (auto *GV = dyn_cast<GlobalVariable>(V)) {
+			O.GV = GV;
+			O.None = false;
+			return true;
+		}
+		if (!Path.insert(V).second) {
+			O.Known = false; // a cycle: adds no object, but moves
+			return true;
+		}
+		bool Ok = step(V, O);
+		Path.erase(V);
+		return Ok;
+	}
+
+	bool step(Value *V, Origin &O)
+	{
+		if (auto *GEP = dyn_cast<GEPOperator>(V)) {
+			if (!of(GEP->getPointerOperand(), O))
+				return false;
+			APInt C(DL.getIndexTypeSizeInBits(GEP->getType()), 0);
+			if (GEP->accumulateConstantOffset(DL, C))
+				O.Off += C.getSExtValue();
+			else
+				O.Known = false;
+			return true;
+		}
+		auto all = [&](auto &&Values) {
+			for (Value *In : Values) {
+				Origin I;
+				if (!of(In, I) || !merge(O, I))
+					return false;
+			}
+			return true;
+		};
+		if (auto *PN = dyn_cast<PHINode>(V))
+			return all(PN->incoming_values());
+		if (auto *SI = dyn_cast<SelectInst>(V))
+			return all(std::vector<Value *>{SI->getTrueValue(), SI->getFalseValue()});
+		auto *LI = dyn_cast<LoadInst>(V);
+		auto *AI = LI ? dyn_cast<AllocaInst>(LI->getPointerOperand()->stripPointerCasts()) : nullptr;
+		if (!AI || LI->isVolatile() || !isSlot(AI))
+			return false;
+		std::vector<Value *> Stored;
+		for (User *U : AI->users())
+			if (auto *St = dyn_cast<StoreInst>(U))
+				Stored.push_back(St->getValueOperand());
+		return all(Stored);
+	}
+};
+
+// The key object and offset Ptr points at through local aliases, or none.
+Origin originOf(const Unit &U, Value *Ptr)
+{
+	OriginWalk W{U.DL, {}};
+	Origin O;
+	if (!W.of(Ptr, O) || O.None)
+		return Origin();
+	return O;
+}
+
 // The key member a read of ReadTy at Ptr is: a plain key, or a key member
 // of a struct key at a constant offset (nested GEPs, or the struct's
 // address itself for O = 0).
@@ -261,12 +397,22 @@ KeyRef memberAt(const Unit &U, Value *P, Type *ReadTy)
 		return {GV, 0};
 	APInt Off(U.DL.getIndexTypeSizeInBits(P->getType()), 0);
 	GV = dyn_cast<GlobalVariable>(P->stripAndAccumulateConstantOffsets(U.DL, Off, true));
-	auto SK = GV ? U.Keys.Structs.find(GV) : U.Keys.Structs.end();
-	if (SK == U.Keys.Structs.end() || Off.isNegative() || !ReadTy->isPointerTy() ||
+	int64_t O = Off.getSExtValue();
+	if (!GV) { // through a local alias
+		Origin A = originOf(U, P);
+		if (!A.GV || !A.Known)
+			return {};
+		GV = A.GV;
+		O = A.Off;
+		if (U.Keys.isPlain(GV))
+			return O == 0 && ReadTy->isPointerTy() ? KeyRef{GV, 0} : KeyRef{};
+	}
+	auto SK = U.Keys.Structs.find(GV);
+	if (SK == U.Keys.Structs.end() || O < 0 || !ReadTy->isPointerTy() ||
 	    U.DL.getTypeStoreSize(ReadTy) != 8)
 		return {};
-	if (keyMemberAt(SK->second, Off.getZExtValue()))
-		return {GV, Off.getZExtValue()};
+	if (keyMemberAt(SK->second, (uint64_t)O))
+		return {GV, (uint64_t)O};
 	return {};
 }
 
@@ -322,6 +468,12 @@ GlobalVariable *touchedKey(const Unit &U, Value *Ptr, std::optional<uint64_t> Le
 	bool Known = bytesOf(U.DL, Ptr, GV, Off, Span) && (int64_t)Off >= 0;
 	if (!Known) // somewhere in the object, perhaps
 		GV = dyn_cast<GlobalVariable>(getUnderlyingObject(Ptr));
+	if (!GV) { // through a local alias
+		Origin A = originOf(U, Ptr);
+		GV = A.GV;
+		Known = A.Known && A.Off >= 0;
+		Off = (uint64_t)A.Off;
+	}
 	if (!GV)
 		return nullptr;
 	if (U.Keys.isPlain(GV))

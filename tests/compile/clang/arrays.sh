@@ -32,7 +32,7 @@ for opt in O0 O2; do
 	for fn_key in "store_var sys 72" "store_const fns 32"; do
 		set -- $fn_key
 		n=$(sed -n "/^define .*@$1(/,/^}/p" "$work/arrays-$opt.ll" |
-			grep -c "call i32 @__scall_stored(.*@$2[ ,)].*, i64 $3)")
+			grep -c "call i32 @__scall_stored(.*@$2[ ,)].*i64 $3)")
 		[ "$n" -eq 1 ] || fail "$opt: $1: $n calls of __scall_stored(&$2, $3), expected 1"
 	done
 done

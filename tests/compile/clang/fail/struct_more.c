@@ -21,7 +21,7 @@ void g(int i, void (*h)(void))
 	memset(&ops.data, 0, sizeof ops.data); /* data: fine */
 	memset(&ops.in, 0, sizeof ops.in); /* expect-error: store \(via a string function\) to scall key 'ops' */
 	long *p = &ops.in.d;                  /* data: fine */
-	void *q = &ops.in; /* expect-error: address of scall key 'ops' taken */
+	void *volatile q = &ops.in; /* expect-error: address of scall key 'ops' taken */
 	(void)p, (void)q;
 	scall_update(ops.in.h, h);            /* the macros: fine */
 	(void)scall_query(ops.a);
