@@ -3,7 +3,8 @@
 // alias.cc - local aliases of keys (issue 15): a pointer the GIMPLE pass
 // can follow, within one function, to a constant place in a key -- &key,
 // &s.member, &arr[3], SSA copies, casts, constant pointer arithmetic, PHIs
-// of equal values -- is the key itself.  Every access through such a
+// of equal values, indexes and offsets that are constants in the SSA form
+// (constant_int_value: int i = 3; &arr[i]) -- is the key itself.  Every access through such a
 // pointer is rewritten into the same access to the key (MEM[&key + off]),
 // so that the conversion of calls, the stores and their diagnostics see the
 // key as if the source had named it; any other use of the pointer is an
@@ -97,6 +98,9 @@ alias_val alias_walk::eval_addr(tree ref, location_t loc) const
 {
 	poly_int64 poff;
 	HOST_WIDE_INT off;
+	// &sys[i] with i a constant in the SSA form (int i = 3)
+	if (tree folded = with_constant_indices(ref))
+		ref = folded;
 	tree base = get_addr_base_and_unit_offset(ref, &poff);
 	if (!base || !poff.is_constant(&off))
 		return bottom_val;
@@ -137,7 +141,8 @@ alias_val alias_walk::transfer(gimple *stmt) const
 		tree rhs2 = gimple_assign_rhs2(stmt);
 		if (v.st != alias_val::alias)
 			return v;
-		if (TREE_CODE(rhs2) != INTEGER_CST)
+		rhs2 = constant_int_value(rhs2); // p + k, k = 2 * 8
+		if (!rhs2)
 			return bottom_val;
 		v.off += int_cst_value(rhs2);
 		return v;

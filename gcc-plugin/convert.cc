@@ -95,6 +95,43 @@ static tree strip_ssa_conv(tree t)
 	return t;
 }
 
+// Is ref an access through a pointer computed from the address of an
+// array of keys (after optimisation a loop over sys[i].cur reads
+// MEM[ivtmp + 8] with ivtmp stepping from &sys)?  Only for the count of
+// calls left indirect: the early pass never sees such a pointer (it is an
+// escape there, alias.cc).
+static bool points_into_array_key(tree ref)
+{
+	tree base = get_base_address(ref);
+	if (!base || (TREE_CODE(base) != MEM_REF && TREE_CODE(base) != TARGET_MEM_REF))
+		return false;
+	std::vector<tree> work = { TREE_OPERAND(base, 0) };
+	hash_set<tree> seen;
+	for (unsigned steps = 0; !work.empty() && steps < 64; steps++) {
+		tree t = work.back();
+		work.pop_back();
+		if (TREE_CODE(t) == ADDR_EXPR) {
+			tree b = get_base_address(TREE_OPERAND(t, 0));
+			if (is_key(b) && TREE_CODE(TREE_TYPE(b)) == ARRAY_TYPE)
+				return true;
+			continue;
+		}
+		if (TREE_CODE(t) != SSA_NAME || SSA_NAME_IS_DEFAULT_DEF(t) || seen.add(t))
+			continue;
+		gimple *def = SSA_NAME_DEF_STMT(t);
+		if (gphi *phi = dyn_cast<gphi *>(def)) {
+			for (unsigned i = 0; i < gimple_phi_num_args(phi); i++)
+				work.push_back(gimple_phi_arg_def(phi, i));
+		} else if (is_gimple_assign(def)) {
+			enum tree_code code = gimple_assign_rhs_code(def);
+			if (code == POINTER_PLUS_EXPR || code == PLUS_EXPR || code == SSA_NAME ||
+			    code == ADDR_EXPR || CONVERT_EXPR_CODE_P(code))
+				work.push_back(gimple_assign_rhs1(def));
+		}
+	}
+	return false;
+}
+
 // The key loaded into SSA name t, or NULL; *off is the member's byte offset
 // for a struct key, *fntype the type of the function it points to.
 // *variable: t is a function pointer read from an array of keys at an
@@ -111,10 +148,19 @@ static tree loaded_key(tree t, HOST_WIDE_INT *off, tree *fntype, bool *variable)
 		return NULL_TREE;
 	tree rhs = gimple_assign_rhs1(def);
 	key_ref r = resolve_key(rhs);
+	if (!r.member && r.touches) {
+		// sys[i].cur with i a constant in the SSA form though not
+		// yet propagated into the reference.
+		tree folded = with_constant_indices(rhs);
+		if (folded && folded != rhs)
+			r = resolve_key(folded);
+	}
 	if (!r.member) {
-		*variable = r.touches && TREE_CODE(TREE_TYPE(r.key)) == ARRAY_TYPE &&
-			    POINTER_TYPE_P(TREE_TYPE(rhs)) &&
-			    TREE_CODE(TREE_TYPE(TREE_TYPE(rhs))) == FUNCTION_TYPE;
+		bool fnptr = POINTER_TYPE_P(TREE_TYPE(rhs)) &&
+			     TREE_CODE(TREE_TYPE(TREE_TYPE(rhs))) == FUNCTION_TYPE;
+		*variable = fnptr &&
+			    ((r.touches && TREE_CODE(TREE_TYPE(r.key)) == ARRAY_TYPE) ||
+			     (!r.key && points_into_array_key(rhs)));
 		return NULL_TREE;
 	}
 	// A volatile load of a struct key's member stays indirect; a plain
@@ -202,8 +248,30 @@ static void add_lto_marker_ref()
 }
 
 
-// GIMPLE pass scall: diagnostics, conversion of calls, converted stores.
-unsigned int scall_convert_function(function *fun)
+// Does the unit have a key?  cc1 knows it from the attribute's handler;
+// lto1 never runs the handler (the attribute is streamed with the decl):
+// there the variables are asked once.
+static bool unit_has_keys()
+{
+	if (!scall_unit.any_key && in_lto_p && !scall_unit.lto_keys_checked) {
+		scall_unit.lto_keys_checked = true;
+		varpool_node *v;
+		FOR_EACH_VARIABLE(v)
+			if (is_key(v->decl)) {
+				scall_unit.any_key = true;
+				break;
+			}
+	}
+	return scall_unit.any_key;
+}
+
+// The two GIMPLE passes.  Early (scall, right after ssa): diagnostics,
+// local aliases, conversion of calls, converted stores.  Late
+// (scall-late, right after optimized, in cc1 and in lto1): conversion of
+// the calls through arrays of keys whose index became a constant after
+// inlining, unrolling and constant propagation, and the count of those
+// left indirect.
+static unsigned int convert_function(function *fun, bool late)
 {
 	std::vector<tree> dead;
 	std::vector<conv_store> stores;
@@ -211,17 +279,20 @@ unsigned int scall_convert_function(function *fun)
 	unsigned variable = 0; // calls through keys with a variable index
 	basic_block bb;
 
-	if (!scall_unit.any_key)
+	if (!unit_has_keys())
 		return 0;
 
 	local_aliases aliases;
-	follow_local_aliases(fun, aliases);
+	if (!late)
+		follow_local_aliases(fun, aliases);
 	FOR_EACH_BB_FN(bb, fun) {
-		check_phis(fun, bb, aliases);
+		if (!late)
+			check_phis(fun, bb, aliases);
 		for (gimple_stmt_iterator gsi = gsi_start_bb(bb); !gsi_end_p(gsi);
 		     gsi_next(&gsi)) {
 			gimple *stmt = gsi_stmt(gsi);
-			check_stmt(stmt, stores, aliases);
+			if (!late)
+				check_stmt(stmt, stores, aliases);
 			gcall *call = dyn_cast<gcall *>(stmt);
 			if (!call || gimple_call_fndecl(call) ||
 			    gimple_call_internal_p(call))
@@ -251,8 +322,9 @@ unsigned int scall_convert_function(function *fun)
 			changed = true;
 		}
 	}
-	// Correct, but the user may have expected them converted.
-	if (variable && scall_opts.verbose) {
+	// Correct, but the user may have expected them converted.  Counted
+	// by the last pass to see the function's calls.
+	if (late && variable && scall_opts.verbose) {
 		expanded_location xl = expand_location(DECL_SOURCE_LOCATION(fun->decl));
 		fprintf(stderr, "%s:%d: scall: in %s: %u call%s through keys with a "
 			"variable index left indirect\n", xl.file ? xl.file : "?",
@@ -260,11 +332,25 @@ unsigned int scall_convert_function(function *fun)
 	}
 	for (tree t : dead)
 		remove_dead_chain(t, &purge);
-	bool stored = insert_stored_calls(fun, stores);
-	if (changed)
+	bool stored = !late && insert_stored_calls(fun, stores);
+	// A call through an array of keys at an index not yet constant may
+	// be converted by lto1's late pass, which then emits a trampoline
+	// and the module header.  Past IPA (late) the IR is already
+	// streamed: nothing to reference.
+	if ((changed || variable) && !late)
 		add_lto_marker_ref();
 	if (changed || stored)
 		cgraph_edge::rebuild_edges();
 	return (purge ? TODO_cleanup_cfg : 0) |
 	       (stored ? TODO_update_ssa_only_virtuals : 0);
+}
+
+unsigned int scall_convert_function(function *fun)
+{
+	return convert_function(fun, false);
+}
+
+unsigned int scall_convert_late(function *fun)
+{
+	return convert_function(fun, true);
 }

@@ -278,3 +278,80 @@ void promote_static_key_for_lto(tree decl)
 	DECL_VISIBILITY_SPECIFIED(decl) = 1;
 	SET_DECL_ASSEMBLER_NAME(decl, get_identifier(n.c_str()));
 }
+
+// ---------------------------------------------------------------------------
+// Constant indexes (issue 15: a call through an array of keys is converted
+// when its index is a constant where the pass looks)
+// ---------------------------------------------------------------------------
+
+// The integer constant t holds, following SSA copies, conversions,
+// arithmetic on constants and PHIs whose arguments are all that constant
+// (`int i = 3; sys[i].cur(x)`, an inlined parameter at -O0); NULL_TREE when
+// it is not one.  depth bounds the walk (a loop's PHI refers to itself).
+tree constant_int_value(tree t, int depth)
+{
+	if (TREE_CODE(t) == INTEGER_CST)
+		return t;
+	if (TREE_CODE(t) != SSA_NAME || SSA_NAME_IS_DEFAULT_DEF(t) || depth > 8 ||
+	    !INTEGRAL_TYPE_P(TREE_TYPE(t)))
+		return NULL_TREE;
+	gimple *def = SSA_NAME_DEF_STMT(t);
+	if (gphi *phi = dyn_cast<gphi *>(def)) {
+		tree v = NULL_TREE;
+		for (unsigned i = 0; i < gimple_phi_num_args(phi); i++) {
+			tree a = constant_int_value(gimple_phi_arg_def(phi, i), depth + 1);
+			if (!a || (v && !tree_int_cst_equal(a, v)))
+				return NULL_TREE;
+			v = a;
+		}
+		return v ? fold_convert(TREE_TYPE(t), v) : NULL_TREE;
+	}
+	if (!is_gimple_assign(def))
+		return NULL_TREE;
+	enum tree_code code = gimple_assign_rhs_code(def);
+	tree type = TREE_TYPE(t), r = NULL_TREE;
+	tree a = constant_int_value(gimple_assign_rhs1(def), depth + 1);
+	if (!a)
+		return NULL_TREE;
+	switch (get_gimple_rhs_class(code)) {
+	case GIMPLE_SINGLE_RHS:
+		r = fold_convert(type, a);
+		break;
+	case GIMPLE_UNARY_RHS:
+		r = fold_unary(code, type, a);
+		break;
+	case GIMPLE_BINARY_RHS:
+		if (tree b = constant_int_value(gimple_assign_rhs2(def), depth + 1))
+			r = fold_binary(code, type, a, b);
+		break;
+	default:
+		break;
+	}
+	return r && TREE_CODE(r) == INTEGER_CST && !TREE_OVERFLOW(r) ? r : NULL_TREE;
+}
+
+// ref with each ARRAY_REF index that constant_int_value folds replaced by
+// its constant (a copy; ref itself when nothing changes), or NULL_TREE when
+// an index is an SSA name that does not fold.
+tree with_constant_indices(tree ref)
+{
+	if (!handled_component_p(ref))
+		return ref;
+	tree inner = with_constant_indices(TREE_OPERAND(ref, 0));
+	if (!inner)
+		return NULL_TREE;
+	tree idx = NULL_TREE;
+	if ((TREE_CODE(ref) == ARRAY_REF || TREE_CODE(ref) == ARRAY_RANGE_REF) &&
+	    TREE_CODE(TREE_OPERAND(ref, 1)) == SSA_NAME) {
+		idx = constant_int_value(TREE_OPERAND(ref, 1));
+		if (!idx)
+			return NULL_TREE;
+	}
+	if (inner == TREE_OPERAND(ref, 0) && !idx)
+		return ref;
+	tree c = copy_node(ref);
+	TREE_OPERAND(c, 0) = inner;
+	if (idx)
+		TREE_OPERAND(c, 1) = fold_convert(TREE_TYPE(TREE_OPERAND(ref, 1)), idx);
+	return c;
+}

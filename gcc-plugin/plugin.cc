@@ -7,6 +7,8 @@
 //    aliases of keys become accesses to the keys, calls through keys become
 //    direct calls to trampolines, stores to keys are errors or converted,
 //    escaping key addresses are errors;
+//  - GIMPLE pass "scall-late", right after "optimized": calls through
+//    arrays of keys whose index became a constant during optimisation;
 //  - RTL pass "scall-sites", right before "shorten": a label on each site;
 //  - RTL pass "scall-records", right after "final": the records of the
 //    function just written;
@@ -82,6 +84,23 @@ public:
 	}
 };
 
+// The same conversion once more, after the optimisations, for calls
+// through arrays of keys whose index only then became a constant.
+const pass_data scall_late_pass_data = {
+	GIMPLE_PASS, "scall-late", OPTGROUP_NONE, TV_NONE,
+	PROP_cfg | PROP_ssa, 0, 0, 0, 0,
+};
+
+class scall_late_pass : public gimple_opt_pass {
+public:
+	scall_late_pass(gcc::context *ctx)
+		: gimple_opt_pass(scall_late_pass_data, ctx) {}
+	unsigned int execute(function *fun) override
+	{
+		return scall_convert_late(fun);
+	}
+};
+
 const pass_data scall_sites_pass_data = {
 	RTL_PASS, "scall-sites", OPTGROUP_NONE, TV_NONE, 0, 0, 0, 0, 0,
 };
@@ -146,6 +165,12 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 	struct register_pass_info gimple_info = {
 		new scall_gimple_pass(g), "ssa", 1, PASS_POS_INSERT_AFTER,
 	};
+	// "optimized" is the last GIMPLE pass at every -O (-O0 included),
+	// in cc1 and in lto1's link-time compile: after inlining, unrolling
+	// and constant propagation, before expand.
+	struct register_pass_info late_info = {
+		new scall_late_pass(g), "optimized", 1, PASS_POS_INSERT_AFTER,
+	};
 	struct register_pass_info sites_info = {
 		new scall_sites_pass(g), "shorten", 1, PASS_POS_INSERT_BEFORE,
 	};
@@ -153,6 +178,7 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 		new scall_records_pass(g), "final", 1, PASS_POS_INSERT_AFTER,
 	};
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &gimple_info);
+	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &late_info);
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &sites_info);
 	register_callback(name, PLUGIN_PASS_MANAGER_SETUP, NULL, &records_info);
 	return 0;

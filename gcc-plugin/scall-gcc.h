@@ -66,6 +66,8 @@ struct scall_unit_state {
 	bool any_key = false;
 	// The compile half of -flto referenced the marker (convert.cc).
 	bool lto_ref_done = false;
+	// lto1 looked for keys among the variables (convert.cc).
+	bool lto_keys_checked = false;
 	// Trampoline decls by name (GC root).
 	std::map<std::string, tree> tramp_decls;
 	// A TREE_VEC of __scall_stored and __scall_stored_n, built on the
@@ -117,6 +119,8 @@ bool is_struct_key(const_tree t);
 bool key_escapes(const_tree key);
 void scall_register_attributes(void *, void *);
 void promote_static_key_for_lto(tree decl);
+tree constant_int_value(tree t, int depth = 0);
+tree with_constant_indices(tree ref);
 
 // A store that -fplugin-arg-scall-convert-stores turns into an update:
 // found by diagnose.cc, completed by stores.cc in the same pass.
@@ -150,6 +154,7 @@ bool insert_stored_calls(function *fun, std::vector<conv_store> &stores);
 
 // convert.cc
 unsigned int scall_convert_function(function *fun);
+unsigned int scall_convert_late(function *fun);
 bool tramp_info_of(tree tramp_decl, tramp_info *out);
 
 // emit.cc
