@@ -205,6 +205,8 @@ static void batch(void)
 	CHECK_EQ(count_of(&bk_false.key), 1);
 	CHECK_EQ(count_of(&bk_true.key), 0);
 	CHECK(scall_query(bkey) == two);
+	/* With a plugin, a site of the same module as the branches. */
+	CHECK_EQ(scall(bkey)(), 2);
 	check_all("batch");
 	stats(&s1);
 	CHECK_EQ(s1.updates, s0.updates + 1);
@@ -223,6 +225,7 @@ static void batch(void)
 	CHECK_EQ(count_of(&bk_false.key), 1);
 	CHECK_EQ(scall_update_batch_branches(back, 1, undo, 2), 0);
 	CHECK(scall_query(bkey) == one);
+	CHECK_EQ(scall(bkey)(), 1);
 	CHECK_EQ(count_of(&bk_false.key), 0);
 	CHECK_EQ(count_of(&bk_true.key), 1);
 	check_all("batch undone");
