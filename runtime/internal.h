@@ -3,7 +3,8 @@
  * Internal interfaces of libscall.  Not installed.  The files, top down
  * (each calls only those below it; docs/protocol.md, "Where each layer
  * lives"):
- *   api.c     public API: key stores, the selection of each cycle
+ *   api.c     public API: key stores, branch flips (counts), the
+ *             selection of each cycle
  *   module.c  register, unregister (restore on unload)
  *   lock.c    the update lock, fork, initialisation
  *   cycle.c   one patch cycle over a selection: desired bytes, verify, poke
@@ -11,7 +12,8 @@
  *   trap.c    the SIGTRAP handler (index.c's lookup, insn.c's emulation)
  *   index.c   the handler's table, the items of a selection, retirement,
  *             a lazy module's items built at its first cycle
- *   records.c records to items (checked against the file's forms)
+ *   records.c records to items (checked against the file's forms): sites,
+ *             trampolines, static branches
  *   keys.c    the per-key index: a module's items by key, the key tree
  *   insn.c    desired state, its bytes, its emulation (pure)
  *   writer.c, alias.c  writing code and syncing cores
