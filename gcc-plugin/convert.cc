@@ -279,6 +279,9 @@ static unsigned int convert_function(function *fun, bool late)
 	unsigned variable = 0; // calls through keys with a variable index
 	basic_block bb;
 
+	// Stores into static branches, whether the unit has keys or not.
+	if (!late && scall_unit.any_branch_type)
+		check_branch_function(fun);
 	if (!unit_has_keys())
 		return 0;
 

@@ -6,7 +6,8 @@
 //  - GIMPLE pass "scall", right after "ssa" (before any inlining): local
 //    aliases of keys become accesses to the keys, calls through keys become
 //    direct calls to trampolines, stores to keys are errors or converted,
-//    escaping key addresses are errors;
+//    escaping key addresses are errors, and so are stores into static
+//    branches' key objects;
 //  - GIMPLE pass "scall-late", right after "optimized": calls through
 //    arrays of keys whose index became a constant during optimisation;
 //  - RTL pass "scall-sites", right before "shorten": a label on each site;
@@ -65,6 +66,13 @@ static void finish_decl(void *gcc_data, void *)
 		return;
 	promote_static_key_for_lto(decl);
 	check_static_initializer(decl);
+}
+
+// Each type: the key types of static branches (scall.h).
+static void finish_type(void *gcc_data, void *)
+{
+	if (is_branch_type((tree)gcc_data))
+		scall_unit.any_branch_type = true;
 }
 
 namespace {
@@ -159,6 +167,7 @@ int plugin_init(struct plugin_name_args *info, struct plugin_gcc_version *versio
 	register_callback(name, PLUGIN_ATTRIBUTES, scall_register_attributes, NULL);
 	register_callback(name, PLUGIN_START_UNIT, start_unit, NULL);
 	register_callback(name, PLUGIN_FINISH_DECL, finish_decl, NULL);
+	register_callback(name, PLUGIN_FINISH_TYPE, finish_type, NULL);
 	register_callback(name, PLUGIN_FINISH_UNIT, scall_finish_unit, NULL);
 	register_callback(name, PLUGIN_GGC_MARKING, ggc_mark_unit, NULL);
 

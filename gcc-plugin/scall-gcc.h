@@ -66,6 +66,9 @@ struct scall_unit_state {
 	bool any_key = false;
 	// The compile half of -flto referenced the marker (convert.cc).
 	bool lto_ref_done = false;
+	// The unit defined a static branch's key type (scall.h): its
+	// functions are checked for stores into branch objects.
+	bool any_branch_type = false;
 	// lto1 looked for keys among the variables (convert.cc).
 	bool lto_keys_checked = false;
 	// Trampoline decls by name (GC root).
@@ -146,6 +149,8 @@ void addr_error(location_t loc, tree key, location_t origin = UNKNOWN_LOCATION);
 void check_stmt(gimple *stmt, std::vector<conv_store> &stores, const local_aliases &al);
 void check_phis(function *fun, basic_block bb, const local_aliases &al);
 void check_static_initializer(tree decl);
+bool is_branch_type(const_tree type);
+void check_branch_function(function *fun);
 
 // stores.cc: the store function (scall-rules.h) a call's fndecl is, or
 // nullptr.
