@@ -353,6 +353,11 @@ long scall_return0(void);
  * A module loaded later (dlopen) starts with every test in the current
  * state of its key; a module unloaded has its tests put back as compiled.
  */
+/* Under the GCC plugin a store into a branch key object (b.key.count = ...,
+ * b = other, memcpy/memset/atomic stores onto it, an asm output, a store
+ * through a struct scall_branch_key *) is a compile error: change a branch
+ * only with scall_branch_enable, scall_branch_disable, scall_branch_inc or
+ * scall_branch_dec (or scall_update_batch_branches). */
 struct scall_branch_key {
 	int count; /* enabled while > 0; written by libscall only */
 };
@@ -488,8 +493,18 @@ struct scall_stats {
  * scall_stats(out) - fill *out with a consistent snapshot.  Takes the
  * runtime's lock: not async-signal-safe.  Returns 0, -EINVAL for a NULL out,
  * or -EDEADLK as scall_update().
+ * The struct only grows at its end: the macro passes the caller's
+ * sizeof *out to libscall, which fills the fields the caller's scall.h
+ * knows and nothing past them; a program built before the branch fields
+ * existed calls the function itself, which fills the fields up to writer
+ * (SCALL_STATS_SIZE_V0 bytes).
  */
-int scall_stats(struct scall_stats *out);
+int (scall_stats)(struct scall_stats *out);
+int __scall_stats_n(struct scall_stats *out, size_t size);
+#define scall_stats(out) __scall_stats_n((out), sizeof *(out))
+/* Size of struct scall_stats before the branch fields (through writer). */
+#define SCALL_STATS_SIZE_V0                                                    \
+	(__builtin_offsetof(struct scall_stats, writer) + sizeof(const char *))
 
 /* ---------------------------------------------------------------------- */
 /* Implementation details used by the macros above.  Not API.              */

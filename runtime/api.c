@@ -6,6 +6,7 @@
  * lock.c's.
  */
 #include <errno.h>
+#include <string.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -283,20 +284,31 @@ SCALL_EXPORT int __scall_update_key(void *key, void *target, int check)
 	return scall_update_batch(&u, 1);
 }
 
-SCALL_EXPORT int scall_stats(struct scall_stats *out)
+SCALL_EXPORT int __scall_stats_n(struct scall_stats *out, size_t size)
 {
+	struct scall_stats all = { .updates = updates };
 	int err;
 
-	if (!out)
+	if (!out || size < SCALL_STATS_SIZE_V0)
 		return -EINVAL;
 	err = scall_lock();
 	if (err)
 		return err;
-	*out = (struct scall_stats){ .updates = updates };
-	scall_module_stats(out);
-	out->traps = __atomic_load_n(&scall_traps, __ATOMIC_RELAXED);
-	out->syncs = scall_syncs;
-	out->writer = scall_writer_name();
+	scall_module_stats(&all);
+	all.traps = __atomic_load_n(&scall_traps, __ATOMIC_RELAXED);
+	all.syncs = scall_syncs;
+	all.writer = scall_writer_name();
 	scall_unlock();
+	/* A caller built against an older scall.h passes a smaller struct:
+	 * fill the fields it knows, never past them. */
+	memcpy(out, &all, size < sizeof all ? size : sizeof all);
 	return 0;
+}
+
+/* The symbol programs built against the scall.h of before the branch
+ * fields call: it fills the struct as it was then (scall.h now routes
+ * scall_stats() to __scall_stats_n with the caller's size). */
+SCALL_EXPORT int (scall_stats)(struct scall_stats *out)
+{
+	return __scall_stats_n(out, SCALL_STATS_SIZE_V0);
 }
