@@ -9,7 +9,6 @@
 
 #include "scall-clang.h"
 
-#include "llvm/Analysis/ValueTracking.h"
 #include "llvm/IR/Constants.h"
 #include "llvm/IR/Metadata.h"
 #include "llvm/Transforms/Utils/Local.h"
@@ -111,7 +110,7 @@ void countVarIndex(Unit &U, Value *V)
 	auto *LI = dyn_cast<LoadInst>(V);
 	if (!LI || LI->isVolatile())
 		return;
-	auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(LI->getPointerOperand()));
+	GlobalVariable *GV = underlyingKeyObject(U, LI->getPointerOperand());
 	auto SK = GV ? U.Keys.Structs.find(GV) : U.Keys.Structs.end();
 	if (SK != U.Keys.Structs.end() && SK->second.Elem)
 		U.VarIndexCalls++;

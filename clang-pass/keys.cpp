@@ -387,6 +387,17 @@ Origin originOf(const Unit &U, Value *Ptr)
 	return O;
 }
 
+} // namespace
+
+GlobalVariable *underlyingKeyObject(const Unit &U, Value *Ptr)
+{
+	if (auto *GV = dyn_cast<GlobalVariable>(getUnderlyingObject(Ptr)))
+		return GV;
+	return originOf(U, Ptr).GV;
+}
+
+namespace {
+
 // The key member a read of ReadTy at Ptr is: a plain key, or a key member
 // of a struct key at a constant offset (nested GEPs, or the struct's
 // address itself for O = 0).

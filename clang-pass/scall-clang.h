@@ -131,6 +131,9 @@ struct KeyAccess {
 };
 KeyAccess resolveKey(const Unit &U, llvm::Value *Ptr, llvm::Type *ReadTy,
 		     std::optional<uint64_t> Len);
+// The global Ptr points somewhere into, directly or through local aliases
+// (any offset), or null.
+llvm::GlobalVariable *underlyingKeyObject(const Unit &U, llvm::Value *Ptr);
 
 // convert.cpp: calls through keys to calls of trampoline declarations.
 void readTramps(Unit &U);

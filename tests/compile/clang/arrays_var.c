@@ -15,5 +15,10 @@ __attribute__((noinline)) int var_fns(int i, int x) { return fns[i & 3](x) + 0 *
 __attribute__((noinline)) int const_call(int x) { return sys[1].dflt(x) + 0 * x; }
 static inline int at(int i, int x) { return fns[i](x); }
 __attribute__((noinline)) int inlined(int x) { return at(2, x) + 0 * x; }
+__attribute__((noinline)) int alias_var(int i, int x)
+{
+	struct syscall *s = &sys[i]; /* a local alias, variable index */
+	return s->cur(x) + 0 * x;
+}
 void store_var(int i, int (*g)(int)) { sys[i].cur = g; }
 void store_const(int (*g)(int)) { fns[3] = g; }
