@@ -18,7 +18,9 @@
 //     argument (through casts and parentheses) of a call to a function whose
 //     name starts with "__scall_" (the scall.h macros), unless
 //     -fplugin-arg-scall-allow-address or the key is SCALL_KEY_ESCAPES
-//     (annotate("scall_key_escapes")).
+//     (annotate("scall_key_escapes"));
+//   - a store into a static branch's key object (struct scall_branch_false,
+//     _true, _key, or an aggregate holding one), under every option.
 // It also hands to the IR pass the names of extern keys (clang drops the
 // annotation of a declaration that is not a definition), the key members of
 // every struct key and array of keys (IR types cannot tell unions and
@@ -380,6 +382,166 @@ public:
 	bool TraverseTypeOfExprTypeLoc(TypeOfExprTypeLoc) { return true; }
 };
 
+// ---------------------------------------------------------------------------
+// Static branches (issue 16): libscall alone writes a branch's key object
+// (scall_branch_enable and the like); a store from compiled code would
+// leave the branch's test sites in the state of the old count.  Nothing
+// to convert: always an error, under every option (gcc-plugin/diagnose.cc).
+// ---------------------------------------------------------------------------
+
+// scall.h's branch key object types, by their tags.
+bool isBranchType(QualType T)
+{
+	const auto *RT = T.isNull() ? nullptr : T->getAs<RecordType>();
+	const IdentifierInfo *II = RT ? RT->getDecl()->getIdentifier() : nullptr;
+	if (!II)
+		return false;
+	StringRef N = II->getName();
+	return N == "scall_branch_key" || N == "scall_branch_false" || N == "scall_branch_true";
+}
+
+// A branch key object, or an aggregate (array, struct, union) holding one.
+bool holdsBranch(const ASTContext &Ctx, QualType T, unsigned Depth = 0)
+{
+	if (T.isNull() || Depth > 8)
+		return false;
+	if (isBranchType(T))
+		return true;
+	if (const ArrayType *AT = Ctx.getAsArrayType(T))
+		return holdsBranch(Ctx, AT->getElementType(), Depth + 1);
+	const auto *RT = T->getAs<RecordType>();
+	const RecordDecl *RD = RT ? RT->getDecl()->getDefinition() : nullptr;
+	if (!RD)
+		return false;
+	for (const FieldDecl *F : RD->fields())
+		if (holdsBranch(Ctx, F->getType(), Depth + 1))
+			return true;
+	return false;
+}
+
+// How the messages name what a pointer points at: `*p`, or `*pointer`.
+std::string derefName(const Expr *Ptr)
+{
+	const auto *DRE = dyn_cast<DeclRefExpr>(Ptr->IgnoreParenCasts());
+	return "*" + (DRE ? DRE->getDecl()->getName().str() : std::string("pointer"));
+}
+
+// An object any of whose bytes are a branch's: a branch, or a union
+// holding one (a write to any of its members overwrites the branch).
+bool coveredByBranch(const ASTContext &Ctx, QualType T)
+{
+	return isBranchType(T) || (T->isUnionType() && holdsBranch(Ctx, T));
+}
+
+// Does a store to the lvalue E write into a branch key object: is what it
+// writes one, or does it hold one, or is one of the objects around it one
+// (or a union holding one)?  Through a pointer likewise the pointee (a
+// data member of a struct holding a branch, written through a pointer to
+// that struct, is no store into the branch; the GCC plugin takes it for
+// one).  *Name: the variable, or *p.
+bool writesBranch(const ASTContext &Ctx, const Expr *E, std::string *Name)
+{
+	bool Hit = holdsBranch(Ctx, E->getType());
+	auto through = [&](const Expr *Ptr) {
+		Hit |= Ptr->getType()->isPointerType() &&
+		       coveredByBranch(Ctx, Ptr->getType()->getPointeeType());
+		*Name = derefName(Ptr);
+		return Hit;
+	};
+	for (unsigned Depth = 0; E && Depth < 64; Depth++) {
+		E = E->IgnoreParenImpCasts();
+		Hit |= coveredByBranch(Ctx, E->getType());
+		const Expr *Ptr = nullptr;
+		if (const auto *ME = dyn_cast<MemberExpr>(E)) {
+			if (!ME->isArrow()) {
+				E = ME->getBase();
+				continue;
+			}
+			Ptr = ME->getBase();
+		} else if (const auto *AS = dyn_cast<ArraySubscriptExpr>(E)) {
+			const Expr *B = AS->getBase()->IgnoreParenImpCasts();
+			if (B->getType()->isArrayType()) {
+				E = B;
+				continue;
+			}
+			Ptr = AS->getBase();
+		} else if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_Deref) {
+			Ptr = UO->getSubExpr();
+		} else {
+			if (const auto *DRE = dyn_cast<DeclRefExpr>(E))
+				*Name = DRE->getDecl()->getName().str();
+			return Hit;
+		}
+		// (&x)->m and *&x are x.m and x.
+		if (const auto *A = dyn_cast<UnaryOperator>(Ptr->IgnoreParenCasts());
+		    A && A->getOpcode() == UO_AddrOf) {
+			E = A->getSubExpr();
+			continue;
+		}
+		return through(Ptr);
+	}
+	return Hit;
+}
+
+// The same for the address a call writes through (memcpy's destination,
+// an atomic's object): &lvalue, a decayed array, a pointer to an object
+// holding a branch, through parentheses, casts and offsets.
+bool addrWritesBranch(const ASTContext &Ctx, const Expr *E, std::string *Name)
+{
+	for (unsigned Depth = 0; E && Depth < 64; Depth++) {
+		E = E->IgnoreParens();
+		if (const auto *UO = dyn_cast<UnaryOperator>(E); UO && UO->getOpcode() == UO_AddrOf)
+			return writesBranch(Ctx, UO->getSubExpr(), Name);
+		if (const auto *CE = dyn_cast<CastExpr>(E); CE && CE->getCastKind() == CK_ArrayToPointerDecay)
+			return writesBranch(Ctx, CE->getSubExpr(), Name);
+		if (E->getType()->isPointerType() && holdsBranch(Ctx, E->getType()->getPointeeType())) {
+			*Name = derefName(E);
+			return true;
+		}
+		if (const auto *CE = dyn_cast<CastExpr>(E)) {
+			E = CE->getSubExpr();
+			continue;
+		}
+		if (const auto *BO = dyn_cast<BinaryOperator>(E);
+		    BO && (BO->getOpcode() == BO_Add || BO->getOpcode() == BO_Sub)) {
+			E = BO->getLHS()->getType()->isPointerType() ? BO->getLHS() : BO->getRHS();
+			continue;
+		}
+		return false;
+	}
+	return false;
+}
+
+// The atomic builtins that write their object: all but the loads
+// (scall_branch_enabled is a relaxed __atomic_load_n).
+bool atomicWrites(const AtomicExpr *AE)
+{
+	switch (AE->getOp()) {
+	case AtomicExpr::AO__c11_atomic_load:
+	case AtomicExpr::AO__atomic_load:
+	case AtomicExpr::AO__atomic_load_n:
+	case AtomicExpr::AO__opencl_atomic_load:
+		return false;
+	default:
+		return true;
+	}
+}
+
+// The builtins called as functions that write through their first
+// argument: __sync_* and the __atomic_* that are no AtomicExpr
+// (__atomic_test_and_set, __atomic_clear), as the GCC plugin's list.
+bool builtinWritesFirstArg(const FunctionDecl *FD)
+{
+	if (!FD || !FD->getBuiltinID() || !FD->getIdentifier())
+		return false;
+	StringRef N = FD->getName();
+	for (const char *Read : {"__atomic_load", "__atomic_always_lock_free", "__atomic_is_lock_free",
+				 "__atomic_thread_fence", "__atomic_signal_fence", "__sync_synchronize"})
+		if (scall_compat::startsWith(N, Read))
+			return false;
+	return scall_compat::startsWith(N, "__atomic_") || scall_compat::startsWith(N, "__sync_");
+}
+
 struct Options {
 	bool AllowAddress = false;
 	bool ConvertStores = false;
@@ -391,7 +553,7 @@ class Checker : public RecursiveASTVisitor<Checker> {
 	DiagnosticsEngine &DE;
 	Options Opt;
 	const Places &Pl;
-	unsigned BadAttr, Store, Addr, InLoop;
+	unsigned BadAttr, Store, Addr, InLoop, BranchStore;
 
 public:
 	Checker(ASTContext &Ctx, const Options &Opt, const Places &Pl)
@@ -416,6 +578,39 @@ public:
 			"costs a patch cycle (cross-core syncs), not a store; store "
 			"once after the loop or use 'scall_update_batch' "
 			"[scall-store-in-loop]");
+		BranchStore = DE.getCustomDiagID(DiagnosticsEngine::Error,
+			"store to scall branch '%0'; use 'scall_branch_enable', "
+			"'scall_branch_disable', 'scall_branch_inc' or "
+			"'scall_branch_dec'");
+	}
+
+	// A store into a branch key object at L (the lvalue E, or the
+	// address A a call writes through): an error.
+	void branchStore(SourceLocation L, const Expr *E, const Expr *A = nullptr)
+	{
+		std::string Name = "?";
+		if (E ? writesBranch(Ctx, E, &Name) : addrWritesBranch(Ctx, A, &Name))
+			DE.Report(L, BranchStore) << Name;
+	}
+
+	bool VisitAtomicExpr(AtomicExpr *AE)
+	{
+		if (atomicWrites(AE))
+			branchStore(AE->getExprLoc(), nullptr, AE->getPtr());
+		return true;
+	}
+
+	bool VisitCallExpr(CallExpr *CE)
+	{
+		const FunctionDecl *FD = CE->getDirectCallee();
+		if (!FD || !FD->getIdentifier())
+			return true;
+		StringRef Name = FD->getName();
+		const scall_rules::store_fn *SF = scall_rules::find_store_fn(Name.data(), Name.size());
+		int Dst = SF ? SF->dst_arg : builtinWritesFirstArg(FD) ? 0 : -1;
+		if (Dst >= 0 && (unsigned)Dst < CE->getNumArgs())
+			branchStore(CE->getExprLoc(), nullptr, CE->getArg(Dst));
+		return true;
 	}
 
 	bool VisitDecl(Decl *D)
@@ -523,6 +718,7 @@ public:
 	{
 		if (!BO->isAssignmentOp())
 			return true;
+		branchStore(BO->getOperatorLoc(), BO->getLHS());
 		if (const VarDecl *K = Pl.keyOf(BO->getLHS()))
 			store(BO, BO->getOperatorLoc(), K, "store to");
 		// p += n moves a local alias: its value is then no one place.
@@ -535,6 +731,7 @@ public:
 	bool VisitUnaryOperator(UnaryOperator *UO)
 	{
 		if (UO->isIncrementDecrementOp()) {
+			branchStore(UO->getOperatorLoc(), UO->getSubExpr());
 			if (const VarDecl *K = Pl.keyOf(UO->getSubExpr()))
 				store(UO, UO->getOperatorLoc(), K, "store to");
 			if (const Place *P = Pl.aliasOf(UO->getSubExpr()))
@@ -568,6 +765,8 @@ public:
 
 	bool VisitGCCAsmStmt(GCCAsmStmt *S)
 	{
+		for (unsigned i = 0; i < S->getNumOutputs(); i++)
+			branchStore(S->getOutputExpr(i)->getExprLoc(), S->getOutputExpr(i));
 		for (unsigned i = 0; i < S->getNumOutputs(); i++)
 			if (const VarDecl *K = Pl.keyOf(S->getOutputExpr(i)))
 				storeError(S->getOutputExpr(i)->getExprLoc(), K, "asm output to");

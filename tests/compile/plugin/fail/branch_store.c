@@ -2,7 +2,6 @@
  * plugin, also with convert-stores and allow-address: libscall alone
  * writes the count, through scall_branch_enable/disable/inc/dec.  Reads
  * (scall_branch_enabled) are fine.
- * only: gcc
  * fail-flags: -fplugin-arg-scall-convert-stores -fplugin-arg-scall-allow-address
  */
 #include <scall.h>
