@@ -353,7 +353,7 @@ long scall_return0(void);
  * A module loaded later (dlopen) starts with every test in the current
  * state of its key; a module unloaded has its tests put back as compiled.
  */
-/* Under the GCC plugin a store into a branch key object (b.key.count = ...,
+/* Under the GCC plugin and the Clang plugin a store into a branch key object (b.key.count = ...,
  * b = other, memcpy/memset/atomic stores onto it, an asm output, a store
  * through a struct scall_branch_key *) is a compile error: change a branch
  * only with scall_branch_enable, scall_branch_disable, scall_branch_inc or
