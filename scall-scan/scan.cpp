@@ -853,7 +853,7 @@ private:
 		if (lt != locals_.end()) {
 			resolving_.insert(vd);
 			const Local &l = lt->second;
-			bool other = false, first = true, moved = l.moved, places = false, varies = false;
+			bool other = false, first = true, moved = l.moved;
 			for (const Expr *d : l.defs) {
 				Loc v = pval(d);
 				if (v.self) {
@@ -868,14 +868,16 @@ private:
 					other = true;
 					continue;
 				}
-				if (v.stride) {
-					varies = true; // &a[i]: escaped where it was made
-				} else if (first) {
+				if (first) {
 					a.loc = v;
 					a.taken = loc(d->getBeginLoc());
 					first = false;
 				} else if (!a.loc.same(v)) {
-					places = true;
+					uint64_t diff = (uint64_t)std::llabs(a.loc.off - v.off);
+					if (diff)
+						a.loc.vary(diff, "?");
+					if (v.stride)
+						a.loc.vary(v.stride, v.idx);
 				}
 			}
 			resolving_.erase(vd);
@@ -884,10 +886,6 @@ private:
 				a.why = "its address is taken";
 			else if (a.loc.key && moved)
 				a.why = "it moves (p++, p += n): a merge of different places";
-			else if (a.loc.key && places)
-				a.why = "it holds different places of the key: a merge";
-			else if (varies)
-				a.why = "a variable index";
 			else if (a.loc.key && other)
 				a.why = "it also holds other pointers";
 			if (!a.why.empty())
@@ -917,9 +915,6 @@ private:
 	void follow(const Expr *origin, const Loc &l, QualType t, const std::string &taken)
 	{
 		const std::string mem = name_of(l, t);
-		// the compilers follow constant places only: &a[i] escapes here
-		if (l.stride)
-			return escape(l, mem, loc(origin->getBeginLoc()), "address at a variable index", taken);
 		const Expr *cur = origin;
 		for (;;) {
 			auto ps = ctx_.getParents(*static_cast<const Stmt *>(cur));
@@ -967,16 +962,11 @@ private:
 			if (auto *bo = dyn_cast<BinaryOperator>(pe)) {
 				switch (bo->getOpcode()) {
 				case BO_Add:
-				case BO_Sub: {
+				case BO_Sub:
 					if (!bo->getType()->isPointerType())
 						return; // p - q
-					const Expr *n = bo->getLHS() == cur ? bo->getRHS() : bo->getLHS();
-					Expr::EvalResult r;
-					if (!n->EvaluateAsInt(r, ctx_))
-						return escape(l, mem, at, "address given a variable offset", taken);
 					cur = pe;
 					continue;
-				}
 				case BO_Comma:
 					if (bo->getLHS() == cur)
 						return;

@@ -109,15 +109,8 @@ int walk(void)
 
 int pick(int c)
 {
-	hook_fn *t = &g_tab[0][0];                       /* escape: two places, a merge */
+	hook_fn *t = &g_tab[0][0];
 	if (c)
-		t = &g_tab[1][0];                        /* escape: two places, a merge */
-	return (*t)(c);                                  /* not followed */
-}
-
-int at_var(int i)
-{
-	struct sys *v = &s_sys[i];                       /* escape: a variable index */
-	hook_fn *w = &g_tab[0][0] + i;                   /* escape: a variable offset */
-	return ((int (*)(int))v->cur)(i) + (*w)(i);     /* not followed */
+		t = &g_tab[1][0];                        /* two places: a variable index */
+	return (*t)(c);                                  /* left indirect ([?][0]) */
 }
